@@ -1,0 +1,37 @@
+# OpenVMI: the one top-level Makefile. Each part adds its rules in its own .mk file.
+#   make          build everything          make check   the whole test suite
+#   make run      boot the reference guest  make bench   measurements (not tests)
+#   make deps     install missing packages  make fuzz    longer fuzzing runs
+#   make clean
+
+BUILD    := build
+CC       := gcc
+CLANG    := clang
+
+# Host code: C11, warnings are errors.
+HOST_CFLAGS  := -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -Ivmm \
+                -fno-stack-protector -MMD -MP
+HOST_LDFLAGS :=
+# The sanitizer build of everything that does not host a guest (see docs/architecture.md).
+SAN_CFLAGS   := $(filter-out -O2,$(HOST_CFLAGS)) -O1 -fsanitize=address,undefined \
+                -fno-omit-frame-pointer -fno-sanitize-recover=all
+# i386 guest and ROM code: freestanding.
+GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -nostdlib -fno-pie -fno-pic \
+                -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -g \
+                -std=gnu11 -Wall -Wextra -Werror -Iinclude -MMD -MP
+GUEST_LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,--build-id=none
+
+.PHONY: all deps check run bench fuzz clean
+all:
+
+deps:
+	@sh tools/deps.sh
+
+include vmm/vmm.mk
+include tests/tests.mk
+-include bench/bench.mk
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,81 @@
+# Tests: unit tests (normal and ASan+UBSan builds), test guests, integration tests that boot
+# guests under vmirun and QEMU, and bounded fuzzing. All use Criterion.
+
+CRITERION_LIBS := -lcriterion
+
+# --- test guests: tests/guests/NAME/*.{S,c} -> build/tests/guests/NAME.elf -------------
+GUEST_LD      := tests/guests/guest.ld
+TEST_GUESTS   := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guests/*/))))
+TEST_GUEST_ELFS := $(foreach g,$(TEST_GUESTS),$(BUILD)/tests/guests/$(g).elf)
+
+$(BUILD)/tests/guests/%.o: tests/guests/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+$(BUILD)/tests/guests/%.o: tests/guests/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+define test_guest_rule
+$(BUILD)/tests/guests/$(1).elf: $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/$(1)/*.S tests/guests/$(1)/*.c))) $(GUEST_LD)
+	$$(CC) $$(GUEST_LDFLAGS) -T $(GUEST_LD) -o $$@ $$(filter %.o,$$^)
+endef
+$(foreach g,$(TEST_GUESTS),$(eval $(call test_guest_rule,$(g))))
+all: $(TEST_GUEST_ELFS)
+
+# --- unit tests --------------------------------------------------------------------------
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_TESTS := $(BUILD)/tests/unit_tests
+UNIT_TESTS_SAN := $(BUILD)/san/tests/unit_tests
+
+$(UNIT_TESTS): $(UNIT_SRCS) $(VMM_LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ $(VMM_LIBS) $(CRITERION_LIBS)
+
+$(UNIT_TESTS_SAN): $(UNIT_SRCS) $(VMM_SAN_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(VMM_LIBS) $(CRITERION_LIBS)
+
+# --- integration tests: boot guests for real ---------------------------------------------
+INTEGRATION_SRCS := $(wildcard tests/integration/*.c)
+INTEGRATION_TESTS := $(BUILD)/tests/integration_tests
+
+$(INTEGRATION_TESTS): $(INTEGRATION_SRCS) $(wildcard tests/integration/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -DBUILD_DIR='"$(abspath $(BUILD))"' -o $@ \
+		$(INTEGRATION_SRCS) $(CRITERION_LIBS)
+
+# --- fuzzing (libFuzzer) -----------------------------------------------------------------
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Ivmm \
+               -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+FUZZ_TARGETS :=
+FUZZ_SECONDS ?= 15
+FUZZ_LONG_SECONDS ?= 600
+-include tests/fuzz/fuzz.mk
+
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz: $$t for $(FUZZ_LONG_SECONDS)s"; \
+		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \
+		$$t -max_total_time=$(FUZZ_LONG_SECONDS) $(BUILD)/fuzz/corpus/$$(basename $$t) \
+			tests/fuzz/seeds/$$(basename $$t) || exit 1; \
+	done
+
+# --- make check ----------------------------------------------------------------------------
+# Criterion runs tests in parallel by default; --jobs keeps it to the 2 cores we have.
+check: deps
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(UNIT_TESTS_SAN) $(INTEGRATION_TESTS) $(FUZZ_TARGETS)
+	@echo "== unit tests (normal build)"
+	$(UNIT_TESTS) --jobs 2
+	@echo "== unit tests (ASan+UBSan build)"
+	$(UNIT_TESTS_SAN) --jobs 2
+	@echo "== integration tests (vmirun and qemu-system-i386)"
+	$(INTEGRATION_TESTS) --jobs 2
+	@echo "== bounded fuzzing ($(FUZZ_SECONDS)s per target)"
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \
+		$$t -max_total_time=$(FUZZ_SECONDS) $(BUILD)/fuzz/corpus/$$(basename $$t) \
+			tests/fuzz/seeds/$$(basename $$t) 2>$(BUILD)/fuzz/$$(basename $$t).log \
+			|| { tail -40 $(BUILD)/fuzz/$$(basename $$t).log; exit 1; }; \
+		echo "fuzz: $$(basename $$t): $$(grep -c . $(BUILD)/fuzz/$$(basename $$t).log) log lines, no crash"; \
+	done
+	@echo "== all tests passed"

@@ -1,0 +1,116 @@
+/* Lays out the low 4 GiB of the vmirun process for the guest. Nothing of the host may land
+ * there, so the whole range is reserved first and the guest's parts are mapped over it. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <vmi/process.h>
+#include "address_space.h"
+#include "vcpu/hypercall_page.h"
+
+#define PAGE_SIZE      4096u
+#define FOUR_GIB       0x100000000ull
+#define ROM_AREA_END   0x00100000u
+
+static uint64_t ram_size;
+static uint32_t rom_base, rom_size;
+static uint32_t low_ram_end_mapped;
+
+uint64_t address_space_max_ram(void)
+{
+	return (uint64_t)VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_RAM_BASE;
+}
+
+uint64_t address_space_ram_bytes(void)
+{
+	return ram_size;
+}
+
+static int fail(char error[ADDRESS_SPACE_ERROR_MAX], const char *what)
+{
+	snprintf(error, ADDRESS_SPACE_ERROR_MAX, "%s: %s", what, strerror(errno));
+	return -1;
+}
+
+static int map_fixed(uint64_t addr, uint64_t len, int prot, int fd, uint64_t offset)
+{
+	void *p = mmap((void *)(uintptr_t)addr, len, prot, MAP_SHARED | MAP_FIXED, fd,
+	               (off_t)offset);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+int address_space_create(uint64_t ram_bytes, char error[ADDRESS_SPACE_ERROR_MAX])
+{
+	/* A process cannot map below mmap_min_addr; 64 KiB covers every usual setting. */
+	const uint64_t reserve_base = VMI_PROCESS_LOW_RAM_BASE;
+	void *reserved = mmap((void *)(uintptr_t)reserve_base, FOUR_GIB - reserve_base, PROT_NONE,
+	                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED_NOREPLACE,
+	                      -1, 0);
+	if (reserved == MAP_FAILED)
+		return fail(error, "cannot reserve the low 4 GiB of the process for the guest");
+	if ((uintptr_t)reserved != reserve_base) {
+		errno = EEXIST;
+		return fail(error, "cannot reserve the low 4 GiB of the process for the guest");
+	}
+
+	/* File offset = guest address, so one memfd backs low memory and RAM. */
+	int fd = memfd_create("vmirun-guest-ram", MFD_CLOEXEC);
+	if (fd < 0)
+		return fail(error, "memfd_create for guest RAM");
+	if (ftruncate(fd, (off_t)(VMI_PROCESS_RAM_BASE + ram_bytes)) != 0) {
+		close(fd);
+		return fail(error, "cannot size guest RAM");
+	}
+	const int rwx = PROT_READ | PROT_WRITE | PROT_EXEC;
+	low_ram_end_mapped = (VMI_PROCESS_LOW_RAM_END + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	if (map_fixed(VMI_PROCESS_LOW_RAM_BASE, low_ram_end_mapped - VMI_PROCESS_LOW_RAM_BASE,
+	              rwx, fd, VMI_PROCESS_LOW_RAM_BASE) != 0 ||
+	    map_fixed(VMI_PROCESS_RAM_BASE, ram_bytes, rwx, fd, VMI_PROCESS_RAM_BASE) != 0) {
+		close(fd);
+		return fail(error, "cannot map guest RAM");
+	}
+	close(fd); /* the mappings keep the memory */
+	ram_size = ram_bytes;
+
+	if (hypercall_page_install(error) != 0)
+		return -1;
+	return 0;
+}
+
+int address_space_map_rom(uint32_t base, const void *image, size_t size,
+                          char error[ADDRESS_SPACE_ERROR_MAX])
+{
+	uint32_t mapped = (uint32_t)((size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1));
+	void *p = mmap((void *)(uintptr_t)base, mapped, PROT_READ | PROT_WRITE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	if (p == MAP_FAILED)
+		return fail(error, "cannot map the ROM");
+	memcpy(p, image, size);
+	if (mprotect(p, mapped, PROT_READ | PROT_EXEC) != 0)
+		return fail(error, "cannot protect the ROM");
+	rom_base = base;
+	rom_size = mapped;
+	return 0;
+}
+
+static int inside(uint32_t addr, uint32_t len, uint64_t start, uint64_t end)
+{
+	return addr >= start && (uint64_t)addr + len <= end;
+}
+
+void *address_space_guest_writable(uint32_t addr, uint32_t len)
+{
+	if (inside(addr, len, VMI_PROCESS_LOW_RAM_BASE, low_ram_end_mapped) ||
+	    inside(addr, len, VMI_PROCESS_RAM_BASE, VMI_PROCESS_RAM_BASE + ram_size))
+		return (void *)(uintptr_t)addr;
+	return NULL;
+}
+
+const void *address_space_guest_readable(uint32_t addr, uint32_t len)
+{
+	if (rom_size && inside(addr, len, rom_base, (uint64_t)rom_base + rom_size))
+		return (const void *)(uintptr_t)addr;
+	return address_space_guest_writable(addr, len);
+}

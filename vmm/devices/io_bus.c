@@ -1,0 +1,25 @@
+/* Routes port I/O to the console UART and the exit port. */
+#include <vmi/process.h>
+#include "devices/console.h"
+#include "devices/exit_port.h"
+#include "devices/io_bus.h"
+
+static uint32_t all_ones(unsigned size)
+{
+	return size >= 4 ? 0xFFFFFFFFu : (1u << (size * 8)) - 1;
+}
+
+uint32_t io_bus_read(uint16_t port, unsigned size)
+{
+	if (port >= VMI_PORT_COM1 && port < VMI_PORT_COM1 + 8)
+		return console_port_read(port - VMI_PORT_COM1) | (all_ones(size) & ~0xFFu);
+	return all_ones(size);
+}
+
+void io_bus_write(uint16_t port, unsigned size, uint32_t value)
+{
+	if (port >= VMI_PORT_COM1 && port < VMI_PORT_COM1 + 8)
+		console_port_write(port - VMI_PORT_COM1, (uint8_t)value);
+	else if (port == VMI_PORT_EXIT)
+		exit_port_write(value & all_ones(size));
+}

@@ -1,0 +1,191 @@
+/* vmirun: loads an i386 multiboot kernel into the low 4 GiB of this process and runs it
+ * natively in 32-bit compatibility mode; turns how it stopped into the exit status. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <vmi/multiboot.h>
+#include <vmi/process.h>
+#include "address_space.h"
+#include "devices/console.h"
+#include "devices/exit_port.h"
+#include "loader/boot_info.h"
+#include "loader/kernel_image.h"
+#include "monitor/monitor.h"
+#include "options.h"
+#include "sandbox.h"
+#include "stats.h"
+#include "vcpu/vcpu.h"
+
+#define VMIRUN_VERSION "0.1.0"
+
+/* Exit statuses of vmirun's own; the guest's exit-port statuses are always odd. */
+enum {
+	STATUS_SHUTDOWN = 0,
+	STATUS_VMIRUN_ERROR = 2,
+	STATUS_GUEST_FAULT = 4,
+	STATUS_TIMEOUT = 6,
+	STATUS_HALTED = 8,
+	STATUS_REBOOT = 10,
+};
+
+#define MAX_KERNEL_FILE_BYTES (1024ull * 1024 * 1024)
+#define INITIAL_EFLAGS 0x202u  /* IF is always set in ring 3; the virtual IF starts clear */
+
+static _Noreturn void die(const char *format, const char *detail)
+{
+	fprintf(stderr, "vmirun: ");
+	fprintf(stderr, format, detail);
+	fputc('\n', stderr);
+	exit(STATUS_VMIRUN_ERROR);
+}
+
+static uint8_t *read_kernel(const char *path, size_t *size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		fprintf(stderr, "vmirun: cannot open kernel '%s': %s\n", path, strerror(errno));
+		exit(STATUS_VMIRUN_ERROR);
+	}
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
+		die("kernel '%s' is not a regular file", path);
+	if ((unsigned long long)st.st_size > MAX_KERNEL_FILE_BYTES)
+		die("kernel '%s' is larger than 1 GiB", path);
+	uint8_t *data = malloc(st.st_size ? (size_t)st.st_size : 1);
+	if (!data)
+		die("out of memory reading '%s'", path);
+	size_t done = 0;
+	while (done < (size_t)st.st_size) {
+		ssize_t n = read(fd, data + done, (size_t)st.st_size - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			fprintf(stderr, "vmirun: cannot read kernel '%s': %s\n", path,
+			        n < 0 ? strerror(errno) : "file shrank while reading");
+			exit(STATUS_VMIRUN_ERROR);
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	*size = done;
+	return data;
+}
+
+static void print_registers(const struct vcpu_regs *r)
+{
+	fprintf(stderr,
+	        "vmirun: guest registers: eip=%08x eflags=%08x esp=%08x ebp=%08x\n"
+	        "vmirun:   eax=%08x ebx=%08x ecx=%08x edx=%08x esi=%08x edi=%08x\n",
+	        r->eip, r->eflags, r->esp, r->ebp, r->eax, r->ebx, r->ecx, r->edx, r->esi, r->edi);
+}
+
+static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options *options)
+{
+	switch (stop->reason) {
+	case VCPU_STOP_EXIT_PORT:
+		return exit_port_status((uint32_t)stop->exit_port_value);
+	case VCPU_STOP_SHUTDOWN:
+		return STATUS_SHUTDOWN;
+	case VCPU_STOP_REBOOT:
+		fprintf(stderr, "vmirun: the guest asked to reboot; vmirun stops it instead\n");
+		return STATUS_REBOOT;
+	case VCPU_STOP_TIMEOUT:
+		fprintf(stderr, "vmirun: timeout: the guest was stopped after %g s\n",
+		        options->timeout_seconds);
+		if (stop->have_regs)
+			print_registers(&stop->regs);
+		return STATUS_TIMEOUT;
+	case VCPU_STOP_HALTED:
+	case VCPU_STOP_FAULT:
+		fprintf(stderr, "vmirun: %s\n", stop->message);
+		if (stop->have_regs)
+			print_registers(&stop->regs);
+		return stop->reason == VCPU_STOP_FAULT ? STATUS_GUEST_FAULT : STATUS_HALTED;
+	case VCPU_STOP_NONE:
+		break;
+	}
+	fprintf(stderr, "vmirun: internal error: the guest stopped for no recorded reason\n");
+	return STATUS_VMIRUN_ERROR;
+}
+
+int main(int argc, char **argv)
+{
+	struct vmirun_options options;
+	char error[256];
+
+	stats_mark_start();
+	if (options_parse(argc, argv, &options, error) != 0)
+		die("%s", error);
+	if (options.show_help) {
+		options_print_help();
+		return 0;
+	}
+	if (options.show_version) {
+		printf("vmirun (OpenVMI) %s\n", VMIRUN_VERSION);
+		return 0;
+	}
+
+	size_t kernel_size;
+	uint8_t *kernel = read_kernel(options.kernel_path, &kernel_size);
+	struct guest_memory ram = {
+		.host = (uint8_t *)(uintptr_t)VMI_PROCESS_RAM_BASE,
+		.base = VMI_PROCESS_RAM_BASE,
+		.size = (uint32_t)options.mem_bytes,
+	};
+	struct kernel_image image;
+	if (kernel_image_parse(kernel, kernel_size, &ram, &image, error) != 0) {
+		fprintf(stderr, "vmirun: %s: %s\n", options.kernel_path, error);
+		return STATUS_VMIRUN_ERROR;
+	}
+
+	if (address_space_create(options.mem_bytes, error) != 0)
+		die("%s", error);
+	kernel_image_load(&image, kernel, &ram);
+	free(kernel);
+
+	char *cmdline = options_kernel_cmdline(&options);
+	if (!cmdline)
+		die("%s", "out of memory");
+	struct guest_memory info_area = {
+		.host = (uint8_t *)(uintptr_t)VMI_PROCESS_BOOT_INFO_BASE,
+		.base = VMI_PROCESS_BOOT_INFO_BASE,
+		.size = VMI_PROCESS_BOOT_INFO_SIZE,
+	};
+	struct boot_info_request request = {
+		.ram_bytes = (uint32_t)options.mem_bytes,
+		.cmdline = cmdline,
+		.loader_name = VMI_PROCESS_LOADER_NAME " " VMIRUN_VERSION,
+	};
+	uint32_t info_addr;
+	if (boot_info_build(&request, &info_area, &info_addr, error) != 0)
+		die("%s", error);
+	free(cmdline);
+
+	if (monitor_install_trap_handlers() != 0)
+		die("cannot install signal handlers: %s", strerror(errno));
+	if (sandbox_trap_guest_syscalls() != 0)
+		die("cannot install the seccomp filter: %s", strerror(errno));
+	monitor_set_timeout(options.timeout_seconds);
+
+	struct vcpu_regs initial = {
+		.eax = MULTIBOOT_BOOTLOADER_MAGIC,
+		.ebx = info_addr,
+		.esp = VMI_PROCESS_BOOT_STACK_TOP,
+		.eip = image.entry,
+		.eflags = INITIAL_EFLAGS,
+	};
+	struct vcpu_stop stop;
+	vcpu_run(&initial, &stop);
+	stats_mark_end();
+	console_flush();
+
+	int status = report_stop(&stop, &options);
+	if (options.stats != STATS_NONE)
+		stats_print(stderr, options.stats == STATS_JSON);
+	return status;
+}

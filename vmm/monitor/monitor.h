@@ -1,0 +1,20 @@
+/* The monitor: what vmirun does on the guest's behalf when it calls or traps. */
+#ifndef VMM_MONITOR_MONITOR_H
+#define VMM_MONITOR_MONITOR_H
+
+#include "vcpu/vcpu.h"
+
+/* Installs the handlers for guest faults, trapped instructions, trapped i386 system calls
+ * and the timeout, on a signal stack of their own. Returns 0 or -1 (errno set). */
+int monitor_install_trap_handlers(void);
+
+/* Stops the guest with VCPU_STOP_TIMEOUT once `seconds` have passed (0: never). */
+int monitor_set_timeout(double seconds);
+
+/* Stops the guest if the timeout expired while the monitor was running. */
+void monitor_check_timeout(void);
+
+/* The guest halted (Halt call or trapped hlt). */
+void monitor_halt(struct vcpu_regs *regs);
+
+#endif

@@ -1,0 +1,249 @@
+/* Signal handlers: how guest faults, trapped privileged instructions, trapped i386 system
+ * calls and the timeout reach the monitor. They run on a signal stack of their own, since
+ * the interrupted stack is the guest's, and tell guest from host by the code selector. */
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#include <vmi/process.h>
+#include "address_space.h"
+#include "monitor/emulate.h"
+#include "monitor/monitor.h"
+#include "stats.h"
+
+#define MAX_INSTRUCTION_BYTES 15
+
+static char signal_stack[64 * 1024] __attribute__((aligned(16)));
+static volatile sig_atomic_t timeout_expired;
+
+/* Linux enables alignment checking for user mode, and the guest may have left AC set. */
+static inline void clear_alignment_check(void)
+{
+	__asm__ volatile("pushfq; andq $~0x40000, (%%rsp); popfq" ::: "memory", "cc");
+}
+
+/* Guest code is whatever runs in compatibility mode or below 4 GiB: the hypercall page's
+ * 64-bit entries and anything a guest far-jumps to there count as the guest's. */
+static int in_guest(const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	return (g[REG_CSGSFS] & 0xFFFF) == VMI_PROCESS_CODE32_SELECTOR ||
+	       (uint64_t)g[REG_RIP] < 0x100000000ull;
+}
+
+static void regs_from_context(const ucontext_t *uc, struct vcpu_regs *regs)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	regs->eax = (uint32_t)g[REG_RAX];
+	regs->ecx = (uint32_t)g[REG_RCX];
+	regs->edx = (uint32_t)g[REG_RDX];
+	regs->ebx = (uint32_t)g[REG_RBX];
+	regs->esp = (uint32_t)g[REG_RSP];
+	regs->ebp = (uint32_t)g[REG_RBP];
+	regs->esi = (uint32_t)g[REG_RSI];
+	regs->edi = (uint32_t)g[REG_RDI];
+	regs->eip = (uint32_t)g[REG_RIP];
+	regs->eflags = (uint32_t)g[REG_EFL];
+}
+
+static void regs_to_context(const struct vcpu_regs *regs, ucontext_t *uc)
+{
+	greg_t *g = uc->uc_mcontext.gregs;
+	g[REG_RAX] = regs->eax;
+	g[REG_RCX] = regs->ecx;
+	g[REG_RDX] = regs->edx;
+	g[REG_RBX] = regs->ebx;
+	g[REG_RSP] = regs->esp;
+	g[REG_RBP] = regs->ebp;
+	g[REG_RSI] = regs->esi;
+	g[REG_RDI] = regs->edi;
+	g[REG_RIP] = regs->eip;
+}
+
+static const char *exception_name(long trapno)
+{
+	switch (trapno) {
+	case 0: return "divide error (#DE)";
+	case 1: return "debug exception (#DB)";
+	case 3: return "breakpoint (#BP)";
+	case 4: return "overflow (#OF)";
+	case 5: return "bound range exceeded (#BR)";
+	case 6: return "invalid opcode (#UD)";
+	case 7: return "device not available (#NM)";
+	case 10: return "invalid TSS (#TS)";
+	case 11: return "segment not present (#NP)";
+	case 12: return "stack-segment fault (#SS)";
+	case 13: return "general protection fault (#GP)";
+	case 14: return "page fault (#PF)";
+	case 16: return "x87 floating-point error (#MF)";
+	case 17: return "alignment check (#AC)";
+	case 19: return "SIMD floating-point error (#XM)";
+	default: return "exception";
+	}
+}
+
+static _Noreturn void stop_on_fault(const ucontext_t *uc, const struct vcpu_regs *regs,
+                                    const char *detail)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	long trapno = (long)g[REG_TRAPNO];
+	char message[256];
+
+	if (trapno == 14)
+		snprintf(message, sizeof(message),
+		         "guest fault: %s at eip 0x%08x, address 0x%08x, error code 0x%lx%s%s",
+		         exception_name(trapno), regs->eip, (uint32_t)g[REG_CR2], (long)g[REG_ERR],
+		         detail ? ": " : "", detail ? detail : "");
+	else
+		snprintf(message, sizeof(message), "guest fault: %s at eip 0x%08x, error code 0x%lx%s%s",
+		         exception_name(trapno), regs->eip, (long)g[REG_ERR], detail ? ": " : "",
+		         detail ? detail : "");
+	stats_count_trap(STATS_TRAP_FAULT);
+	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
+}
+
+/* A fault in vmirun itself is a bug: let the default action report it. */
+static void host_fault(int sig)
+{
+	static const char text[] = "vmirun: internal error: fault in vmirun's own code\n";
+	if (write(STDERR_FILENO, text, sizeof(text) - 1) < 0) {
+		/* nothing more to say */
+	}
+	signal(sig, SIG_DFL);
+}
+
+/* Runs the privileged instruction at the faulting eip if the monitor emulates it. */
+static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
+{
+	uint8_t code[MAX_INSTRUCTION_BYTES];
+	size_t available = 0;
+
+	while (available < sizeof(code) && address_space_guest_readable(regs->eip + (uint32_t)available, 1))
+		available++;
+	if (available == 0)
+		return 0;
+	memcpy(code, address_space_guest_readable(regs->eip, (uint32_t)available), available);
+
+	switch (emulate_instruction(regs, code, available)) {
+	case EMULATE_DONE:
+		stats_count_trap(STATS_TRAP_IO_EMULATED);
+		regs_to_context(regs, uc);
+		return 1;
+	case EMULATE_HALT:
+		monitor_halt(regs);
+		return 1;
+	case EMULATE_UNSUPPORTED:
+		break;
+	}
+	return 0;
+}
+
+static void on_fault(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	struct vcpu_regs regs;
+
+	(void)info;
+	clear_alignment_check();
+	if (!in_guest(uc) || !vcpu_is_running()) {
+		host_fault(sig);
+		return;
+	}
+	regs_from_context(uc, &regs);
+	if (sig == SIGSEGV && uc->uc_mcontext.gregs[REG_TRAPNO] == 13 && try_emulate(uc, &regs))
+		return;
+	stop_on_fault(uc, &regs, NULL);
+}
+
+/* The seccomp filter turns every i386 system call into SIGSYS: the guest's int 0x80 is a
+ * guest event and never reaches the host kernel. */
+static void on_guest_syscall(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	struct vcpu_regs regs;
+	char message[256];
+
+	clear_alignment_check();
+	if (!in_guest(uc) || !vcpu_is_running()) {
+		host_fault(sig);
+		return;
+	}
+	regs_from_context(uc, &regs);
+	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
+	snprintf(message, sizeof(message),
+	         "guest made an i386 system call (number %d) at eip 0x%08x; it never reaches the "
+	         "host, and the guest has no handler installed for it",
+	         info->si_syscall, (uint32_t)(uintptr_t)info->si_call_addr);
+	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, &regs, message);
+}
+
+static void arm_timer(double seconds)
+{
+	struct itimerval timer = { 0 };
+	timer.it_value.tv_sec = (time_t)seconds;
+	timer.it_value.tv_usec = (suseconds_t)((seconds - (double)(time_t)seconds) * 1e6);
+	if (timer.it_value.tv_sec == 0 && timer.it_value.tv_usec == 0)
+		timer.it_value.tv_usec = 1;
+	setitimer(ITIMER_REAL, &timer, NULL);
+}
+
+static void on_timeout(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	struct vcpu_regs regs;
+
+	(void)sig;
+	(void)info;
+	clear_alignment_check();
+	timeout_expired = 1;
+	if (!vcpu_is_running())
+		return;
+	if (!in_guest(uc)) {
+		/* The monitor is busy; stop at its next return to the guest, or retry soon. */
+		arm_timer(0.001);
+		return;
+	}
+	regs_from_context(uc, &regs);
+	vcpu_stop_guest_with_regs(VCPU_STOP_TIMEOUT, &regs, "timeout: the guest was stopped");
+}
+
+void monitor_check_timeout(void)
+{
+	if (timeout_expired)
+		vcpu_stop_guest(VCPU_STOP_TIMEOUT, "timeout: the guest was stopped");
+}
+
+int monitor_set_timeout(double seconds)
+{
+	if (seconds > 0)
+		arm_timer(seconds);
+	return 0;
+}
+
+static int handle(int sig, void (*handler)(int, siginfo_t *, void *))
+{
+	struct sigaction action;
+	memset(&action, 0, sizeof(action));
+	action.sa_sigaction = handler;
+	action.sa_flags = SA_SIGINFO | SA_ONSTACK;
+	sigemptyset(&action.sa_mask);
+	sigaddset(&action.sa_mask, SIGALRM);
+	return sigaction(sig, &action, NULL);
+}
+
+int monitor_install_trap_handlers(void)
+{
+	stack_t stack = { .ss_sp = signal_stack, .ss_size = sizeof(signal_stack), .ss_flags = 0 };
+	if (sigaltstack(&stack, NULL) != 0)
+		return -1;
+	static const int faults[] = { SIGSEGV, SIGILL, SIGTRAP, SIGFPE, SIGBUS };
+	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
+		if (handle(faults[i], on_fault) != 0)
+			return -1;
+	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0)
+		return -1;
+	return 0;
+}

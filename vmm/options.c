@@ -1,0 +1,218 @@
+/* Parses vmirun's command line into struct vmirun_options, with one-line reasons for
+ * everything it refuses. Options come before the kernel; guest arguments after `--`. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "address_space.h"
+#include "options.h"
+
+#define KIB 1024ull
+#define MIB (1024ull * 1024)
+#define GIB (1024ull * 1024 * 1024)
+#define MIN_MEM_BYTES (1 * MIB)
+#define MAX_TIMEOUT_SECONDS 1e6
+
+void options_print_help(void)
+{
+	printf(
+	"Usage: vmirun [OPTIONS] KERNEL [-- ARGS...]\n"
+	"Runs an i386 Multiboot (v1) ELF kernel natively inside this process, in 32-bit\n"
+	"compatibility mode, with no hardware virtualization. The kernel's command line is the\n"
+	"KERNEL path followed by ARGS (or by --cmdline).\n"
+	"\n"
+	"Options:\n"
+	"  --mem SIZE         guest RAM from 1 MiB: MiB, or with a K, M or G suffix\n"
+	"                     (default %d MiB, at most %llu MiB)\n"
+	"  --cmdline STRING   the kernel's arguments, instead of ARGS after --\n"
+	"  --timeout SECONDS  stop the guest after SECONDS (decimals allowed)\n"
+	"  --stats[=FORMAT]   print run statistics to stderr at exit; FORMAT is text\n"
+	"                     (the default) or json\n"
+	"  --help             show this help and exit\n"
+	"  --version          show the version and exit\n"
+	"\n"
+	"Exit status:\n"
+	"  0                  the guest called Shutdown\n"
+	"  odd: (v<<1)|1      the guest wrote v to the exit port 0xf4 (as QEMU's isa-debug-exit)\n"
+	"  2                  vmirun's own error: bad option, unreadable or invalid kernel\n"
+	"  4                  the guest faulted and had no handler (a one-line reason and its\n"
+	"                     registers go to stderr)\n"
+	"  6                  --timeout ran out\n"
+	"  8                  the guest halted with nothing that could wake it\n"
+	"  10                 the guest called Reboot\n",
+	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
+}
+
+int options_parse_size(const char *text, uint64_t *bytes)
+{
+	char *end;
+
+	if (!text || !isdigit((unsigned char)text[0]))
+		return -1;
+	errno = 0;
+	unsigned long long value = strtoull(text, &end, 10);
+	if (errno == ERANGE)
+		return -1;
+	uint64_t unit = MIB;
+	if (*end) {
+		static const struct { const char *suffix; uint64_t unit; } units[] = {
+			{ "K", KIB }, { "KiB", KIB }, { "M", MIB }, { "MiB", MIB },
+			{ "G", GIB }, { "GiB", GIB },
+		};
+		size_t i;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (strcmp(end, units[i].suffix) == 0)
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -1;
+		unit = units[i].unit;
+	}
+	if (value > UINT64_MAX / unit)
+		return -1;
+	*bytes = value * unit;
+	return 0;
+}
+
+static int parse_seconds(const char *text, double *seconds)
+{
+	char *end;
+	errno = 0;
+	double value = strtod(text, &end);
+	if (end == text || *end || errno || !isfinite(value) || value <= 0 ||
+	    value > MAX_TIMEOUT_SECONDS)
+		return -1;
+	*seconds = value;
+	return 0;
+}
+
+enum { OPT_MEM = 1, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_HELP, OPT_VERSION };
+
+int options_parse(int argc, char **argv, struct vmirun_options *options,
+                  char error[OPTIONS_ERROR_MAX])
+{
+	static const struct option long_options[] = {
+		{ "mem", required_argument, NULL, OPT_MEM },
+		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "help", no_argument, NULL, OPT_HELP },
+		{ "version", no_argument, NULL, OPT_VERSION },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	memset(options, 0, sizeof(*options));
+	options->mem_bytes = OPTIONS_DEFAULT_MEM_MIB * MIB;
+	optind = 0; /* glibc: start afresh, so parsing can run more than once (tests) */
+	opterr = 0;
+	for (;;) {
+		int option = getopt_long(argc, argv, "+:h", long_options, NULL);
+		if (option == -1)
+			break;
+		switch (option) {
+		case OPT_MEM:
+			if (options_parse_size(optarg, &options->mem_bytes) != 0) {
+				snprintf(error, OPTIONS_ERROR_MAX,
+				         "--mem: '%s' is not a size (try 128, 512M or 1G)", optarg);
+				return -1;
+			}
+			if (options->mem_bytes < MIN_MEM_BYTES ||
+			    options->mem_bytes > address_space_max_ram() ||
+			    options->mem_bytes % 4096) {
+				snprintf(error, OPTIONS_ERROR_MAX,
+				         "--mem: %s does not fit: guest RAM must be whole 4 KiB pages "
+				         "from 1 MiB to %llu MiB", optarg,
+				         (unsigned long long)(address_space_max_ram() / MIB));
+				return -1;
+			}
+			break;
+		case OPT_CMDLINE:
+			options->cmdline = optarg;
+			break;
+		case OPT_TIMEOUT:
+			if (parse_seconds(optarg, &options->timeout_seconds) != 0) {
+				snprintf(error, OPTIONS_ERROR_MAX,
+				         "--timeout: '%s' is not a number of seconds above 0", optarg);
+				return -1;
+			}
+			break;
+		case OPT_STATS:
+			if (!optarg || strcmp(optarg, "text") == 0)
+				options->stats = STATS_TEXT;
+			else if (strcmp(optarg, "json") == 0)
+				options->stats = STATS_JSON;
+			else {
+				snprintf(error, OPTIONS_ERROR_MAX,
+				         "--stats: unknown format '%s' (text or json)", optarg);
+				return -1;
+			}
+			break;
+		case 'h':
+		case OPT_HELP:
+			options->show_help = 1;
+			return 0;
+		case OPT_VERSION:
+			options->show_version = 1;
+			return 0;
+		case ':':
+			snprintf(error, OPTIONS_ERROR_MAX, "%s needs a value", argv[optind - 1]);
+			return -1;
+		default:
+			if (optopt)
+				snprintf(error, OPTIONS_ERROR_MAX, "unknown option '-%c' (see --help)", optopt);
+			else
+				snprintf(error, OPTIONS_ERROR_MAX, "unknown option '%s' (see --help)",
+				         argv[optind - 1]);
+			return -1;
+		}
+	}
+
+	if (optind >= argc) {
+		snprintf(error, OPTIONS_ERROR_MAX, "no kernel given (usage: vmirun [OPTIONS] KERNEL [-- ARGS...])");
+		return -1;
+	}
+	options->kernel_path = argv[optind++];
+	if (optind < argc) {
+		if (strcmp(argv[optind], "--") != 0) {
+			snprintf(error, OPTIONS_ERROR_MAX,
+			         "unexpected '%s' after the kernel: options go before it, guest "
+			         "arguments after --", argv[optind]);
+			return -1;
+		}
+		optind++;
+		options->guest_args = argv + optind;
+		options->guest_arg_count = argc - optind;
+		if (options->cmdline && options->guest_arg_count > 0) {
+			snprintf(error, OPTIONS_ERROR_MAX,
+			         "give the kernel's arguments with --cmdline or after --, not both");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+char *options_kernel_cmdline(const struct vmirun_options *options)
+{
+	size_t length = strlen(options->kernel_path) + 1;
+	if (options->cmdline)
+		length += strlen(options->cmdline) + 1;
+	for (int i = 0; i < options->guest_arg_count; i++)
+		length += strlen(options->guest_args[i]) + 1;
+
+	char *line = malloc(length);
+	if (!line)
+		return NULL;
+	strcpy(line, options->kernel_path);
+	if (options->cmdline && options->cmdline[0]) {
+		strcat(line, " ");
+		strcat(line, options->cmdline);
+	}
+	for (int i = 0; i < options->guest_arg_count; i++) {
+		strcat(line, " ");
+		strcat(line, options->guest_args[i]);
+	}
+	return line;
+}

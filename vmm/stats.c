@@ -1,0 +1,106 @@
+/* Counts what the guest did. Counters are plain integers: there is one vCPU, and signal
+ * handlers only touch them while the guest, not the monitor, was interrupted. */
+#include <string.h>
+#include <time.h>
+
+#include <vmi/calls.h>
+#include "stats.h"
+
+static uint64_t hypercalls[VMI_CALL_COUNT];
+static uint64_t traps[STATS_TRAP_KIND_COUNT];
+static uint64_t console_bytes;
+static struct timespec start_time, entry_time, end_time;
+
+static const char *const trap_names[STATS_TRAP_KIND_COUNT] = {
+	[STATS_TRAP_IO_EMULATED] = "io_emulated",
+	[STATS_TRAP_GUEST_SYSCALL] = "guest_syscall",
+	[STATS_TRAP_FAULT] = "fault",
+	[STATS_TRAP_HALT] = "halt",
+};
+
+/* Names of the calls vmirun implements today, for readable reports. */
+static const char *call_name(uint32_t call)
+{
+	switch (call) {
+	case VMI_CALL_Halt: return "Halt";
+	case VMI_CALL_Reboot: return "Reboot";
+	case VMI_CALL_Shutdown: return "Shutdown";
+	case VMI_CALL_IN: return "IN";
+	case VMI_CALL_INB: return "INB";
+	case VMI_CALL_INW: return "INW";
+	case VMI_CALL_OUT: return "OUT";
+	case VMI_CALL_OUTB: return "OUTB";
+	case VMI_CALL_OUTW: return "OUTW";
+	default: return NULL;
+	}
+}
+
+void stats_mark_start(void) { clock_gettime(CLOCK_MONOTONIC, &start_time); }
+void stats_mark_guest_entry(void) { clock_gettime(CLOCK_MONOTONIC, &entry_time); }
+void stats_mark_end(void) { clock_gettime(CLOCK_MONOTONIC, &end_time); }
+
+void stats_count_hypercall(uint32_t call)
+{
+	if (call < VMI_CALL_COUNT) /* the hypercall page has no other entries */
+		hypercalls[call]++;
+}
+
+void stats_count_trap(enum stats_trap_kind kind) { traps[kind]++; }
+void stats_count_console_byte(void) { console_bytes++; }
+
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
+void stats_print(FILE *out, int json)
+{
+	double to_entry = entry_time.tv_sec ? ms_between(&start_time, &entry_time) : -1;
+	double total = ms_between(&start_time, &end_time);
+	uint64_t all_calls = 0;
+	for (unsigned i = 0; i < VMI_CALL_COUNT; i++)
+		all_calls += hypercalls[i];
+
+	if (json) {
+		fprintf(out, "{\"ms_to_first_instruction\":%.3f,\"ms_total\":%.3f,"
+		        "\"console_bytes\":%llu,\"hypercalls_total\":%llu,\"hypercalls\":{",
+		        to_entry, total, (unsigned long long)console_bytes,
+		        (unsigned long long)all_calls);
+		const char *sep = "";
+		for (unsigned i = 0; i < VMI_CALL_COUNT; i++) {
+			if (!hypercalls[i])
+				continue;
+			const char *name = call_name(i);
+			if (name)
+				fprintf(out, "%s\"%s\":%llu", sep, name, (unsigned long long)hypercalls[i]);
+			else
+				fprintf(out, "%s\"call_%u\":%llu", sep, i, (unsigned long long)hypercalls[i]);
+			sep = ",";
+		}
+		fprintf(out, "},\"traps\":{");
+		for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
+			fprintf(out, "%s\"%s\":%llu", k ? "," : "", trap_names[k],
+			        (unsigned long long)traps[k]);
+		fprintf(out, "}}\n");
+		return;
+	}
+	fprintf(out, "vmirun stats:\n");
+	fprintf(out, "  time to first guest instruction  %.3f ms\n", to_entry);
+	fprintf(out, "  total time                       %.3f ms\n", total);
+	fprintf(out, "  console bytes                    %llu\n", (unsigned long long)console_bytes);
+	fprintf(out, "  hypercalls                       %llu\n", (unsigned long long)all_calls);
+	for (unsigned i = 0; i < VMI_CALL_COUNT; i++) {
+		if (!hypercalls[i])
+			continue;
+		const char *name = call_name(i);
+		char label[32];
+		if (name)
+			snprintf(label, sizeof(label), "%s", name);
+		else
+			snprintf(label, sizeof(label), "call %u", i);
+		fprintf(out, "    %-30s %llu\n", label, (unsigned long long)hypercalls[i]);
+	}
+	fprintf(out, "  traps\n");
+	for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
+		fprintf(out, "    %-30s %llu\n", trap_names[k], (unsigned long long)traps[k]);
+}

@@ -1,0 +1,50 @@
+/* The virtual CPU of the process platform: guest registers, entering the guest in 32-bit
+ * compatibility mode, and leaving it for good with a reason. */
+#ifndef VMM_VCPU_H
+#define VMM_VCPU_H
+
+#include <stdint.h>
+
+struct vcpu_regs {
+	uint32_t eax, ecx, edx, ebx, esp, ebp, esi, edi, eip, eflags;
+};
+
+/* Why the guest stopped running; main() turns it into vmirun's exit status. */
+enum vcpu_stop_reason {
+	VCPU_STOP_NONE = 0,
+	VCPU_STOP_EXIT_PORT,     /* the guest wrote a status to the exit port */
+	VCPU_STOP_SHUTDOWN,      /* the Shutdown call */
+	VCPU_STOP_REBOOT,        /* the Reboot call: there is nothing to reboot into */
+	VCPU_STOP_FAULT,         /* a fault the guest could not take */
+	VCPU_STOP_HALTED,        /* halted with nothing that could ever wake it */
+	VCPU_STOP_TIMEOUT,       /* --timeout ran out */
+};
+
+struct vcpu_stop {
+	enum vcpu_stop_reason reason;
+	int exit_port_value;     /* for VCPU_STOP_EXIT_PORT */
+	char message[256];       /* one line, for faults and halts */
+	struct vcpu_regs regs;   /* the guest's registers when it stopped */
+	int have_regs;
+};
+
+/* The one vCPU's registers; the world-switch code reads and writes them. */
+extern struct vcpu_regs vcpu_guest_regs;
+
+/* Enters the guest at regs and runs it until it stops; fills *stop. */
+void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop);
+
+/* Ends the guest's run from monitor code (hypercall or signal handler). Does not return. */
+_Noreturn void vcpu_stop_guest(enum vcpu_stop_reason reason, const char *message);
+
+/* Like vcpu_stop_guest, keeping a register snapshot for the report. */
+_Noreturn void vcpu_stop_guest_with_regs(enum vcpu_stop_reason reason,
+                                         const struct vcpu_regs *regs, const char *message);
+
+/* Stops with VCPU_STOP_EXIT_PORT and the given value. */
+_Noreturn void vcpu_stop_exit_port(int value);
+
+/* Nonzero while vcpu_run is running the guest (or the monitor on its behalf). */
+int vcpu_is_running(void);
+
+#endif

@@ -1,0 +1,85 @@
+/* World switches between vmirun (64-bit) and the guest (32-bit compatibility mode):
+ * entering the guest with iretq, and the common hypercall path the far-call entries reach. */
+#include "vcpu/vcpu_layout.h"
+#include <vmi/process.h>
+
+	.text
+	.code64
+
+/* void vcpu_switch_to_guest(void): loads vcpu_guest_regs and enters the guest. Returns only
+ * by a longjmp out of the monitor; the host stack below this frame is the monitor's stack. */
+	.globl vcpu_switch_to_guest
+	.type vcpu_switch_to_guest, @function
+vcpu_switch_to_guest:
+	push %rbp
+	push %rbx
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	sub $8, %rsp                      /* keep the monitor's calls 16-byte aligned */
+	mov %rsp, vcpu_host_rsp(%rip)
+
+	mov $VMI_PROCESS_DATA_SELECTOR, %eax
+	mov %eax, %ds
+	mov %eax, %es
+
+	lea vcpu_guest_regs(%rip), %rbx
+	pushq $VMI_PROCESS_DATA_SELECTOR                  /* ss */
+	movl VCPU_REG_ESP(%rbx), %eax
+	push %rax                                         /* esp */
+	movl VCPU_REG_EFLAGS(%rbx), %eax
+	push %rax                                         /* eflags */
+	pushq $VMI_PROCESS_CODE32_SELECTOR                /* cs */
+	movl VCPU_REG_EIP(%rbx), %eax
+	push %rax                                         /* eip */
+	movl VCPU_REG_EAX(%rbx), %eax
+	movl VCPU_REG_ECX(%rbx), %ecx
+	movl VCPU_REG_EDX(%rbx), %edx
+	movl VCPU_REG_EBP(%rbx), %ebp
+	movl VCPU_REG_ESI(%rbx), %esi
+	movl VCPU_REG_EDI(%rbx), %edi
+	movl VCPU_REG_EBX(%rbx), %ebx
+	iretq
+	.size vcpu_switch_to_guest, . - vcpu_switch_to_guest
+
+/* Reached from the hypercall page with the call number in r11d, the guest's registers live
+ * and rsp at the guest's far-return frame. Saves the registers, runs the monitor on the host
+ * stack, and far-returns to the guest with whatever the monitor left in vcpu_guest_regs. */
+	.globl vcpu_hypercall_common
+	.type vcpu_hypercall_common, @function
+vcpu_hypercall_common:
+	movl %eax, vcpu_guest_regs+VCPU_REG_EAX(%rip)
+	movl %ecx, vcpu_guest_regs+VCPU_REG_ECX(%rip)
+	movl %edx, vcpu_guest_regs+VCPU_REG_EDX(%rip)
+	movl %ebx, vcpu_guest_regs+VCPU_REG_EBX(%rip)
+	movl %esp, vcpu_guest_regs+VCPU_REG_ESP(%rip)
+	movl %ebp, vcpu_guest_regs+VCPU_REG_EBP(%rip)
+	movl %esi, vcpu_guest_regs+VCPU_REG_ESI(%rip)
+	movl %edi, vcpu_guest_regs+VCPU_REG_EDI(%rip)
+	mov vcpu_host_rsp(%rip), %rsp
+	pushfq
+	movl (%rsp), %eax
+	movl %eax, vcpu_guest_regs+VCPU_REG_EFLAGS(%rip)
+	andq $~VCPU_HOST_FLAGS_CLEAR, (%rsp)
+	popfq
+
+	movl %r11d, %edi
+	call vcpu_hypercall
+
+	lea vcpu_guest_regs(%rip), %rbx
+	movl VCPU_REG_EFLAGS(%rbx), %eax
+	push %rax
+	popfq
+	movl VCPU_REG_ESP(%rbx), %esp      /* zero-extends: rsp is the guest's stack again */
+	movl VCPU_REG_EAX(%rbx), %eax
+	movl VCPU_REG_ECX(%rbx), %ecx
+	movl VCPU_REG_EDX(%rbx), %edx
+	movl VCPU_REG_EBP(%rbx), %ebp
+	movl VCPU_REG_ESI(%rbx), %esi
+	movl VCPU_REG_EDI(%rbx), %edi
+	movl VCPU_REG_EBX(%rbx), %ebx
+	lretl                             /* 32-bit far return: pops eip and cs=0x23 */
+	.size vcpu_hypercall_common, . - vcpu_hypercall_common
+
+	.section .note.GNU-stack, "", @progbits

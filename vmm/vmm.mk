@@ -1,0 +1,32 @@
+# vmirun: the user-space hypervisor (host, x86-64).
+
+VMM_MAIN_SRC := vmm/main.c
+VMM_LIB_SRCS := $(filter-out $(VMM_MAIN_SRC),$(wildcard vmm/*.c vmm/*/*.c))
+VMM_ASM_SRCS := $(wildcard vmm/*.S vmm/*/*.S)
+VMM_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VMM_LIB_SRCS)) \
+                $(patsubst %.S,$(BUILD)/%.o,$(VMM_ASM_SRCS))
+VMM_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(VMM_LIB_SRCS)) \
+                $(patsubst %.S,$(BUILD)/san/%.o,$(VMM_ASM_SRCS))
+VMM_LIBS     :=
+
+VMIRUN := $(BUILD)/vmirun
+all: $(VMIRUN)
+
+$(VMIRUN): $(BUILD)/$(VMM_MAIN_SRC:.c=.o) $(VMM_LIB_OBJS) $(VMM_EMBED_OBJS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(VMM_LIBS)
+
+$(BUILD)/vmm/%.o: vmm/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/vmm/%.o: vmm/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/vmm/%.o: vmm/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
+
+$(BUILD)/san/vmm/%.o: vmm/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
