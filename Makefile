@@ -22,10 +22,17 @@ GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -nostdlib -fno-pie -fno-pic \
 GUEST_LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,--build-id=none
 
 .PHONY: all deps check run bench fuzz clean
+.DELETE_ON_ERROR:
 all:
 
 deps:
 	@sh tools/deps.sh
+
+# Until the reference kernel lands, `make run` boots the first test guest.
+RUN_GUEST := $(BUILD)/tests/guests/hello.elf
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(VMIRUN) --stats $(RUN_GUEST) -- tsc mem shutdown
 
 include vmm/vmm.mk
 include tests/tests.mk

@@ -2,6 +2,7 @@
 # guests under vmirun and QEMU, and bounded fuzzing. All use Criterion.
 
 CRITERION_LIBS := -lcriterion
+CAPSTONE_LIBS  := -lcapstone
 
 # --- test guests: tests/guests/NAME/*.{S,c} -> build/tests/guests/NAME.elf -------------
 GUEST_LD      := tests/guests/guest.ld
@@ -29,11 +30,11 @@ UNIT_TESTS_SAN := $(BUILD)/san/tests/unit_tests
 
 $(UNIT_TESTS): $(UNIT_SRCS) $(VMM_LIB_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $^ $(VMM_LIBS) $(CRITERION_LIBS)
+	$(CC) $(HOST_CFLAGS) -o $@ $^ $(VMM_LIBS) $(CRITERION_LIBS) $(CAPSTONE_LIBS)
 
 $(UNIT_TESTS_SAN): $(UNIT_SRCS) $(VMM_SAN_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -o $@ $^ $(VMM_LIBS) $(CRITERION_LIBS)
+	$(CC) $(SAN_CFLAGS) -o $@ $^ $(VMM_LIBS) $(CRITERION_LIBS) $(CAPSTONE_LIBS)
 
 # --- integration tests: boot guests for real ---------------------------------------------
 INTEGRATION_SRCS := $(wildcard tests/integration/*.c)

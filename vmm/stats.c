@@ -1,5 +1,6 @@
 /* Counts what the guest did. Counters are plain integers: there is one vCPU, and signal
  * handlers only touch them while the guest, not the monitor, was interrupted. */
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -48,6 +49,31 @@ void stats_count_hypercall(uint32_t call)
 void stats_count_trap(enum stats_trap_kind kind) { traps[kind]++; }
 void stats_count_console_byte(void) { console_bytes++; }
 
+/* Resident memory from /proc/self/status, in KiB: guest RAM is the memfd (RssShmem); the
+ * rest (RssAnon + RssFile) is what vmirun itself costs the host. */
+struct resident_memory {
+	long anon_kib, file_kib, shmem_kib;
+};
+
+static void read_resident_memory(struct resident_memory *memory)
+{
+	char line[256];
+	FILE *status = fopen("/proc/self/status", "r");
+
+	memset(memory, 0, sizeof(*memory));
+	if (!status)
+		return;
+	while (fgets(line, sizeof(line), status)) {
+		if (strncmp(line, "RssAnon:", 8) == 0)
+			memory->anon_kib = strtol(line + 8, NULL, 10);
+		else if (strncmp(line, "RssFile:", 8) == 0)
+			memory->file_kib = strtol(line + 8, NULL, 10);
+		else if (strncmp(line, "RssShmem:", 9) == 0)
+			memory->shmem_kib = strtol(line + 9, NULL, 10);
+	}
+	fclose(status);
+}
+
 static double ms_between(const struct timespec *a, const struct timespec *b)
 {
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
@@ -60,12 +86,15 @@ void stats_print(FILE *out, int json)
 	uint64_t all_calls = 0;
 	for (unsigned i = 0; i < VMI_CALL_COUNT; i++)
 		all_calls += hypercalls[i];
+	struct resident_memory memory;
+	read_resident_memory(&memory);
 
 	if (json) {
 		fprintf(out, "{\"ms_to_first_instruction\":%.3f,\"ms_total\":%.3f,"
+		        "\"host_memory_beyond_guest_kib\":%ld,\"guest_ram_resident_kib\":%ld,"
 		        "\"console_bytes\":%llu,\"hypercalls_total\":%llu,\"hypercalls\":{",
-		        to_entry, total, (unsigned long long)console_bytes,
-		        (unsigned long long)all_calls);
+		        to_entry, total, memory.anon_kib + memory.file_kib, memory.shmem_kib,
+		        (unsigned long long)console_bytes, (unsigned long long)all_calls);
 		const char *sep = "";
 		for (unsigned i = 0; i < VMI_CALL_COUNT; i++) {
 			if (!hypercalls[i])
@@ -87,6 +116,9 @@ void stats_print(FILE *out, int json)
 	fprintf(out, "vmirun stats:\n");
 	fprintf(out, "  time to first guest instruction  %.3f ms\n", to_entry);
 	fprintf(out, "  total time                       %.3f ms\n", total);
+	fprintf(out, "  host memory beyond guest RAM     %ld KiB (anonymous %ld, file %ld)\n",
+	        memory.anon_kib + memory.file_kib, memory.anon_kib, memory.file_kib);
+	fprintf(out, "  guest RAM resident               %ld KiB\n", memory.shmem_kib);
 	fprintf(out, "  console bytes                    %llu\n", (unsigned long long)console_bytes);
 	fprintf(out, "  hypercalls                       %llu\n", (unsigned long long)all_calls);
 	for (unsigned i = 0; i < VMI_CALL_COUNT; i++) {

@@ -3,28 +3,30 @@
 #ifndef VMI_MULTIBOOT_H
 #define VMI_MULTIBOOT_H
 
-#include <stdint.h>
-
-#define MULTIBOOT_HEADER_MAGIC        0x1BADB002u
-#define MULTIBOOT_BOOTLOADER_MAGIC    0x2BADB002u
-#define MULTIBOOT_SEARCH_BYTES        8192u
-#define MULTIBOOT_HEADER_ALIGN        4u
+#define MULTIBOOT_HEADER_MAGIC        0x1BADB002
+#define MULTIBOOT_BOOTLOADER_MAGIC    0x2BADB002
+#define MULTIBOOT_SEARCH_BYTES        8192
+#define MULTIBOOT_HEADER_ALIGN        4
 
 /* Header flags: bits 0-15 are requirements a loader must understand or refuse. */
-#define MULTIBOOT_FLAG_PAGE_ALIGN     (1u << 0)
-#define MULTIBOOT_FLAG_MEMORY_INFO    (1u << 1)
-#define MULTIBOOT_FLAG_VIDEO_MODE     (1u << 2)
-#define MULTIBOOT_FLAG_AOUT_KLUDGE    (1u << 16)
-#define MULTIBOOT_REQUIRED_MASK       0x0000FFFFu
+#define MULTIBOOT_FLAG_PAGE_ALIGN     (1 << 0)
+#define MULTIBOOT_FLAG_MEMORY_INFO    (1 << 1)
+#define MULTIBOOT_FLAG_VIDEO_MODE     (1 << 2)
+#define MULTIBOOT_FLAG_AOUT_KLUDGE    (1 << 16)
+#define MULTIBOOT_REQUIRED_MASK       0x0000FFFF
 
 /* Info flags: which fields of struct multiboot_info are valid. */
-#define MULTIBOOT_INFO_MEMORY         (1u << 0)
-#define MULTIBOOT_INFO_CMDLINE        (1u << 2)
-#define MULTIBOOT_INFO_MEM_MAP        (1u << 6)
-#define MULTIBOOT_INFO_LOADER_NAME    (1u << 9)
+#define MULTIBOOT_INFO_MEMORY         (1 << 0)
+#define MULTIBOOT_INFO_CMDLINE        (1 << 2)
+#define MULTIBOOT_INFO_MEM_MAP        (1 << 6)
+#define MULTIBOOT_INFO_LOADER_NAME    (1 << 9)
 
-#define MULTIBOOT_MEMORY_AVAILABLE    1u
-#define MULTIBOOT_MEMORY_RESERVED     2u
+#define MULTIBOOT_MEMORY_AVAILABLE    1
+#define MULTIBOOT_MEMORY_RESERVED     2
+
+/* Constants above are usable from assembly too; the layouts below are C only. */
+#ifndef __ASSEMBLER__
+#include <stdint.h>
 
 struct multiboot_header {
 	uint32_t magic;
@@ -72,5 +74,6 @@ struct multiboot_mmap_entry {
 _Static_assert(sizeof(struct multiboot_header) == 32, "multiboot header layout");
 _Static_assert(sizeof(struct multiboot_info) == 88, "multiboot info layout");
 _Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "multiboot mmap entry layout");
+#endif /* __ASSEMBLER__ */
 
 #endif

@@ -1,0 +1,74 @@
+/* Disassembles the hypercall page with Capstone: every entry must load its own call number
+ * into r11d and jump to the one common stub, which jumps to the given 64-bit address. */
+#include <capstone/capstone.h>
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include <vmi/calls.h>
+#include <vmi/process.h>
+#include "vcpu/hypercall_page.h"
+
+#define COMMON 0x00005555deadbeefull
+
+static uint8_t page[4096];
+static csh capstone;
+
+static void open_capstone(void)
+{
+	cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &capstone), CS_ERR_OK);
+	cs_option(capstone, CS_OPT_DETAIL, CS_OPT_ON);
+}
+
+static void close_capstone(void)
+{
+	cs_close(&capstone);
+}
+
+TestSuite(hypercall_page, .init = open_capstone, .fini = close_capstone);
+
+Test(hypercall_page, every_entry_loads_its_number_and_reaches_the_common_stub)
+{
+	size_t used = hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, VMI_CALL_COUNT, COMMON);
+	cr_assert_gt(used, 0);
+	const uint64_t base = VMI_PROCESS_HYPERCALL_PAGE;
+	const uint64_t stub = base + VMI_CALL_COUNT * VMI_PROCESS_HYPERCALL_STRIDE;
+
+	for (unsigned n = 0; n < VMI_CALL_COUNT; n++) {
+		const uint8_t *code = page + n * VMI_PROCESS_HYPERCALL_STRIDE;
+		uint64_t address = VMI_PROCESS_HYPERCALL_ENTRY(n);
+		cs_insn *insn;
+		size_t count = cs_disasm(capstone, code, VMI_PROCESS_HYPERCALL_STRIDE, address, 2, &insn);
+		cr_assert_eq(count, 2, "entry %u does not decode", n);
+		cr_assert_str_eq(insn[0].mnemonic, "mov", "entry %u", n);
+		cs_x86 *mov = &insn[0].detail->x86;
+		cr_assert_eq(mov->operands[0].type, X86_OP_REG);
+		cr_assert_eq(mov->operands[0].reg, X86_REG_R11D, "entry %u: %s %s", n,
+		             insn[0].mnemonic, insn[0].op_str);
+		cr_assert_eq(mov->operands[1].type, X86_OP_IMM);
+		cr_assert_eq(mov->operands[1].imm, n);
+		cr_assert_str_eq(insn[1].mnemonic, "jmp");
+		cr_assert_eq(insn[1].detail->x86.operands[0].imm, (int64_t)stub, "entry %u jumps to %s",
+		             n, insn[1].op_str);
+		/* the rest of the entry is int3, so a stray far call into it traps */
+		for (size_t i = insn[0].size + insn[1].size; i < VMI_PROCESS_HYPERCALL_STRIDE; i++)
+			cr_assert_eq(code[i], 0xCC, "entry %u byte %zu", n, i);
+		cs_free(insn, count);
+	}
+
+	cs_insn *insn;
+	size_t count = cs_disasm(capstone, page + (stub - base), 14, stub, 1, &insn);
+	cr_assert_eq(count, 1);
+	cr_assert_str_eq(insn[0].mnemonic, "jmp");
+	cr_assert_str_eq(insn[0].op_str, "qword ptr [rip]");
+	uint64_t target;
+	memcpy(&target, page + (stub - base) + insn[0].size, 8);
+	cr_assert_eq(target, COMMON);
+	cs_free(insn, count);
+	for (size_t i = used; i < sizeof(page); i++)
+		cr_assert_eq(page[i], 0xCC);
+}
+
+Test(hypercall_page, refuses_too_many_entries)
+{
+	cr_assert_eq(hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, 4096 / 16, COMMON), 0);
+}
