@@ -34,9 +34,28 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(VMIRUN) --stats $(RUN_GUEST) -- tsc mem shutdown
 
+# Freestanding sources that also build for the host: one ROM checker and one patcher shared
+# by the guest SDK, vmirun, vmirom and the tests. Parts append to HOST_SHARED_SRCS.
+HOST_SHARED_SRCS := guest/vmiguest/rom_check.c
+# Objects linked into the unit-test binaries besides vmm/'s; parts append to these.
+UNIT_LIB_OBJS :=
+UNIT_SAN_OBJS :=
+
+-include guest/vmiguest/vmiguest.mk
+-include rom/rom.mk
 include vmm/vmm.mk
+-include tools/tools.mk
 include tests/tests.mk
 -include bench/bench.mk
+
+HOST_SHARED_OBJS     := $(patsubst %.c,$(BUILD)/host/%.o,$(HOST_SHARED_SRCS))
+HOST_SHARED_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/host/%.o,$(HOST_SHARED_SRCS))
+$(BUILD)/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -c -o $@ $<
+$(BUILD)/san/host/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
 clean:
 	rm -rf $(BUILD)

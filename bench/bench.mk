@@ -6,7 +6,7 @@ BENCH_STARTUP := $(BUILD)/bench/bench-startup
 
 $(BENCH_STARTUP): bench/startup.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $<
+	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$<)
 
 bench: deps
 	@$(MAKE) --no-print-directory all $(BENCH_STARTUP)

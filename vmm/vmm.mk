@@ -12,8 +12,10 @@ VMM_LIBS     :=
 VMIRUN := $(BUILD)/vmirun
 all: $(VMIRUN)
 
-$(VMIRUN): $(BUILD)/$(VMM_MAIN_SRC:.c=.o) $(VMM_LIB_OBJS) $(VMM_EMBED_OBJS)
-	$(CC) $(HOST_LDFLAGS) -o $@ $^ $(VMM_LIBS)
+# HOST_SHARED_OBJS is complete only after every part's .mk is read: expand it late.
+.SECONDEXPANSION:
+$(VMIRUN): $(BUILD)/$(VMM_MAIN_SRC:.c=.o) $(VMM_LIB_OBJS) $$(HOST_SHARED_OBJS)
+	$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS)
 
 $(BUILD)/vmm/%.o: vmm/%.c
 	@mkdir -p $(dir $@)

@@ -95,6 +95,6 @@
 #define VMI_CALL_COUNT              88
 
 /* Returned in eax by any call a platform does not implement. */
-#define VMI_ERROR_NOT_IMPLEMENTED   0xFFFFFFFFu
+#define VMI_ERROR_NOT_IMPLEMENTED   0xFFFFFFFF
 
 #endif

@@ -10,37 +10,37 @@
 #define VMI_PROCESS_CODE64_SELECTOR  0x33
 
 /* The top of the low 4 GiB belongs to vmirun; the guest must leave it alone. */
-#define VMI_PROCESS_WINDOW_BASE      0xFFFF0000u
-#define VMI_PROCESS_WINDOW_SIZE      0x00010000u
+#define VMI_PROCESS_WINDOW_BASE      0xFFFF0000
+#define VMI_PROCESS_WINDOW_SIZE      0x00010000
 
 /* Hypercall entry: `lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(N)`
  * enters vmirun for VMI call N with the guest's registers as the call's arguments
  * (regparm(3): eax, edx, ecx); the result comes back in eax (edx:eax for 64 bits). */
 #define VMI_PROCESS_HYPERCALL_PAGE   VMI_PROCESS_WINDOW_BASE
-#define VMI_PROCESS_HYPERCALL_STRIDE 16u
+#define VMI_PROCESS_HYPERCALL_STRIDE 16
 #define VMI_PROCESS_HYPERCALL_ENTRY(n) \
-	(VMI_PROCESS_HYPERCALL_PAGE + (unsigned)(n) * VMI_PROCESS_HYPERCALL_STRIDE)
+	(VMI_PROCESS_HYPERCALL_PAGE + (n) * VMI_PROCESS_HYPERCALL_STRIDE)
 
 /* The shared per-vCPU page, read and written by the ROM directly. */
-#define VMI_PROCESS_VCPU_PAGE        (VMI_PROCESS_WINDOW_BASE + 0x1000u)
+#define VMI_PROCESS_VCPU_PAGE        (VMI_PROCESS_WINDOW_BASE + 0x1000)
 
 /* Guest memory: RAM starts at 1 MiB; low memory from 64 KiB (a process cannot map below)
  * to 0x9FC00. vmirun places the multiboot information and the boot stack there. */
-#define VMI_PROCESS_LOW_RAM_BASE     0x00010000u
-#define VMI_PROCESS_LOW_RAM_END      0x0009FC00u
-#define VMI_PROCESS_RAM_BASE         0x00100000u
-#define VMI_PROCESS_BOOT_INFO_BASE   0x00010000u
-#define VMI_PROCESS_BOOT_INFO_SIZE   0x00010000u  /* reserved in the memory map */
-#define VMI_PROCESS_BOOT_STACK_TOP   0x00020000u  /* grows down into the top of the info area */
+#define VMI_PROCESS_LOW_RAM_BASE     0x00010000
+#define VMI_PROCESS_LOW_RAM_END      0x0009FC00
+#define VMI_PROCESS_RAM_BASE         0x00100000
+#define VMI_PROCESS_BOOT_INFO_BASE   0x00010000
+#define VMI_PROCESS_BOOT_INFO_SIZE   0x00010000  /* reserved in the memory map */
+#define VMI_PROCESS_BOOT_STACK_TOP   0x00020000  /* grows down into the top of the info area */
 
 /* The ROM's place, where guests have always looked for it. */
-#define VMI_ROM_BASE                 0x000C0000u
-#define VMI_ROM_SCAN_END             0x000E0000u
+#define VMI_ROM_BASE                 0x000C0000
+#define VMI_ROM_SCAN_END             0x000E0000
 
 /* Ports every platform provides. */
-#define VMI_PORT_COM1                0x3F8u
-#define VMI_PORT_COM1_LSR            0x3FDu
-#define VMI_PORT_EXIT                0xF4u   /* QEMU isa-debug-exit: status (v << 1) | 1 */
+#define VMI_PORT_COM1                0x3F8
+#define VMI_PORT_COM1_LSR            0x3FD
+#define VMI_PORT_EXIT                0xF4   /* QEMU isa-debug-exit: status (v << 1) | 1 */
 
 /* The multiboot boot-loader name vmirun passes; a guest without a ROM may check it. */
 #define VMI_PROCESS_LOADER_NAME      "vmirun"
