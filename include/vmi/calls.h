@@ -1,5 +1,6 @@
 /* VMI call numbers: the historic API 13 numbering (0-87), our additions appended.
- * Shared by the ROM, vmirun, the guest SDK and the tools; freestanding. */
+ * Shared by the ROM, vmirun, the guest SDK and the tools; freestanding, and usable from
+ * assembly. Arguments and results of each call: docs/abi.md. */
 #ifndef VMI_CALLS_H
 #define VMI_CALLS_H
 
@@ -94,7 +95,10 @@
 /* One past the highest call number; every table is sized by it. */
 #define VMI_CALL_COUNT              88
 
-/* Returned in eax by any call a platform does not implement. */
+/* Errors, returned in EAX. A call a platform does not implement returns
+ * VMI_ERROR_NOT_IMPLEMENTED; a call that refuses its arguments returns VMI_ERROR_INVALID.
+ * Calls with a status return 0 on success. */
 #define VMI_ERROR_NOT_IMPLEMENTED   0xFFFFFFFF
+#define VMI_ERROR_INVALID           0xFFFFFFFE
 
 #endif
