@@ -16,6 +16,8 @@
 #include "loader/boot_info.h"
 #include "loader/kernel_image.h"
 #include "monitor/monitor.h"
+#include "monitor/timer.h"
+#include "monitor/virtual_cpu.h"
 #include "options.h"
 #include "sandbox.h"
 #include "stats.h"
@@ -166,6 +168,9 @@ int main(int argc, char **argv)
 		die("%s", error);
 	free(cmdline);
 
+	virtual_cpu_reset();
+	if (timer_setup() != 0)
+		die("cannot create the alarm timer: %s", strerror(errno));
 	if (monitor_install_trap_handlers() != 0)
 		die("cannot install signal handlers: %s", strerror(errno));
 	if (sandbox_trap_guest_syscalls() != 0)

@@ -10,10 +10,13 @@
 static uint64_t hypercalls[VMI_CALL_COUNT];
 static uint64_t traps[STATS_TRAP_KIND_COUNT];
 static uint64_t console_bytes;
+static uint64_t interrupts[256];
+#define MAX_MNEMONICS 32
+static struct { const char *mnemonic; uint64_t count; } emulations[MAX_MNEMONICS];
 static struct timespec start_time, entry_time, end_time;
 
 static const char *const trap_names[STATS_TRAP_KIND_COUNT] = {
-	[STATS_TRAP_IO_EMULATED] = "io_emulated",
+	[STATS_TRAP_EMULATED] = "emulated",
 	[STATS_TRAP_GUEST_SYSCALL] = "guest_syscall",
 	[STATS_TRAP_FAULT] = "fault",
 	[STATS_TRAP_HALT] = "halt",
@@ -48,6 +51,20 @@ void stats_count_hypercall(uint32_t call)
 
 void stats_count_trap(enum stats_trap_kind kind) { traps[kind]++; }
 void stats_count_console_byte(void) { console_bytes++; }
+void stats_count_interrupt(unsigned vector) { interrupts[vector & 0xFF]++; }
+
+void stats_count_emulation(const char *mnemonic)
+{
+	traps[STATS_TRAP_EMULATED]++;
+	for (unsigned i = 0; i < MAX_MNEMONICS; i++) {
+		if (!emulations[i].mnemonic)
+			emulations[i].mnemonic = mnemonic;
+		if (emulations[i].mnemonic == mnemonic || strcmp(emulations[i].mnemonic, mnemonic) == 0) {
+			emulations[i].count++;
+			return;
+		}
+	}
+}
 
 /* Resident memory from /proc/self/status, in KiB: guest RAM is the memfd (RssShmem); the
  * rest (RssAnon + RssFile) is what vmirun itself costs the host. */
@@ -89,6 +106,10 @@ void stats_print(FILE *out, int json)
 	struct resident_memory memory;
 	read_resident_memory(&memory);
 
+	uint64_t all_interrupts = 0;
+	for (unsigned v = 0; v < 256; v++)
+		all_interrupts += interrupts[v];
+
 	if (json) {
 		fprintf(out, "{\"ms_to_first_instruction\":%.3f,\"ms_total\":%.3f,"
 		        "\"host_memory_beyond_guest_kib\":%ld,\"guest_ram_resident_kib\":%ld,"
@@ -110,6 +131,19 @@ void stats_print(FILE *out, int json)
 		for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
 			fprintf(out, "%s\"%s\":%llu", k ? "," : "", trap_names[k],
 			        (unsigned long long)traps[k]);
+		fprintf(out, "},\"emulated\":{");
+		for (unsigned i = 0; i < MAX_MNEMONICS && emulations[i].mnemonic; i++)
+			fprintf(out, "%s\"%s\":%llu", i ? "," : "", emulations[i].mnemonic,
+			        (unsigned long long)emulations[i].count);
+		fprintf(out, "},\"interrupts_total\":%llu,\"interrupts\":{",
+		        (unsigned long long)all_interrupts);
+		sep = "";
+		for (unsigned v = 0; v < 256; v++) {
+			if (!interrupts[v])
+				continue;
+			fprintf(out, "%s\"%u\":%llu", sep, v, (unsigned long long)interrupts[v]);
+			sep = ",";
+		}
 		fprintf(out, "}}\n");
 		return;
 	}
@@ -135,4 +169,13 @@ void stats_print(FILE *out, int json)
 	fprintf(out, "  traps\n");
 	for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
 		fprintf(out, "    %-30s %llu\n", trap_names[k], (unsigned long long)traps[k]);
+	if (emulations[0].mnemonic)
+		fprintf(out, "  emulated instructions\n");
+	for (unsigned i = 0; i < MAX_MNEMONICS && emulations[i].mnemonic; i++)
+		fprintf(out, "    %-30s %llu\n", emulations[i].mnemonic,
+		        (unsigned long long)emulations[i].count);
+	fprintf(out, "  interrupts delivered             %llu\n", (unsigned long long)all_interrupts);
+	for (unsigned v = 0; v < 256; v++)
+		if (interrupts[v])
+			fprintf(out, "    vector %-23u %llu\n", v, (unsigned long long)interrupts[v]);
 }

@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 enum stats_trap_kind {
-	STATS_TRAP_IO_EMULATED,      /* in/out trapped and emulated */
+	STATS_TRAP_EMULATED,         /* a privileged instruction trapped and emulated */
 	STATS_TRAP_GUEST_SYSCALL,    /* an i386 system call caught by the seccomp filter */
 	STATS_TRAP_FAULT,            /* a fault that stopped the guest */
 	STATS_TRAP_HALT,             /* a trapped hlt */
@@ -20,6 +20,9 @@ void stats_mark_end(void);
 void stats_count_hypercall(uint32_t call);
 void stats_count_trap(enum stats_trap_kind kind);
 void stats_count_console_byte(void);
+/* A trapped instruction the monitor emulated, by mnemonic (a string literal). */
+void stats_count_emulation(const char *mnemonic);
+void stats_count_interrupt(unsigned vector);
 
 /* Writes the report to `out`, as text or as one JSON object. */
 void stats_print(FILE *out, int json);

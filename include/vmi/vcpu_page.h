@@ -28,6 +28,20 @@
 #define VMI_INIT_PLATFORM        24
 #define VMI_INIT_INFO_SIZE       28
 
+/* Alarm flags (SetAlarm, CancelAlarm), the historic values. */
+#define VMI_ALARM_COUNTER_MASK   0xFF       /* which cycle counter: 0 real, 1 available */
+#define VMI_ALARM_WIRED_IRQ0     0x00000
+#define VMI_ALARM_WIRED_LVTT     0x10000
+#define VMI_ALARM_ONE_SHOT       0x000
+#define VMI_ALARM_PERIODIC       0x100
+#define VMI_CYCLES_REAL          0
+#define VMI_CYCLES_AVAILABLE     1
+#define VMI_CYCLES_STOLEN        2
+/* Where alarms arrive on the process platform, which has no interrupt controller: IRQ0 at
+ * vector 0x20 (where kernels put it after remapping the PIC), the local APIC timer at 0xEF. */
+#define VMI_ALARM_IRQ0_VECTOR    0x20
+#define VMI_ALARM_LVTT_VECTOR    0xEF
+
 /* Platforms, as Init reports them. */
 #define VMI_PLATFORM_NATIVE      0    /* the guest's built-in native ROM: real instructions */
 #define VMI_PLATFORM_PROCESS     1    /* vmirun */

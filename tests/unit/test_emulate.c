@@ -1,36 +1,48 @@
-/* Unit tests for trap-and-emulate of in, out and hlt: decoding, operand sizes, eip
- * advance, and refusal of everything else. */
+/* Unit tests for trap-and-emulate: decoding, operand sizes, eip advance, #GP for what the
+ * guest may not do, refusal of the rest; the ModRM decoder is checked against Capstone. */
+#include <capstone/capstone.h>
 #include <criterion/criterion.h>
+#include <stdlib.h>
 
 #include <vmi/process.h>
 #include "monitor/emulate.h"
+#include "monitor/virtual_cpu.h"
+
+static struct emulate_outcome outcome;
 
 static struct vcpu_regs regs_at(uint32_t eip)
 {
-	struct vcpu_regs regs = { .eip = eip, .eax = 0x11223344, .edx = VMI_PORT_COM1_LSR };
+	struct vcpu_regs regs = { .eip = eip, .eax = 0x11223344, .edx = VMI_PORT_COM1_LSR,
+	                          .esp = 0x8000 };
 	return regs;
+}
+
+static enum emulate_result run(struct vcpu_regs *regs, const uint8_t *code, size_t length)
+{
+	return emulate_instruction(regs, code, length, &outcome);
 }
 
 Test(emulate, in_al_dx_reads_line_status)
 {
 	struct vcpu_regs regs = regs_at(0x1000);
 	const uint8_t code[] = { 0xEC };
-	cr_assert_eq(emulate_instruction(&regs, code, sizeof(code)), EMULATE_DONE);
+	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_DONE);
 	cr_assert_eq(regs.eax, 0x11223360, "eax %08x", regs.eax); /* only al changes */
 	cr_assert_eq(regs.eip, 0x1001);
+	cr_assert_str_eq(outcome.mnemonic, "in");
 }
 
 Test(emulate, in_from_nowhere_reads_all_ones)
 {
 	struct vcpu_regs regs = regs_at(0x2000);
 	const uint8_t in_eax_imm[] = { 0xE5, 0x80 };
-	cr_assert_eq(emulate_instruction(&regs, in_eax_imm, sizeof(in_eax_imm)), EMULATE_DONE);
+	cr_assert_eq(run(&regs, in_eax_imm, sizeof(in_eax_imm)), EMULATE_DONE);
 	cr_assert_eq(regs.eax, 0xFFFFFFFF);
 	cr_assert_eq(regs.eip, 0x2002);
 	regs = regs_at(0x2000);
 	const uint8_t in_ax_dx[] = { 0x66, 0xED };
 	regs.edx = 0x1234;
-	cr_assert_eq(emulate_instruction(&regs, in_ax_dx, sizeof(in_ax_dx)), EMULATE_DONE);
+	cr_assert_eq(run(&regs, in_ax_dx, sizeof(in_ax_dx)), EMULATE_DONE);
 	cr_assert_eq(regs.eax, 0x1122FFFF, "eax %08x", regs.eax);
 	cr_assert_eq(regs.eip, 0x2002);
 }
@@ -39,47 +51,148 @@ Test(emulate, out_to_nowhere_advances)
 {
 	struct vcpu_regs regs = regs_at(0x3000);
 	const uint8_t out_imm_al[] = { 0xE6, 0x80 };
-	cr_assert_eq(emulate_instruction(&regs, out_imm_al, sizeof(out_imm_al)), EMULATE_DONE);
+	cr_assert_eq(run(&regs, out_imm_al, sizeof(out_imm_al)), EMULATE_DONE);
 	cr_assert_eq(regs.eip, 0x3002);
 	cr_assert_eq(regs.eax, 0x11223344);
 	const uint8_t out_dx_ax[] = { 0x66, 0xEF };
 	regs.edx = 0x80;
-	cr_assert_eq(emulate_instruction(&regs, out_dx_ax, sizeof(out_dx_ax)), EMULATE_DONE);
+	cr_assert_eq(run(&regs, out_dx_ax, sizeof(out_dx_ax)), EMULATE_DONE);
 	cr_assert_eq(regs.eip, 0x3004);
+}
+
+Test(emulate, rep_outs_to_nowhere_with_no_guest_memory_is_gp)
+{
+	struct vcpu_regs regs = regs_at(0x3000);
+	regs.ecx = 4;
+	regs.esi = 0x200000;
+	const uint8_t rep_outsb[] = { 0xF3, 0x6E };
+	/* no guest memory exists in a unit test: the first read faults */
+	cr_assert_eq(run(&regs, rep_outsb, sizeof(rep_outsb)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 13);
+	cr_assert_eq(regs.eip, 0x3000);
+	cr_assert_eq(regs.ecx, 4);
 }
 
 Test(emulate, hlt)
 {
 	struct vcpu_regs regs = regs_at(0x4000);
 	const uint8_t code[] = { 0xF4 };
-	cr_assert_eq(emulate_instruction(&regs, code, sizeof(code)), EMULATE_HALT);
+	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_HALT);
 	cr_assert_eq(regs.eip, 0x4001);
+}
+
+Test(emulate, int_n_is_a_software_interrupt_after_the_instruction)
+{
+	struct vcpu_regs regs = regs_at(0x4000);
+	const uint8_t code[] = { 0xCD, 0x40 };
+	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 0x40);
+	cr_assert(outcome.software);
+	cr_assert_eq(outcome.error_code, -1);
+	cr_assert_eq(regs.eip, 0x4002);
+}
+
+Test(emulate, control_register_reads_come_from_the_virtual_cpu)
+{
+	virtual_cpu.cr3 = 0xABC000;
+	struct vcpu_regs regs = regs_at(0x5000);
+	const uint8_t mov_cr3_esi[] = { 0x0F, 0x20, 0xDE };
+	cr_assert_eq(run(&regs, mov_cr3_esi, sizeof(mov_cr3_esi)), EMULATE_DONE);
+	cr_assert_eq(regs.esi, 0xABC000);
+	cr_assert_eq(regs.eip, 0x5003);
+	regs.edi = 0x11;
+	const uint8_t mov_edi_cr0[] = { 0x0F, 0x22, 0xC7 };
+	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.cr0, 0x11);
+	regs.edi = 0x80000011; /* paging: not supported yet */
+	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 13);
+	cr_assert_eq(regs.eip, 0x5006);
+}
+
+Test(emulate, far_jump_to_a_selector_the_guest_never_defined_is_gp)
+{
+	struct vcpu_regs regs = regs_at(0x6000);
+	const uint8_t ljmp[] = { 0xEA, 0x00, 0x10, 0x10, 0x00, 0x08, 0x00 };
+	cr_assert_eq(run(&regs, ljmp, sizeof(ljmp)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 13);
+	cr_assert_eq(outcome.error_code, 0x08);
+	cr_assert_eq(regs.eip, 0x6000);
+}
+
+Test(emulate, lgdt_of_memory_that_is_not_the_guests_is_gp)
+{
+	struct vcpu_regs regs = regs_at(0x7000);
+	const uint8_t lgdt[] = { 0x0F, 0x01, 0x15, 0x00, 0x00, 0x00, 0x50 };
+	cr_assert_eq(run(&regs, lgdt, sizeof(lgdt)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 13);
+	cr_assert_str_eq(outcome.mnemonic, "lgdt");
+	cr_assert_eq(regs.eip, 0x7000, "eip must stay on the faulting instruction");
 }
 
 Test(emulate, refuses_the_rest_without_touching_registers)
 {
 	static const struct { uint8_t code[3]; size_t length; } cases[] = {
-		{ { 0xFA }, 1 },             /* cli: the monitor's interrupt flag comes later */
-		{ { 0x0F, 0x01, 0x10 }, 3 }, /* lgdt */
-		{ { 0x6E }, 1 },             /* outsb: string forms are not emulated yet */
-		{ { 0xF3, 0x6C }, 2 },       /* rep insb */
+		{ { 0x0F, 0x0B }, 2 },       /* ud2 */
+		{ { 0x0F, 0x01, 0xC1 }, 3 }, /* vmcall */
+		{ { 0x0F, 0x22, 0x08 }, 3 }, /* mov to cr with a memory operand: invalid */
 		{ { 0x66, 0xF4 }, 2 },
 		{ { 0x66, 0x66, 0x66 }, 3 }, /* prefixes and nothing else */
+		{ { 0xE4 }, 1 },             /* truncated */
+		{ { 0x90 }, 1 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		struct vcpu_regs regs = regs_at(0x5000);
-		cr_assert_eq(emulate_instruction(&regs, cases[i].code, cases[i].length), EMULATE_UNSUPPORTED,
+		cr_assert_eq(run(&regs, cases[i].code, cases[i].length), EMULATE_UNSUPPORTED,
 		             "case %zu", i);
 		cr_assert_eq(regs.eip, 0x5000);
 		cr_assert_eq(regs.eax, 0x11223344);
 	}
 }
 
-Test(emulate, truncated_instruction_is_refused)
+/* The ModRM/SIB decoder against Capstone, over random encodings of lgdt. */
+Test(emulate, modrm_decoder_agrees_with_capstone)
 {
-	struct vcpu_regs regs = regs_at(0x6000);
-	const uint8_t code[] = { 0xE4 };
-	cr_assert_eq(emulate_instruction(&regs, code, 1), EMULATE_UNSUPPORTED);
-	cr_assert_eq(emulate_instruction(&regs, code, 0), EMULATE_UNSUPPORTED);
-	cr_assert_eq(regs.eip, 0x6000);
+	csh handle;
+	cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_32, &handle), CS_ERR_OK);
+	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
+	srand(12345);
+	struct vcpu_regs regs = { .eax = 0x1000, .ecx = 0x2000, .edx = 0x3000, .ebx = 0x4000,
+	                          .esp = 0x5000, .ebp = 0x6000, .esi = 0x7000, .edi = 0x8000 };
+	const uint32_t values[8] = { 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000, 0x8000 };
+	const x86_reg names[8] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,
+	                           X86_REG_ESP, X86_REG_EBP, X86_REG_ESI, X86_REG_EDI };
+	int checked = 0;
+	for (int i = 0; i < 5000; i++) {
+		uint8_t code[12] = { 0x0F, 0x01 };
+		for (int b = 2; b < 12; b++)
+			code[b] = (uint8_t)rand();
+		code[2] = (uint8_t)((code[2] & 0xC7) | (2 << 3)); /* /2: lgdt */
+		if ((code[2] >> 6) == 3)
+			continue; /* lgdt needs memory */
+		cs_insn *insn;
+		if (cs_disasm(handle, code, sizeof(code), 0x1000, 1, &insn) != 1)
+			continue;
+		unsigned reg;
+		int is_register;
+		uint32_t address;
+		int used = emulate_decode_modrm(&regs, code + 2, sizeof(code) - 2, &reg, &is_register,
+		                                &address);
+		cr_assert_eq(used + 2, insn[0].size, "length for %s %s", insn[0].mnemonic, insn[0].op_str);
+		cr_assert_eq(reg, 2);
+		cr_assert(!is_register);
+		x86_op_mem *mem = &insn[0].detail->x86.operands[0].mem;
+		uint32_t expected = (uint32_t)mem->disp;
+		for (int r = 0; r < 8; r++) {
+			if (mem->base == names[r])
+				expected += values[r];
+			if (mem->index == names[r])
+				expected += values[r] * (uint32_t)mem->scale;
+		}
+		cr_assert_eq(address, expected, "address for %s %s", insn[0].mnemonic, insn[0].op_str);
+		cs_free(insn, 1);
+		checked++;
+	}
+	cs_close(&handle);
+	cr_assert_gt(checked, 3000);
 }

@@ -1,14 +1,110 @@
-/* Decodes and emulates in, out and hlt. String forms and the rest of the privileged set
- * are reflected as faults until the monitor grows them. */
+/* Decodes and emulates the privileged instructions of an unmodified i386 kernel: port I/O
+ * (string forms too), cli/sti/hlt, int n, iret, lgdt/lidt/lldt/ltr, moves to and from
+ * control registers, clts/invd/wbinvd/invlpg, rdmsr/wrmsr, segment loads and far jumps and
+ * calls with the guest's own selectors, resolved against its virtual GDT. */
+#include <x86intrin.h>
+
+#include <vmi/calls.h>
+#include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
+#include "monitor/descriptors.h"
 #include "monitor/emulate.h"
+#include "monitor/guest_access.h"
+#include "monitor/virtual_cpu.h"
 
 #define PREFIX_OPERAND_SIZE 0x66
+#define PREFIX_REP          0xF3
 #define MAX_PREFIXES        4
+#define VECTOR_GP           13
+#define CR0_TS              0x8
+#define DESC_PRESENT        (1ull << 47)
+#define DESC_SEGMENT        (1ull << 44)
+#define DESC_CODE           (1ull << 43)
 
-static unsigned operand_size(int operand16, int byte_form)
+static uint32_t *gpr(struct vcpu_regs *regs, unsigned number)
 {
-	return byte_form ? 1 : operand16 ? 2 : 4;
+	switch (number & 7) {
+	case 0: return &regs->eax;
+	case 1: return &regs->ecx;
+	case 2: return &regs->edx;
+	case 3: return &regs->ebx;
+	case 4: return &regs->esp;
+	case 5: return &regs->ebp;
+	case 6: return &regs->esi;
+	default: return &regs->edi;
+	}
+}
+
+static uint32_t read_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+int emulate_decode_modrm(const struct vcpu_regs *regs, const uint8_t *code, size_t available,
+                         unsigned *reg_field, int *is_register, uint32_t *value_or_address)
+{
+	struct vcpu_regs *r = (struct vcpu_regs *)regs; /* gpr() only reads here */
+	size_t at = 1;
+
+	if (available < 1)
+		return -1;
+	unsigned mod = code[0] >> 6, rm = code[0] & 7;
+	*reg_field = (code[0] >> 3) & 7;
+	if (mod == 3) {
+		*is_register = 1;
+		*value_or_address = rm;
+		return 1;
+	}
+	*is_register = 0;
+	uint32_t address = 0;
+	if (rm == 4) {
+		if (available < 2)
+			return -1;
+		unsigned sib = code[at++];
+		unsigned scale = sib >> 6, index = (sib >> 3) & 7, base = sib & 7;
+		if (index != 4)
+			address += *gpr(r, index) << scale;
+		if (base == 5 && mod == 0) {
+			if (available < at + 4)
+				return -1;
+			address += read_le32(code + at);
+			at += 4;
+		} else {
+			address += *gpr(r, base);
+		}
+	} else if (rm == 5 && mod == 0) {
+		if (available < at + 4)
+			return -1;
+		address = read_le32(code + at);
+		at += 4;
+	} else {
+		address = *gpr(r, rm);
+	}
+	if (mod == 1) {
+		if (available < at + 1)
+			return -1;
+		address += (uint32_t)(int32_t)(int8_t)code[at++];
+	} else if (mod == 2) {
+		if (available < at + 4)
+			return -1;
+		address += read_le32(code + at);
+		at += 4;
+	}
+	*value_or_address = address;
+	return (int)at;
+}
+
+static enum emulate_result general_protection(struct emulate_outcome *outcome, uint32_t error)
+{
+	outcome->vector = VECTOR_GP;
+	outcome->error_code = error;
+	outcome->software = 0;
+	return EMULATE_INTERRUPT;
+}
+
+static enum emulate_result status_or_fault(uint32_t status, struct emulate_outcome *outcome)
+{
+	return status == 0 ? EMULATE_DONE : general_protection(outcome, 0);
 }
 
 static void store_in(struct vcpu_regs *regs, unsigned size, uint32_t value)
@@ -17,14 +113,172 @@ static void store_in(struct vcpu_regs *regs, unsigned size, uint32_t value)
 	regs->eax = (regs->eax & keep) | value;
 }
 
+/* ins/outs, with or without rep. A fault on guest memory stops the loop with the
+ * registers showing how far it got, as on hardware; the guest sees #GP. */
+static enum emulate_result string_io(struct vcpu_regs *regs, unsigned size, int out, int rep,
+                                     struct emulate_outcome *outcome)
+{
+	uint32_t count = rep ? regs->ecx : 1;
+	int step = (regs->eflags & 0x400) ? -(int)size : (int)size;
+	uint16_t port = (uint16_t)regs->edx;
+
+	while (count) {
+		uint32_t value = 0;
+		if (out) {
+			if (guest_read(regs->esi, &value, size) != 0)
+				return general_protection(outcome, 0);
+			io_bus_write(port, size, value);
+			regs->esi += (uint32_t)step;
+		} else {
+			value = io_bus_read(port, size);
+			if (guest_write(regs->edi, &value, size) != 0)
+				return general_protection(outcome, 0);
+			regs->edi += (uint32_t)step;
+		}
+		count--;
+		if (rep)
+			regs->ecx = count;
+	}
+	return EMULATE_DONE;
+}
+
+/* A selector the guest loads from its own GDT: present code or data, or null for data. */
+static int selector_usable(uint32_t selector, int for_code)
+{
+	unsigned index = (selector & 0xFFFF) >> 3;
+	if (index == 0)
+		return !for_code;
+	if (selector & 4 || index * 8 + 7 > virtual_cpu.gdt_limit)
+		return 0;
+	uint64_t descriptor = virtual_cpu.gdt[index];
+	if (!(descriptor & DESC_PRESENT) || !(descriptor & DESC_SEGMENT))
+		return 0;
+	return for_code ? (descriptor & DESC_CODE) != 0 : 1;
+}
+
+static enum emulate_result far_transfer(struct vcpu_regs *regs, uint32_t selector,
+                                        uint32_t offset, int is_call, uint32_t next_eip,
+                                        struct emulate_outcome *outcome)
+{
+	if (!selector_usable(selector, 1))
+		return general_protection(outcome, selector & 0xFFFC);
+	if (is_call) {
+		uint32_t frame[2] = { next_eip, VIRTUAL_KERNEL_CS };
+		if (guest_write(regs->esp - 8, frame, 8) != 0)
+			return general_protection(outcome, 0);
+		regs->esp -= 8;
+	}
+	regs->eip = offset;
+	return EMULATE_DONE;
+}
+
+static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code, size_t available,
+                                    size_t at, struct emulate_outcome *outcome)
+{
+	if (at >= available)
+		return EMULATE_UNSUPPORTED;
+	uint8_t opcode = code[at++];
+	unsigned reg;
+	int is_register;
+	uint32_t operand;
+	int used;
+
+	switch (opcode) {
+	case 0x00: /* group 6: lldt, ltr */
+	case 0x01: /* group 7: lgdt, lidt, invlpg */
+		used = emulate_decode_modrm(regs, code + at, available - at, &reg, &is_register, &operand);
+		if (used < 0)
+			return EMULATE_UNSUPPORTED;
+		{
+			uint32_t length = (uint32_t)(at + (size_t)used);
+			enum emulate_result result = EMULATE_UNSUPPORTED;
+			if (opcode == 0x00 && (reg == 2 || reg == 3)) {
+				uint32_t selector = is_register ? *gpr(regs, operand) & 0xFFFF : 0;
+				if (!is_register && guest_read(operand, &selector, 2) != 0)
+					return general_protection(outcome, 0);
+				outcome->mnemonic = reg == 2 ? "lldt" : "ltr";
+				result = status_or_fault(reg == 2 ? descriptors_set_ldt(selector & 0xFFFF)
+				                                  : descriptors_set_tr(selector & 0xFFFF), outcome);
+			} else if (opcode == 0x01 && !is_register && (reg == 2 || reg == 3)) {
+				outcome->mnemonic = reg == 2 ? "lgdt" : "lidt";
+				result = status_or_fault(reg == 2 ? descriptors_set_gdt(operand)
+				                                  : descriptors_set_idt(operand), outcome);
+			} else if (opcode == 0x01 && !is_register && reg == 7) {
+				outcome->mnemonic = "invlpg";
+				result = EMULATE_DONE; /* no guest paging yet: nothing cached to drop */
+			}
+			if (result == EMULATE_DONE)
+				regs->eip += length;
+			return result;
+		}
+	case 0x06:
+		outcome->mnemonic = "clts";
+		virtual_cpu.cr0 &= ~CR0_TS;
+		break;
+	case 0x08:
+	case 0x09:
+		outcome->mnemonic = opcode == 0x08 ? "invd" : "wbinvd";
+		break;
+	case 0x20: /* mov %crN, r32 */
+	case 0x22: /* mov r32, %crN */
+		if (at >= available || (code[at] >> 6) != 3)
+			return EMULATE_UNSUPPORTED;
+		reg = (code[at] >> 3) & 7;
+		{
+			uint32_t *cr = reg == 0 ? &virtual_cpu.cr0 : reg == 2 ? &virtual_cpu.cr2
+			             : reg == 3 ? &virtual_cpu.cr3 : reg == 4 ? &virtual_cpu.cr4 : NULL;
+			if (!cr)
+				return EMULATE_UNSUPPORTED; /* #UD on hardware; #GP here is close enough */
+			uint32_t *target = gpr(regs, code[at] & 7);
+			outcome->mnemonic = opcode == 0x20 ? "mov from cr" : "mov to cr";
+			if (opcode == 0x20) {
+				*target = reg == 2 ? virtual_cpu_shared()->cr2 : *cr;
+			} else {
+				if (reg == 0 && (*target & 0x80000000u))
+					return general_protection(outcome, 0); /* no guest paging yet */
+				*cr = *target;
+				if (reg == 2)
+					virtual_cpu_shared()->cr2 = *target;
+			}
+		}
+		at++;
+		break;
+	case 0x30:
+		outcome->mnemonic = "wrmsr";
+		return general_protection(outcome, 0); /* no MSR is emulated */
+	case 0x32:
+		outcome->mnemonic = "rdmsr";
+		if (regs->ecx != 0x10)
+			return general_protection(outcome, 0);
+		{
+			uint64_t tsc = __rdtsc();
+			regs->eax = (uint32_t)tsc;
+			regs->edx = (uint32_t)(tsc >> 32);
+		}
+		break;
+	default:
+		return EMULATE_UNSUPPORTED;
+	}
+	regs->eip += (uint32_t)at;
+	return EMULATE_DONE;
+}
+
 enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *code,
-                                        size_t available)
+                                        size_t available, struct emulate_outcome *outcome)
 {
 	size_t at = 0;
-	int operand16 = 0;
+	int operand16 = 0, rep = 0;
 
-	while (at < available && at < MAX_PREFIXES && code[at] == PREFIX_OPERAND_SIZE) {
-		operand16 = 1;
+	outcome->vector = 0;
+	outcome->error_code = -1;
+	outcome->software = 0;
+	outcome->mnemonic = "?";
+	while (at < available && at < MAX_PREFIXES &&
+	       (code[at] == PREFIX_OPERAND_SIZE || code[at] == PREFIX_REP)) {
+		if (code[at] == PREFIX_OPERAND_SIZE)
+			operand16 = 1;
+		else
+			rep = 1;
 		at++;
 	}
 	if (at >= available)
@@ -32,31 +286,109 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 
 	uint8_t opcode = code[at++];
 	uint16_t port;
+	unsigned size = (opcode & 1) == 0 ? 1 : operand16 ? 2 : 4;
 	switch (opcode) {
 	case 0xE4: case 0xE5: case 0xE6: case 0xE7:   /* in/out with an imm8 port */
 		if (at >= available)
 			return EMULATE_UNSUPPORTED;
 		port = code[at++];
-		break;
+		goto port_io;
 	case 0xEC: case 0xED: case 0xEE: case 0xEF:   /* in/out with the port in dx */
 		port = (uint16_t)regs->edx;
-		break;
+	port_io:
+		outcome->mnemonic = (opcode & 2) ? "out" : "in";
+		/* Advance first: an exit-port write never returns here. */
+		regs->eip += (uint32_t)at;
+		if (opcode & 2)
+			io_bus_write(port, size, regs->eax);
+		else
+			store_in(regs, size, io_bus_read(port, size));
+		return EMULATE_DONE;
+	case 0x6C: case 0x6D: case 0x6E: case 0x6F: { /* ins/outs */
+		outcome->mnemonic = (opcode & 2) ? "outs" : "ins";
+		enum emulate_result result = string_io(regs, size, (opcode & 2) != 0, rep, outcome);
+		if (result == EMULATE_DONE)
+			regs->eip += (uint32_t)at;
+		return result;
+	}
 	case 0xF4:
-		if (operand16)
+		if (operand16 || rep)
 			return EMULATE_UNSUPPORTED;
+		outcome->mnemonic = "hlt";
 		regs->eip += (uint32_t)at;
 		return EMULATE_HALT;
+	case 0xFA:
+		outcome->mnemonic = "cli";
+		virtual_cpu_set_interrupts_enabled(0);
+		break;
+	case 0xFB:
+		outcome->mnemonic = "sti";
+		virtual_cpu_set_interrupts_enabled(1);
+		/* The interrupt shadow: `sti; hlt` must not take an interrupt between the two. */
+		if (at < available && code[at] == 0xF4) {
+			regs->eip += (uint32_t)at + 1;
+			return EMULATE_HALT;
+		}
+		break;
+	case 0xCD:
+		if (at >= available)
+			return EMULATE_UNSUPPORTED;
+		outcome->mnemonic = "int";
+		outcome->vector = code[at++];
+		outcome->software = 1;
+		regs->eip += (uint32_t)at;
+		return EMULATE_INTERRUPT;
+	case 0xCF:
+		if (operand16)
+			return EMULATE_UNSUPPORTED;
+		outcome->mnemonic = "iret";
+		if (virtual_cpu.cpl != 0 || virtual_cpu_iret(regs, regs->esp) != 0)
+			return general_protection(outcome, 0);
+		return EMULATE_DONE;
+	case 0x8E: { /* mov r/m16, %sreg */
+		unsigned reg;
+		int is_register;
+		uint32_t operand, selector;
+		int used = emulate_decode_modrm(regs, code + at, available - at, &reg, &is_register, &operand);
+		if (used < 0 || reg == 1 || reg > 5)
+			return EMULATE_UNSUPPORTED;
+		selector = is_register ? *gpr(regs, operand) : 0;
+		if (!is_register && guest_read(operand, &selector, 2) != 0)
+			return general_protection(outcome, 0);
+		outcome->mnemonic = "mov to segment register";
+		if (!selector_usable(selector & 0xFFFF, 0))
+			return general_protection(outcome, selector & 0xFFFC);
+		/* The hardware keeps the host's flat data selector, which maps the same memory. */
+		regs->eip += (uint32_t)(at + (size_t)used);
+		return EMULATE_DONE;
+	}
+	case 0xEA: case 0x9A: { /* ljmp/lcall ptr16:32 */
+		if (operand16 || available < at + 6)
+			return EMULATE_UNSUPPORTED;
+		outcome->mnemonic = opcode == 0xEA ? "ljmp" : "lcall";
+		uint32_t offset = read_le32(code + at);
+		uint32_t selector = (uint32_t)code[at + 4] | (uint32_t)code[at + 5] << 8;
+		return far_transfer(regs, selector, offset, opcode == 0x9A, regs->eip + (uint32_t)at + 6,
+		                    outcome);
+	}
+	case 0xFF: { /* ljmp/lcall m16:32 */
+		unsigned reg;
+		int is_register;
+		uint32_t address, pointer[2] = { 0, 0 };
+		int used = emulate_decode_modrm(regs, code + at, available - at, &reg, &is_register, &address);
+		if (used < 0 || is_register || (reg != 3 && reg != 5) || operand16)
+			return EMULATE_UNSUPPORTED;
+		outcome->mnemonic = reg == 5 ? "ljmp" : "lcall";
+		if (guest_read(address, pointer, 6) != 0)
+			return general_protection(outcome, 0);
+		return far_transfer(regs, pointer[1] & 0xFFFF, pointer[0], reg == 3,
+		                    regs->eip + (uint32_t)(at + (size_t)used), outcome);
+	}
+	case 0x0F:
+		return two_byte(regs, code, available, at, outcome);
 	default:
 		return EMULATE_UNSUPPORTED;
 	}
-
-	unsigned size = operand_size(operand16, (opcode & 1) == 0);
-	int is_out = (opcode & 2) != 0;
-	/* Advance first: an exit-port write never returns here. */
 	regs->eip += (uint32_t)at;
-	if (is_out)
-		io_bus_write(port, size, regs->eax);
-	else
-		store_in(regs, size, io_bus_read(port, size));
 	return EMULATE_DONE;
 }

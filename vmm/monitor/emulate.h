@@ -1,5 +1,6 @@
 /* Trap-and-emulate: the privileged instructions a deprivileged guest executes natively and
- * that fault (#GP) in ring 3, decoded at the faulting eip and carried out on the vCPU. */
+ * that fault (#GP) in ring 3, decoded at the faulting eip and carried out on the virtual
+ * CPU. The slow path for an unmodified kernel; a VMI kernel calls the ROM instead. */
 #ifndef VMM_MONITOR_EMULATE_H
 #define VMM_MONITOR_EMULATE_H
 
@@ -8,13 +9,26 @@
 #include "vcpu/vcpu.h"
 
 enum emulate_result {
-	EMULATE_DONE,          /* carried out; regs->eip is past the instruction */
+	EMULATE_DONE,          /* carried out; regs->eip is past the instruction (or moved) */
 	EMULATE_HALT,          /* hlt; regs->eip is past it */
-	EMULATE_UNSUPPORTED,   /* not an instruction the monitor emulates */
+	EMULATE_INTERRUPT,     /* deliver outcome.vector (int n, or a #GP the guest earned) */
+	EMULATE_UNSUPPORTED,   /* not an instruction the monitor emulates: reflect #GP */
+};
+
+struct emulate_outcome {
+	unsigned vector;       /* for EMULATE_INTERRUPT */
+	int64_t error_code;    /* -1: none */
+	int software;          /* int n: the gate's DPL is checked */
+	const char *mnemonic;  /* what was emulated, for statistics */
 };
 
 /* code holds up to `available` bytes at regs->eip. */
 enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *code,
-                                        size_t available);
+                                        size_t available, struct emulate_outcome *outcome);
+
+/* Decodes a 32-bit ModRM memory or register operand at code[0]: returns the bytes used
+ * (ModRM, SIB, displacement), or -1 if it runs past `available`. Exposed for tests. */
+int emulate_decode_modrm(const struct vcpu_regs *regs, const uint8_t *code, size_t available,
+                         unsigned *reg_field, int *is_register, uint32_t *value_or_address);
 
 #endif

@@ -1,16 +1,46 @@
 /* The monitor's hypercall dispatch: vcpu_switch.S calls vcpu_hypercall with the VMI call
- * number after saving the guest's registers; arguments and results follow regparm(3). */
+ * number after saving the guest's registers; arguments and results follow docs/abi.md. */
+#include <cpuid.h>
 #include <stdint.h>
+#include <x86intrin.h>
 
 #include <vmi/calls.h>
+#include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
+#include "monitor/descriptors.h"
+#include "monitor/guest_access.h"
 #include "monitor/monitor.h"
+#include "monitor/timer.h"
+#include "monitor/virtual_cpu.h"
 #include "stats.h"
 #include "vcpu/vcpu.h"
 
+#define FAR_CALL_LENGTH     7         /* lcall $sel, $offset */
+#define STACK_ARGUMENT_BASE 12        /* far-return frame (8) + the stub's return address */
+#define CR0_TS              0x8
+#define CR0_PG              0x80000000u
+#define CPUID_HYPERVISOR    (1u << 31)
+
 void vcpu_hypercall(uint32_t call);
 
-/* IN/OUT take the port in edx and the value in eax, exactly like the native instructions. */
+static uint32_t debug_registers[8];
+
+static void set64(struct vcpu_regs *regs, uint64_t value)
+{
+	regs->eax = (uint32_t)value;
+	regs->edx = (uint32_t)(value >> 32);
+}
+
+/* A call the guest's current ring may not make: #GP at the far call, as hardware would
+ * fault on the privileged instruction. */
+static void reflect_general_protection(struct vcpu_regs *regs)
+{
+	if (vcpu_hypercall_take_return(regs) != 0)
+		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "hypercall with an unreadable stack");
+	regs->eip -= FAR_CALL_LENGTH;
+	virtual_cpu_deliver(regs, 13, 0, 0);
+}
+
 static void port_out(struct vcpu_regs *regs, unsigned size)
 {
 	io_bus_write((uint16_t)regs->edx, size, regs->eax);
@@ -23,28 +53,188 @@ static void port_in(struct vcpu_regs *regs, unsigned size)
 	regs->eax = (regs->eax & keep) | value;
 }
 
-void vcpu_hypercall(uint32_t call)
+/* rep outs / rep ins: ECX items between guest memory at ESI / EDI and the port. */
+static void port_string(struct vcpu_regs *regs, unsigned size, int out)
 {
-	struct vcpu_regs *regs = &vcpu_guest_regs;
+	while (regs->ecx) {
+		uint32_t value = 0;
+		if (out) {
+			if (guest_read(regs->esi, &value, size) != 0)
+				break;
+			io_bus_write((uint16_t)regs->edx, size, value);
+			regs->esi += size;
+		} else {
+			value = io_bus_read((uint16_t)regs->edx, size);
+			if (guest_write(regs->edi, &value, size) != 0)
+				break;
+			regs->edi += size;
+		}
+		regs->ecx--;
+	}
+}
 
-	stats_count_hypercall(call);
+/* IRET: the guest jumped to the stub, which far-called here; the iret frame lies just
+ * above the far-return frame. */
+static void iret(struct vcpu_regs *regs)
+{
+	vcpu_redirect = 1; /* the frame replaces the far-return state entirely */
+	if (virtual_cpu_iret(regs, regs->esp + 8) != 0)
+		virtual_cpu_deliver(regs, 13, 0, 0);
+}
+
+static void sysexit(struct vcpu_regs *regs)
+{
+	vcpu_redirect = 1;
+	regs->eip = regs->edx;
+	regs->esp = regs->ecx;
+	virtual_cpu.cpl = 3;
+	virtual_cpu_set_interrupts_enabled(1);
+}
+
+static uint32_t stack_argument(const struct vcpu_regs *regs, unsigned index)
+{
+	uint32_t value = 0;
+	guest_read32(regs->esp + STACK_ARGUMENT_BASE + index * 4, &value);
+	return value;
+}
+
+static void cpuid_call(struct vcpu_regs *regs)
+{
+	unsigned a, b, c, d;
+	__cpuid_count(regs->eax, regs->ecx, a, b, c, d);
+	if (regs->eax == 1)
+		c |= CPUID_HYPERVISOR;
+	regs->eax = a;
+	regs->ebx = b;
+	regs->ecx = c;
+	regs->edx = d;
+}
+
+static uint32_t set_cr0(uint32_t value)
+{
+	if (value & CR0_PG)
+		return VMI_ERROR_NOT_IMPLEMENTED; /* guest paging is not supported yet */
+	virtual_cpu.cr0 = value;
+	return 0;
+}
+
+static void dispatch(uint32_t call, struct vcpu_regs *regs)
+{
+	struct virtual_cpu *vc = &virtual_cpu;
+	uint64_t value;
+
 	switch (call) {
+	case VMI_CALL_CPUID: cpuid_call(regs); break;
+	case VMI_CALL_RDMSR: set64(regs, regs->ecx == 0x10 ? __rdtsc() : 0); break;
+	case VMI_CALL_WRMSR: regs->eax = VMI_ERROR_INVALID; break;
+	case VMI_CALL_SetGDT: regs->eax = descriptors_set_gdt(regs->eax); break;
+	case VMI_CALL_SetIDT: regs->eax = descriptors_set_idt(regs->eax); break;
+	case VMI_CALL_SetLDT: regs->eax = descriptors_set_ldt(regs->eax); break;
+	case VMI_CALL_SetTR: regs->eax = descriptors_set_tr(regs->eax); break;
+	case VMI_CALL_GetGDT: regs->eax = descriptors_get_gdt(regs->eax); break;
+	case VMI_CALL_GetIDT: regs->eax = descriptors_get_idt(regs->eax); break;
+	case VMI_CALL_GetLDT: regs->eax = vc->ldt_selector; break;
+	case VMI_CALL_GetTR: regs->eax = vc->tr_selector; break;
+	case VMI_CALL_WriteGDTEntry:
+		regs->eax = descriptors_write_gdt_entry(regs->eax, regs->edx, regs->ecx,
+		                                        stack_argument(regs, 0));
+		break;
+	case VMI_CALL_WriteLDTEntry:
+		regs->eax = descriptors_write_ldt_entry(regs->eax, regs->edx, regs->ecx,
+		                                        stack_argument(regs, 0));
+		break;
+	case VMI_CALL_WriteIDTEntry:
+		regs->eax = descriptors_write_idt_entry(regs->eax, regs->edx, regs->ecx,
+		                                        stack_argument(regs, 0));
+		break;
+	case VMI_CALL_UpdateKernelStack:
+		regs->eax = descriptors_update_kernel_stack(regs->eax, regs->edx);
+		break;
+	case VMI_CALL_SetCR0: regs->eax = set_cr0(regs->eax); break;
+	case VMI_CALL_SetCR2:
+		vc->cr2 = regs->eax;
+		virtual_cpu_shared()->cr2 = regs->eax;
+		regs->eax = 0;
+		break;
+	case VMI_CALL_SetCR3: vc->cr3 = regs->eax; regs->eax = 0; break;
+	case VMI_CALL_SetCR4: vc->cr4 = regs->eax; regs->eax = 0; break;
+	case VMI_CALL_GetCR0: regs->eax = vc->cr0; break;
+	case VMI_CALL_GetCR2: regs->eax = virtual_cpu_shared()->cr2; break;
+	case VMI_CALL_GetCR3: regs->eax = vc->cr3; break;
+	case VMI_CALL_GetCR4: regs->eax = vc->cr4; break;
+	case VMI_CALL_INVD:
+	case VMI_CALL_WBINVD:
+	case VMI_CALL_Pause:
+	case VMI_CALL_IODelay:
+		break;
+	case VMI_CALL_SetDR:
+		if (regs->eax < 8) {
+			debug_registers[regs->eax] = regs->edx;
+			regs->eax = 0;
+		} else {
+			regs->eax = VMI_ERROR_INVALID;
+		}
+		break;
+	case VMI_CALL_GetDR: regs->eax = regs->eax < 8 ? debug_registers[regs->eax] : 0; break;
+	case VMI_CALL_RDTSC: set64(regs, __rdtsc()); break;
+	case VMI_CALL_CLTS: vc->cr0 &= ~CR0_TS; break;
+	case VMI_CALL_EnableInterrupts: virtual_cpu_set_interrupts_enabled(1); break;
+	case VMI_CALL_DisableInterrupts: virtual_cpu_set_interrupts_enabled(0); break;
+	case VMI_CALL_GetInterruptMask: regs->eax = virtual_cpu_shared()->flags; break;
+	case VMI_CALL_SetInterruptMask:
+		virtual_cpu_set_interrupts_enabled((regs->eax & VMI_EFLAGS_IF) != 0);
+		break;
+	case VMI_CALL_IRET: iret(regs); break;
+	case VMI_CALL_SYSEXIT: sysexit(regs); break;
+	case VMI_CALL_Halt: monitor_halt(regs); break;
+	case VMI_CALL_Reboot: vcpu_stop_guest(VCPU_STOP_REBOOT, NULL);
+	case VMI_CALL_Shutdown: vcpu_stop_guest(VCPU_STOP_SHUTDOWN, NULL);
 	case VMI_CALL_OUTB: port_out(regs, 1); break;
 	case VMI_CALL_OUTW: port_out(regs, 2); break;
 	case VMI_CALL_OUT: port_out(regs, 4); break;
 	case VMI_CALL_INB: port_in(regs, 1); break;
 	case VMI_CALL_INW: port_in(regs, 2); break;
 	case VMI_CALL_IN: port_in(regs, 4); break;
-	case VMI_CALL_Shutdown:
-		vcpu_stop_guest(VCPU_STOP_SHUTDOWN, NULL);
-	case VMI_CALL_Reboot:
-		vcpu_stop_guest(VCPU_STOP_REBOOT, NULL);
-	case VMI_CALL_Halt:
-		monitor_halt(regs);
+	case VMI_CALL_OUTSB: port_string(regs, 1, 1); break;
+	case VMI_CALL_OUTSW: port_string(regs, 2, 1); break;
+	case VMI_CALL_OUTS: port_string(regs, 4, 1); break;
+	case VMI_CALL_INSB: port_string(regs, 1, 0); break;
+	case VMI_CALL_INSW: port_string(regs, 2, 0); break;
+	case VMI_CALL_INS: port_string(regs, 4, 0); break;
+	case VMI_CALL_GetCycleFrequency: set64(regs, timer_cycle_frequency()); break;
+	case VMI_CALL_GetCycleCounter:
+		if (timer_cycle_counter(regs->eax, &value) != 0)
+			value = 0;
+		set64(regs, value);
 		break;
+	case VMI_CALL_SetAlarm:
+		regs->eax = timer_set_alarm(regs->eax, (uint64_t)regs->ecx << 32 | regs->edx,
+		                            (uint64_t)stack_argument(regs, 1) << 32 |
+		                                stack_argument(regs, 0));
+		break;
+	case VMI_CALL_CancelAlarm: regs->eax = timer_cancel_alarm(regs->eax); break;
+	case VMI_CALL_GetWallclockTime: set64(regs, timer_wallclock_ns()); break;
+	case VMI_CALL_WallclockUpdated: regs->eax = 0; break;
 	default:
 		regs->eax = VMI_ERROR_NOT_IMPLEMENTED;
 		break;
 	}
+}
+
+void vcpu_hypercall(uint32_t call)
+{
+	struct vcpu_regs *regs = &vcpu_guest_regs;
+
+	stats_count_hypercall(call);
+	if (virtual_cpu.cpl != 0)
+		reflect_general_protection(regs);
+	else
+		dispatch(call, regs);
+
+	/* An interrupt that became deliverable (raised while the monitor ran, or let in by
+	 * this call) is taken on the way back, at the instruction after the call. */
+	if (virtual_cpu_interrupts_enabled() && virtual_cpu_highest_pending() >= 0 &&
+	    vcpu_hypercall_take_return(regs) == 0)
+		virtual_cpu_deliver_pending(regs);
 	monitor_check_timeout();
 }

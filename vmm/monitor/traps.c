@@ -12,6 +12,8 @@
 #include "address_space.h"
 #include "monitor/emulate.h"
 #include "monitor/monitor.h"
+#include "monitor/timer.h"
+#include "monitor/virtual_cpu.h"
 #include "stats.h"
 
 #define MAX_INSTRUCTION_BYTES 15
@@ -61,6 +63,19 @@ static void regs_to_context(const struct vcpu_regs *regs, ucontext_t *uc)
 	g[REG_RSI] = regs->esi;
 	g[REG_RDI] = regs->edi;
 	g[REG_RIP] = regs->eip;
+	g[REG_EFL] = regs->eflags;
+}
+
+/* Strictly the guest's 32-bit code: the one place an interrupt may be injected at once. */
+static int in_guest_code(const ucontext_t *uc)
+{
+	return (uc->uc_mcontext.gregs[REG_CSGSFS] & 0xFFFF) == VMI_PROCESS_CODE32_SELECTOR;
+}
+
+/* Vectors for which the CPU pushes an error code. */
+static int has_error_code(unsigned vector)
+{
+	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
 }
 
 static const char *exception_name(long trapno)
@@ -127,18 +142,26 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 		return 0;
 	memcpy(code, address_space_guest_readable(regs->eip, (uint32_t)available), available);
 
-	switch (emulate_instruction(regs, code, available)) {
+	struct emulate_outcome outcome;
+	switch (emulate_instruction(regs, code, available, &outcome)) {
 	case EMULATE_DONE:
-		stats_count_trap(STATS_TRAP_IO_EMULATED);
+		stats_count_emulation(outcome.mnemonic);
+		break;
+	case EMULATE_HALT:
+		stats_count_emulation(outcome.mnemonic);
+		monitor_halt(regs);
+		break;
+	case EMULATE_INTERRUPT:
+		stats_count_emulation(outcome.mnemonic);
+		virtual_cpu_deliver(regs, outcome.vector, outcome.error_code, outcome.software);
 		regs_to_context(regs, uc);
 		return 1;
-	case EMULATE_HALT:
-		monitor_halt(regs);
-		return 1;
 	case EMULATE_UNSUPPORTED:
-		break;
+		return 0;
 	}
-	return 0;
+	virtual_cpu_deliver_pending(regs);
+	regs_to_context(regs, uc);
+	return 1;
 }
 
 static void on_fault(int sig, siginfo_t *info, void *context)
@@ -153,9 +176,46 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 		return;
 	}
 	regs_from_context(uc, &regs);
-	if (sig == SIGSEGV && uc->uc_mcontext.gregs[REG_TRAPNO] == 13 && try_emulate(uc, &regs))
+	long trapno = (long)uc->uc_mcontext.gregs[REG_TRAPNO];
+	if (sig == SIGSEGV && trapno == 13 && try_emulate(uc, &regs))
 		return;
-	stop_on_fault(uc, &regs, NULL);
+	unsigned vector = (unsigned)trapno & 0xFF;
+	if (!in_guest_code(uc) || !virtual_cpu.idt[vector].present)
+		stop_on_fault(uc, &regs, NULL);
+
+	/* Reflect the exception to the guest's own handler. */
+	int64_t error_code = -1;
+	if (has_error_code(vector)) {
+		error_code = (uint32_t)uc->uc_mcontext.gregs[REG_ERR];
+		if (vector == 14) {
+			uint32_t address = (uint32_t)uc->uc_mcontext.gregs[REG_CR2];
+			virtual_cpu.cr2 = address;
+			virtual_cpu_shared()->cr2 = address;
+			/* the hardware always says "user"; the guest expects its virtual ring */
+			error_code = (error_code & ~4) | (virtual_cpu.cpl == 3 ? 4 : 0);
+		}
+	}
+	virtual_cpu_deliver(&regs, vector, error_code, 0);
+	regs_to_context(&regs, uc);
+}
+
+/* The alarm timer: mark its vector pending, and take it at once if the guest's own code
+ * was running with interrupts enabled; otherwise the ROM's enable path or the monitor's
+ * return path takes it. */
+static void on_alarm(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	struct vcpu_regs regs;
+
+	(void)sig;
+	(void)info;
+	clear_alignment_check();
+	timer_on_signal();
+	if (!vcpu_is_running() || !in_guest_code(uc) || !virtual_cpu_interrupts_enabled())
+		return;
+	regs_from_context(uc, &regs);
+	if (virtual_cpu_deliver_pending(&regs))
+		regs_to_context(&regs, uc);
 }
 
 /* The seccomp filter turns every i386 system call into SIGSYS: the guest's int 0x80 is a
@@ -173,6 +233,12 @@ static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 	}
 	regs_from_context(uc, &regs);
 	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
+	regs.eax = (uint32_t)info->si_syscall; /* the kernel replaced it with -ENOSYS */
+	if (in_guest_code(uc) && virtual_cpu.idt[0x80].present) {
+		virtual_cpu_deliver(&regs, 0x80, -1, 1);
+		regs_to_context(&regs, uc);
+		return;
+	}
 	snprintf(message, sizeof(message),
 	         "guest made an i386 system call (number %d) at eip 0x%08x; it never reaches the "
 	         "host, and the guest has no handler installed for it",
@@ -243,7 +309,8 @@ int monitor_install_trap_handlers(void)
 	for (size_t i = 0; i < sizeof(faults) / sizeof(faults[0]); i++)
 		if (handle(faults[i], on_fault) != 0)
 			return -1;
-	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0)
+	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0 ||
+	    handle(timer_signal(), on_alarm) != 0)
 		return -1;
 	return 0;
 }

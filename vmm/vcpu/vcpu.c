@@ -7,6 +7,7 @@
 
 #include "vcpu/vcpu.h"
 #include "vcpu/vcpu_layout.h"
+#include "address_space.h"
 #include "stats.h"
 
 _Static_assert(offsetof(struct vcpu_regs, eax) == VCPU_REG_EAX, "layout");
@@ -26,6 +27,7 @@ struct vcpu_regs vcpu_guest_regs;
 void *vcpu_host_rsp;
 
 void vcpu_switch_to_guest(void);
+uint8_t vcpu_redirect;
 
 static sigjmp_buf stop_jump;
 static struct vcpu_stop *current_stop;
@@ -41,6 +43,7 @@ void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
 	memset(stop, 0, sizeof(*stop));
 	current_stop = stop;
 	vcpu_guest_regs = *initial;
+	vcpu_redirect = 0;
 	if (sigsetjmp(stop_jump, 1) == 0) {
 		running = 1;
 		stats_mark_guest_entry();
@@ -48,6 +51,21 @@ void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
 	}
 	running = 0;
 	current_stop = NULL;
+}
+
+int vcpu_hypercall_take_return(struct vcpu_regs *regs)
+{
+	uint32_t eip;
+	if (vcpu_redirect)
+		return 0; /* already plain */
+	const void *frame = address_space_guest_readable(regs->esp, 8);
+	if (!frame)
+		return -1;
+	memcpy(&eip, frame, 4);
+	regs->eip = eip;
+	regs->esp += 8;
+	vcpu_redirect = 1;
+	return 0;
 }
 
 static _Noreturn void stop_now(enum vcpu_stop_reason reason, const struct vcpu_regs *regs,

@@ -24,6 +24,12 @@ vcpu_switch_to_guest:
 	mov %eax, %ds
 	mov %eax, %es
 
+	jmp vcpu_resume_guest
+	.size vcpu_switch_to_guest, . - vcpu_switch_to_guest
+
+/* Loads the whole of vcpu_guest_regs (eip, esp and eflags included) and enters the guest. */
+	.type vcpu_resume_guest, @function
+vcpu_resume_guest:
 	lea vcpu_guest_regs(%rip), %rbx
 	pushq $VMI_PROCESS_DATA_SELECTOR                  /* ss */
 	movl VCPU_REG_ESP(%rbx), %eax
@@ -41,8 +47,7 @@ vcpu_switch_to_guest:
 	movl VCPU_REG_EDI(%rbx), %edi
 	movl VCPU_REG_EBX(%rbx), %ebx
 	iretq
-	.size vcpu_switch_to_guest, . - vcpu_switch_to_guest
-
+	.size vcpu_resume_guest, . - vcpu_resume_guest
 /* Reached from the hypercall page with the call number in r11d, the guest's registers live
  * and rsp at the guest's far-return frame. Saves the registers, runs the monitor on the host
  * stack, and far-returns to the guest with whatever the monitor left in vcpu_guest_regs. */
@@ -68,6 +73,8 @@ vcpu_hypercall_common:
 	call vcpu_hypercall
 
 	lea vcpu_guest_regs(%rip), %rbx
+	cmpb $0, vcpu_redirect(%rip)
+	jne 1f
 	movl VCPU_REG_EFLAGS(%rbx), %eax
 	push %rax
 	popfq
@@ -80,6 +87,11 @@ vcpu_hypercall_common:
 	movl VCPU_REG_EDI(%rbx), %edi
 	movl VCPU_REG_EBX(%rbx), %ebx
 	lretl                             /* 32-bit far return: pops eip and cs=0x23 */
+
+	/* The monitor moved the guest elsewhere (an interrupt, an IRET): vcpu_guest_regs holds
+	 * the complete new state, eip and esp included, with the far-return frame dropped. */
+1:	movb $0, vcpu_redirect(%rip)
+	jmp vcpu_resume_guest
 	.size vcpu_hypercall_common, . - vcpu_hypercall_common
 
 	.section .note.GNU-stack, "", @progbits

@@ -1,0 +1,249 @@
+/* Virtual GDT, IDT, LDT and TR. The hardware keeps running on the host's own tables; these
+ * are the guest's, kept as validated shadows so interrupt delivery and selector checks never
+ * trust guest memory the guest could change behind the monitor's back. */
+#include <vmi/calls.h>
+#include "address_space.h"
+#include "monitor/descriptors.h"
+#include "monitor/guest_access.h"
+#include "monitor/virtual_cpu.h"
+
+#define DESC_PRESENT      (1u << 15)
+#define DESC_SEGMENT      (1u << 12)     /* S: code or data, not system */
+#define DESC_TYPE(high)   (((high) >> 8) & 0xF)
+#define DESC_DPL(high)    (((high) >> 13) & 3)
+#define GATE_INTERRUPT32  0xE
+#define GATE_TRAP32       0xF
+#define SYSTEM_LDT        0x2
+#define SYSTEM_TSS32      0x9
+#define SYSTEM_TSS32_BUSY 0xB
+#define TSS_ESP0_OFFSET   4
+#define TSS_MIN_SIZE      104
+
+static uint32_t gate_handler(uint32_t low, uint32_t high)
+{
+	return (low & 0xFFFF) | (high & 0xFFFF0000);
+}
+
+static uint32_t segment_base(uint64_t descriptor)
+{
+	uint32_t low = (uint32_t)descriptor, high = (uint32_t)(descriptor >> 32);
+	return (low >> 16) | ((high & 0xFF) << 16) | (high & 0xFF000000);
+}
+
+int descriptors_valid_gate(uint32_t low, uint32_t high)
+{
+	if (!(high & DESC_PRESENT))
+		return 0; /* clearing a gate is always allowed */
+	if (high & DESC_SEGMENT)
+		return -1;
+	if (DESC_TYPE(high) != GATE_INTERRUPT32 && DESC_TYPE(high) != GATE_TRAP32)
+		return -1; /* task gates and 16-bit gates are not supported */
+	uint16_t selector = (uint16_t)(low >> 16);
+	if (selector != VIRTUAL_KERNEL_CS && selector != (VIRTUAL_KERNEL_CS | 3))
+		return -1;
+	if (!address_space_guest_readable(gate_handler(low, high), 1))
+		return -1; /* the handler must be guest code */
+	return 0;
+}
+
+int descriptors_valid_segment(uint32_t low, uint32_t high)
+{
+	(void)low;
+	if (!(high & DESC_PRESENT) || (high & DESC_SEGMENT))
+		return 0; /* code and data segments: the hardware uses the host's anyway */
+	switch (DESC_TYPE(high)) {
+	case SYSTEM_LDT:
+	case SYSTEM_TSS32:
+	case SYSTEM_TSS32_BUSY:
+		return 0;
+	default:
+		return -1; /* call, task and interrupt gates, 16-bit system types */
+	}
+}
+
+static int read_pseudo_descriptor(uint32_t address, uint16_t *limit, uint32_t *base)
+{
+	uint8_t bytes[6];
+	if (guest_read(address, bytes, sizeof(bytes)) != 0)
+		return -1;
+	*limit = (uint16_t)(bytes[0] | bytes[1] << 8);
+	*base = (uint32_t)bytes[2] | (uint32_t)bytes[3] << 8 | (uint32_t)bytes[4] << 16 |
+	        (uint32_t)bytes[5] << 24;
+	return 0;
+}
+
+static uint32_t write_pseudo_descriptor(uint32_t address, uint16_t limit, uint32_t base)
+{
+	uint8_t bytes[6] = { (uint8_t)limit, (uint8_t)(limit >> 8), (uint8_t)base,
+	                     (uint8_t)(base >> 8), (uint8_t)(base >> 16), (uint8_t)(base >> 24) };
+	return guest_write(address, bytes, sizeof(bytes)) == 0 ? 0 : VMI_ERROR_INVALID;
+}
+
+static int read_entry(uint32_t table, uint32_t index, uint32_t *low, uint32_t *high)
+{
+	uint32_t address = table + index * 8;
+	if (address < table)
+		return -1;
+	return guest_read32(address, low) || guest_read32(address + 4, high) ? -1 : 0;
+}
+
+uint32_t descriptors_set_idt(uint32_t pseudo_descriptor)
+{
+	uint16_t limit;
+	uint32_t base;
+	struct virtual_gate gates[VIRTUAL_IDT_ENTRIES] = { { 0 } };
+
+	if (read_pseudo_descriptor(pseudo_descriptor, &limit, &base) != 0)
+		return VMI_ERROR_INVALID;
+	unsigned entries = ((unsigned)limit + 1) / 8;
+	if (entries > VIRTUAL_IDT_ENTRIES)
+		entries = VIRTUAL_IDT_ENTRIES;
+	for (unsigned i = 0; i < entries; i++) {
+		uint32_t low, high;
+		if (read_entry(base, i, &low, &high) != 0 || descriptors_valid_gate(low, high) != 0)
+			return VMI_ERROR_INVALID;
+		gates[i].present = (high & DESC_PRESENT) != 0;
+		gates[i].handler = gate_handler(low, high);
+		gates[i].dpl = (uint8_t)DESC_DPL(high);
+		gates[i].trap_gate = DESC_TYPE(high) == GATE_TRAP32;
+	}
+	for (unsigned i = 0; i < VIRTUAL_IDT_ENTRIES; i++)
+		virtual_cpu.idt[i] = gates[i];
+	virtual_cpu.idt_base = base;
+	virtual_cpu.idt_limit = limit;
+	return 0;
+}
+
+uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high)
+{
+	if (index >= VIRTUAL_IDT_ENTRIES || descriptors_valid_gate(low, high) != 0)
+		return VMI_ERROR_INVALID;
+	uint32_t entry[2] = { low, high };
+	if (guest_write(table + index * 8, entry, sizeof(entry)) != 0)
+		return VMI_ERROR_INVALID;
+	if (table == virtual_cpu.idt_base) {
+		struct virtual_gate *gate = &virtual_cpu.idt[index];
+		gate->present = (high & DESC_PRESENT) != 0;
+		gate->handler = gate_handler(low, high);
+		gate->dpl = (uint8_t)DESC_DPL(high);
+		gate->trap_gate = DESC_TYPE(high) == GATE_TRAP32;
+	}
+	return 0;
+}
+
+uint32_t descriptors_set_gdt(uint32_t pseudo_descriptor)
+{
+	uint16_t limit;
+	uint32_t base;
+
+	if (read_pseudo_descriptor(pseudo_descriptor, &limit, &base) != 0)
+		return VMI_ERROR_INVALID;
+	unsigned entries = ((unsigned)limit + 1) / 8;
+	for (unsigned i = 0; i < entries; i++) {
+		uint32_t low, high;
+		if (read_entry(base, i, &low, &high) != 0 || descriptors_valid_segment(low, high) != 0)
+			return VMI_ERROR_INVALID;
+	}
+	for (unsigned i = 0; i < VIRTUAL_GDT_ENTRIES; i++) {
+		uint32_t low = 0, high = 0;
+		if (i < entries)
+			read_entry(base, i, &low, &high);
+		virtual_cpu.gdt[i] = (uint64_t)high << 32 | low;
+	}
+	virtual_cpu.gdt_base = base;
+	virtual_cpu.gdt_limit = limit;
+	return 0;
+}
+
+static uint32_t write_segment_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high,
+                                    int is_gdt)
+{
+	if (index >= VIRTUAL_GDT_ENTRIES || descriptors_valid_segment(low, high) != 0)
+		return VMI_ERROR_INVALID;
+	uint32_t entry[2] = { low, high };
+	if (guest_write(table + index * 8, entry, sizeof(entry)) != 0)
+		return VMI_ERROR_INVALID;
+	if (is_gdt && table == virtual_cpu.gdt_base)
+		virtual_cpu.gdt[index] = (uint64_t)high << 32 | low;
+	return 0;
+}
+
+uint32_t descriptors_write_gdt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high)
+{
+	return write_segment_entry(table, index, low, high, 1);
+}
+
+uint32_t descriptors_write_ldt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high)
+{
+	/* LDTs hold no system descriptors at all. */
+	if ((high & DESC_PRESENT) && !(high & DESC_SEGMENT))
+		return VMI_ERROR_INVALID;
+	return write_segment_entry(table, index, low, high, 0);
+}
+
+uint32_t descriptors_get_gdt(uint32_t pseudo_descriptor)
+{
+	return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.gdt_limit, virtual_cpu.gdt_base);
+}
+
+uint32_t descriptors_get_idt(uint32_t pseudo_descriptor)
+{
+	return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.idt_limit, virtual_cpu.idt_base);
+}
+
+static int system_descriptor(uint32_t selector, unsigned *type, uint64_t *descriptor)
+{
+	unsigned index = selector >> 3;
+	if (selector & 4 || index == 0 || index * 8 + 7 > virtual_cpu.gdt_limit)
+		return -1;
+	*descriptor = virtual_cpu.gdt[index];
+	uint32_t high = (uint32_t)(*descriptor >> 32);
+	if (!(high & DESC_PRESENT) || (high & DESC_SEGMENT))
+		return -1;
+	*type = DESC_TYPE(high);
+	return 0;
+}
+
+uint32_t descriptors_set_ldt(uint32_t selector)
+{
+	unsigned type;
+	uint64_t descriptor;
+	if ((selector & 0xFFFC) == 0) {
+		virtual_cpu.ldt_selector = 0;
+		return 0;
+	}
+	if (system_descriptor(selector, &type, &descriptor) != 0 || type != SYSTEM_LDT)
+		return VMI_ERROR_INVALID;
+	virtual_cpu.ldt_selector = (uint16_t)selector;
+	return 0;
+}
+
+uint32_t descriptors_set_tr(uint32_t selector)
+{
+	unsigned type;
+	uint64_t descriptor;
+	if (system_descriptor(selector, &type, &descriptor) != 0 || type != SYSTEM_TSS32)
+		return VMI_ERROR_INVALID; /* a busy TSS cannot be loaded again, as on hardware */
+	uint32_t base = segment_base(descriptor);
+	if (!address_space_guest_writable(base, TSS_MIN_SIZE))
+		return VMI_ERROR_INVALID;
+	unsigned index = selector >> 3;
+	virtual_cpu.gdt[index] |= (uint64_t)(SYSTEM_TSS32_BUSY ^ SYSTEM_TSS32) << 40;
+	uint32_t busy_high = (uint32_t)(virtual_cpu.gdt[index] >> 32);
+	guest_write32(virtual_cpu.gdt_base + index * 8 + 4, busy_high);
+	virtual_cpu.tr_selector = (uint16_t)selector;
+	virtual_cpu.tss_base = base;
+	uint32_t esp0;
+	if (guest_read32(base + TSS_ESP0_OFFSET, &esp0) == 0)
+		virtual_cpu.esp0 = esp0;
+	return 0;
+}
+
+uint32_t descriptors_update_kernel_stack(uint32_t tss, uint32_t esp0)
+{
+	if (!address_space_guest_writable(esp0 - 20, 20))
+		return VMI_ERROR_INVALID; /* an interrupt frame from user mode must fit below it */
+	guest_write32(tss + TSS_ESP0_OFFSET, esp0); /* the guest's own TSS, if it is memory */
+	virtual_cpu.esp0 = esp0;
+	return 0;
+}

@@ -1,0 +1,24 @@
+/* The virtual descriptor tables (GDT, IDT, LDT, TR) and kernel stack: the guest's calls,
+ * with every descriptor validated before the monitor believes it. */
+#ifndef VMM_MONITOR_DESCRIPTORS_H
+#define VMM_MONITOR_DESCRIPTORS_H
+
+#include <stdint.h>
+
+/* Each returns 0 or VMI_ERROR_INVALID, as the calls do (docs/abi.md). */
+uint32_t descriptors_set_gdt(uint32_t pseudo_descriptor);
+uint32_t descriptors_set_idt(uint32_t pseudo_descriptor);
+uint32_t descriptors_get_gdt(uint32_t pseudo_descriptor);
+uint32_t descriptors_get_idt(uint32_t pseudo_descriptor);
+uint32_t descriptors_set_ldt(uint32_t selector);
+uint32_t descriptors_set_tr(uint32_t selector);
+uint32_t descriptors_write_gdt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high);
+uint32_t descriptors_write_ldt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high);
+uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high);
+uint32_t descriptors_update_kernel_stack(uint32_t tss, uint32_t esp0);
+
+/* Pure checks, for tests: 0 if the descriptor may be installed. */
+int descriptors_valid_gate(uint32_t low, uint32_t high);
+int descriptors_valid_segment(uint32_t low, uint32_t high);
+
+#endif

@@ -1,0 +1,14 @@
+/* Reads and writes of guest memory by the monitor, each checked against what the guest
+ * may touch, so no guest-supplied address can fault vmirun itself. */
+#ifndef VMM_MONITOR_GUEST_ACCESS_H
+#define VMM_MONITOR_GUEST_ACCESS_H
+
+#include <stdint.h>
+
+/* 0 on success, -1 if [addr, addr+4) is not readable (writable) guest memory. */
+int guest_read32(uint32_t addr, uint32_t *value);
+int guest_write32(uint32_t addr, uint32_t value);
+int guest_read(uint32_t addr, void *to, uint32_t len);
+int guest_write(uint32_t addr, const void *from, uint32_t len);
+
+#endif

@@ -1,0 +1,162 @@
+/* Guest time on the host's invariant TSC. rdtsc runs natively in the guest, so the cycle
+ * counter the guest reads and the one alarms are set against are the same clock; alarms are
+ * POSIX timers on CLOCK_MONOTONIC, converted with a frequency calibrated once. */
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <vmi/calls.h>
+#include <vmi/vcpu_page.h>
+#include "monitor/timer.h"
+#include "monitor/virtual_cpu.h"
+
+#define CALIBRATION_NS 2000000  /* 2 ms, on first use: a few ppm on an invariant TSC */
+
+static timer_t alarm_timer;
+static int alarm_timer_ready;
+static volatile int alarm_armed, alarm_periodic;
+static unsigned alarm_vector = VMI_ALARM_IRQ0_VECTOR;
+static uint64_t cycles_per_second;
+static int schedstat_fd = -1;
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void calibrate(void)
+{
+	uint64_t start_ns = monotonic_ns(), start = __rdtsc(), now_ns;
+	while ((now_ns = monotonic_ns()) - start_ns < CALIBRATION_NS)
+		;
+	uint64_t cycles = __rdtsc() - start;
+	cycles_per_second = (uint64_t)((double)cycles * 1e9 / (double)(now_ns - start_ns));
+}
+
+int timer_signal(void)
+{
+	return SIGRTMIN;
+}
+
+int timer_setup(void)
+{
+	struct sigevent event;
+	memset(&event, 0, sizeof(event));
+	event.sigev_notify = SIGEV_SIGNAL;
+	event.sigev_signo = timer_signal();
+	if (timer_create(CLOCK_MONOTONIC, &event, &alarm_timer) != 0)
+		return -1;
+	alarm_timer_ready = 1;
+	/* Opened now: the sandbox allows reads, not opens, once the guest runs. */
+	schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	return 0;
+}
+
+uint64_t timer_cycle_frequency(void)
+{
+	if (!cycles_per_second)
+		calibrate();
+	return cycles_per_second;
+}
+
+/* Stolen time: how long this thread waited on a run queue, as the host scheduler counts. */
+static uint64_t stolen_cycles(void)
+{
+	char text[96];
+	if (schedstat_fd < 0 || pread(schedstat_fd, text, sizeof(text) - 1, 0) <= 0)
+		return 0;
+	text[sizeof(text) - 1] = 0;
+	char *field = strchr(text, ' ');
+	uint64_t waited_ns = field ? strtoull(field + 1, NULL, 10) : 0;
+	return (uint64_t)((double)waited_ns * (double)timer_cycle_frequency() / 1e9);
+}
+
+int timer_cycle_counter(uint32_t which, uint64_t *cycles)
+{
+	uint64_t real = __rdtsc();
+	switch (which) {
+	case VMI_CYCLES_REAL: *cycles = real; return 0;
+	case VMI_CYCLES_AVAILABLE: *cycles = real - stolen_cycles(); return 0;
+	case VMI_CYCLES_STOLEN: *cycles = stolen_cycles(); return 0;
+	default: return -1;
+	}
+}
+
+uint64_t timer_wallclock_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static struct timespec cycles_to_timespec(uint64_t cycles)
+{
+	double ns = (double)cycles * 1e9 / (double)timer_cycle_frequency();
+	struct timespec t = { .tv_sec = (time_t)(ns / 1e9) };
+	t.tv_nsec = (long)(ns - (double)t.tv_sec * 1e9);
+	return t;
+}
+
+uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
+{
+	uint32_t counter = flags & VMI_ALARM_COUNTER_MASK;
+	uint32_t known = VMI_ALARM_COUNTER_MASK | VMI_ALARM_PERIODIC | VMI_ALARM_WIRED_LVTT;
+	if (!alarm_timer_ready)
+		return VMI_ERROR_NOT_IMPLEMENTED;
+	if ((flags & ~known) || (counter != VMI_CYCLES_REAL && counter != VMI_CYCLES_AVAILABLE))
+		return VMI_ERROR_INVALID;
+	int periodic = (flags & VMI_ALARM_PERIODIC) != 0;
+	/* A periodic alarm faster than 10 kHz would only feed the host signal storm. */
+	if (periodic && period < timer_cycle_frequency() / 10000)
+		return VMI_ERROR_INVALID;
+
+	uint64_t now = __rdtsc();
+	struct itimerspec when;
+	memset(&when, 0, sizeof(when));
+	when.it_value = cycles_to_timespec(expiry > now ? expiry - now : 0);
+	if (when.it_value.tv_sec == 0 && when.it_value.tv_nsec == 0)
+		when.it_value.tv_nsec = 1; /* already due: fire at once (zero would disarm) */
+	if (periodic)
+		when.it_interval = cycles_to_timespec(period);
+	alarm_vector = (flags & VMI_ALARM_WIRED_LVTT) ? VMI_ALARM_LVTT_VECTOR : VMI_ALARM_IRQ0_VECTOR;
+	alarm_periodic = periodic;
+	alarm_armed = 1;
+	if (timer_settime(alarm_timer, 0, &when, NULL) != 0) {
+		alarm_armed = 0;
+		return VMI_ERROR_INVALID;
+	}
+	return 0;
+}
+
+uint32_t timer_cancel_alarm(uint32_t flags)
+{
+	(void)flags;
+	if (!alarm_timer_ready)
+		return 0;
+	struct itimerspec off;
+	memset(&off, 0, sizeof(off));
+	int was = alarm_armed;
+	alarm_armed = 0;
+	timer_settime(alarm_timer, 0, &off, NULL);
+	return was ? 1 : 0;
+}
+
+int timer_alarm_armed(void)
+{
+	return alarm_armed;
+}
+
+void timer_on_signal(void)
+{
+	if (!alarm_armed)
+		return; /* a late signal from a cancelled alarm */
+	if (!alarm_periodic)
+		alarm_armed = 0;
+	virtual_cpu_raise(alarm_vector);
+}

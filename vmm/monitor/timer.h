@@ -1,0 +1,29 @@
+/* Time for the guest: the cycle counter and its frequency, stolen time, the wallclock, and
+ * alarms backed by a host timer that raise the alarm vector when due. */
+#ifndef VMM_MONITOR_TIMER_H
+#define VMM_MONITOR_TIMER_H
+
+#include <stdint.h>
+
+/* Creates the host timer; before the sandbox locks vmirun. 0 or -1 (errno set). */
+int timer_setup(void);
+
+uint64_t timer_cycle_frequency(void);
+/* `which` is VMI_CYCLES_*; returns 0 and the count, or -1 for an unknown counter. */
+int timer_cycle_counter(uint32_t which, uint64_t *cycles);
+uint64_t timer_wallclock_ns(void);
+
+/* SetAlarm and CancelAlarm as docs/abi.md says. */
+uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period);
+uint32_t timer_cancel_alarm(uint32_t flags);
+
+/* Nonzero while an alarm is armed, so a halted guest can still be woken. */
+int timer_alarm_armed(void);
+
+/* The signal the alarm timer raises (handled by the monitor's trap code). */
+int timer_signal(void);
+
+/* Called from the alarm signal handler: marks the alarm vector pending. */
+void timer_on_signal(void);
+
+#endif

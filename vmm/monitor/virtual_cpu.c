@@ -1,0 +1,166 @@
+/* The virtual CPU's interrupt side: the virtual IF in the shared page, pending vectors, and
+ * delivery by building the frame a real i386 would build on the guest's kernel stack. */
+#include <stdio.h>
+#include <string.h>
+
+#include <vmi/process.h>
+#include "monitor/guest_access.h"
+#include "monitor/virtual_cpu.h"
+#include "stats.h"
+
+struct virtual_cpu virtual_cpu;
+
+struct vmi_vcpu_page *virtual_cpu_shared(void)
+{
+	return (struct vmi_vcpu_page *)(uintptr_t)VMI_PROCESS_VCPU_PAGE;
+}
+
+void virtual_cpu_reset(void)
+{
+	memset(&virtual_cpu, 0, sizeof(virtual_cpu));
+	virtual_cpu.cr0 = 0x11; /* PE, ET: protected mode without paging, as multiboot leaves it */
+	struct vmi_vcpu_page *shared = virtual_cpu_shared();
+	shared->flags = 0;
+	shared->pending = 0;
+	shared->cr2 = 0;
+}
+
+int virtual_cpu_interrupts_enabled(void)
+{
+	return (virtual_cpu_shared()->flags & VMI_EFLAGS_IF) != 0;
+}
+
+void virtual_cpu_set_interrupts_enabled(int enabled)
+{
+	virtual_cpu_shared()->flags = enabled ? VMI_EFLAGS_IF : 0;
+}
+
+/* Called from signal handlers as well as the monitor; the bitmap words are updated
+ * atomically and the shared summary last, so the ROM never misses a raise. */
+void virtual_cpu_raise(unsigned vector)
+{
+	__atomic_or_fetch(&virtual_cpu.pending[vector / 32], 1u << (vector % 32), __ATOMIC_SEQ_CST);
+	virtual_cpu_shared()->pending = 1;
+}
+
+int virtual_cpu_highest_pending(void)
+{
+	for (int word = VIRTUAL_IDT_ENTRIES / 32 - 1; word >= 0; word--) {
+		uint32_t bits = __atomic_load_n(&virtual_cpu.pending[word], __ATOMIC_SEQ_CST);
+		if (bits)
+			return word * 32 + 31 - __builtin_clz(bits);
+	}
+	return -1;
+}
+
+static void update_pending_summary(void)
+{
+	virtual_cpu_shared()->pending = virtual_cpu_highest_pending() >= 0;
+}
+
+static _Noreturn void cannot_deliver(const struct vcpu_regs *regs, unsigned vector,
+                                     const char *why)
+{
+	char message[200];
+	snprintf(message, sizeof(message), "guest cannot take vector %u at eip 0x%08x: %s",
+	         vector, regs->eip, why);
+	stats_count_trap(STATS_TRAP_FAULT);
+	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
+}
+
+static void push(struct vcpu_regs *regs, uint32_t *esp, uint32_t value, unsigned vector)
+{
+	*esp -= 4;
+	if (guest_write32(*esp, value) != 0) {
+		char why[96];
+		snprintf(why, sizeof(why), "its stack at 0x%08x is not guest memory", *esp);
+		cannot_deliver(regs, vector, why);
+	}
+}
+
+void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
+                         int software)
+{
+	struct virtual_cpu *vc = &virtual_cpu;
+	const struct virtual_gate *gate = &vc->idt[vector & 0xFF];
+
+	if (!gate->present || (vector & 0xFF) * 8 + 7 > vc->idt_limit) {
+		if (vector == 13 || vector == 8)
+			cannot_deliver(regs, vector, "no handler installed for it");
+		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set). */
+		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
+		return;
+	}
+	if (software && gate->dpl < vc->cpl) {
+		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
+		return;
+	}
+
+	uint32_t flags = (regs->eflags & ~(uint32_t)VMI_EFLAGS_IF) |
+	                 (virtual_cpu_interrupts_enabled() ? VMI_EFLAGS_IF : 0);
+	uint32_t esp = regs->esp;
+	uint32_t frame_cs = VIRTUAL_KERNEL_CS;
+	if (vc->cpl == 3) {
+		if (!vc->esp0)
+			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "
+			                             "(UpdateKernelStack was never called)");
+		esp = vc->esp0;
+		frame_cs = VIRTUAL_USER_CS;
+		push(regs, &esp, VIRTUAL_USER_DS, vector);
+		push(regs, &esp, regs->esp, vector);
+	}
+	push(regs, &esp, flags, vector);
+	push(regs, &esp, frame_cs, vector);
+	push(regs, &esp, regs->eip, vector);
+	if (error_code >= 0)
+		push(regs, &esp, (uint32_t)error_code, vector);
+
+	regs->esp = esp;
+	regs->eip = gate->handler;
+	regs->eflags &= ~0x100u; /* TF, as the CPU clears it on entry */
+	vc->cpl = 0;
+	if (!gate->trap_gate)
+		virtual_cpu_set_interrupts_enabled(0);
+	vc->interrupts_delivered++;
+	stats_count_interrupt(vector);
+}
+
+int virtual_cpu_deliver_pending(struct vcpu_regs *regs)
+{
+	if (!virtual_cpu_interrupts_enabled())
+		return 0;
+	int vector = virtual_cpu_highest_pending();
+	if (vector < 0)
+		return 0;
+	__atomic_and_fetch(&virtual_cpu.pending[vector / 32], ~(1u << (vector % 32)),
+	                   __ATOMIC_SEQ_CST);
+	update_pending_summary();
+	virtual_cpu_deliver(regs, (unsigned)vector, -1, 0);
+	return 1;
+}
+
+#define USER_EFLAGS   0x40DD5u  /* CF PF AF ZF SF TF DF OF AC: what IRET may restore */
+#define EFLAGS_FIXED  0x202u    /* bit 1, and IF: always set in hardware ring 3 */
+
+int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame)
+{
+	uint32_t words[5];
+
+	if (guest_read(frame, words, 12) != 0)
+		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
+	uint32_t cs = words[1] & 0xFFFF;
+	if (cs != VIRTUAL_KERNEL_CS && cs != VIRTUAL_USER_CS)
+		return -1;
+	if (cs == VIRTUAL_USER_CS && guest_read(frame + 12, words + 3, 8) != 0)
+		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
+	regs->eip = words[0];
+	regs->eflags = (words[2] & USER_EFLAGS) | EFLAGS_FIXED;
+	virtual_cpu_set_interrupts_enabled((words[2] & VMI_EFLAGS_IF) != 0);
+	if (cs == VIRTUAL_USER_CS) {
+		regs->esp = words[3];
+		virtual_cpu.cpl = 3;
+	} else {
+		regs->esp = frame + 12;
+	}
+	return 0;
+}
