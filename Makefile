@@ -20,6 +20,8 @@ GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -nostdlib -fno-pie -fno-pic \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -g \
                 -std=gnu11 -Wall -Wextra -Werror -Iinclude -MMD -MP
 GUEST_LDFLAGS := -m32 -nostdlib -static -no-pie -Wl,--build-id=none
+# libgcc: 64-bit division and the like on i386.
+GUEST_LIBS    := -lgcc
 
 .PHONY: all deps check run bench fuzz clean
 .DELETE_ON_ERROR:

@@ -18,7 +18,7 @@ $(BUILD)/tests/guests/%.o: tests/guests/%.c
 
 define test_guest_rule
 $(BUILD)/tests/guests/$(1).elf: $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/$(1)/*.S tests/guests/$(1)/*.c))) $(GUEST_LD)
-	$$(CC) $$(GUEST_LDFLAGS) -T $(GUEST_LD) -o $$@ $$(filter %.o,$$^)
+	$$(CC) $$(GUEST_LDFLAGS) -T $(GUEST_LD) -o $$@ $$(filter %.o,$$^) $$(GUEST_LIBS)
 endef
 $(foreach g,$(TEST_GUESTS),$(eval $(call test_guest_rule,$(g))))
 all: $(TEST_GUEST_ELFS)

@@ -19,6 +19,7 @@
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 #include "options.h"
+#include "rom.h"
 #include "sandbox.h"
 #include "stats.h"
 #include "vcpu/vcpu.h"
@@ -33,6 +34,7 @@ enum {
 	STATUS_TIMEOUT = 6,
 	STATUS_HALTED = 8,
 	STATUS_REBOOT = 10,
+	STATUS_SANDBOX = 12,
 };
 
 #define MAX_KERNEL_FILE_BYTES (1024ull * 1024 * 1024)
@@ -102,6 +104,9 @@ static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options
 		if (stop->have_regs)
 			print_registers(&stop->regs);
 		return STATUS_TIMEOUT;
+	case VCPU_STOP_SANDBOX:
+		fprintf(stderr, "vmirun: %s\n", stop->message);
+		return STATUS_SANDBOX;
 	case VCPU_STOP_HALTED:
 	case VCPU_STOP_FAULT:
 		fprintf(stderr, "vmirun: %s\n", stop->message);
@@ -147,6 +152,8 @@ int main(int argc, char **argv)
 
 	if (address_space_create(options.mem_bytes, error) != 0)
 		die("%s", error);
+	if (!options.no_rom && rom_install(options.rom_path, error) != 0)
+		die("%s", error);
 	kernel_image_load(&image, kernel, &ram);
 	free(kernel);
 
@@ -173,7 +180,7 @@ int main(int argc, char **argv)
 		die("cannot create the alarm timer: %s", strerror(errno));
 	if (monitor_install_trap_handlers() != 0)
 		die("cannot install signal handlers: %s", strerror(errno));
-	if (sandbox_trap_guest_syscalls() != 0)
+	if (sandbox_lock() != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
 	monitor_set_timeout(options.timeout_seconds);
 

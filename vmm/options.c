@@ -32,6 +32,10 @@ void options_print_help(void)
 	"  --timeout SECONDS  stop the guest after SECONDS (decimals allowed)\n"
 	"  --stats[=FORMAT]   print run statistics to stderr at exit; FORMAT is text\n"
 	"                     (the default) or json\n"
+	"  --rom FILE         map the VMI ROM image FILE at 0xC0000 instead of the\n"
+	"                     embedded one (checked as guests check it)\n"
+	"  --no-rom           map no ROM: guests fall back to their native ROM, and their\n"
+	"                     privileged instructions are trapped and emulated\n"
 	"  --help             show this help and exit\n"
 	"  --version          show the version and exit\n"
 	"\n"
@@ -43,7 +47,9 @@ void options_print_help(void)
 	"                     registers go to stderr)\n"
 	"  6                  --timeout ran out\n"
 	"  8                  the guest halted with nothing that could wake it\n"
-	"  10                 the guest called Reboot\n",
+	"  10                 the guest called Reboot\n"
+	"  12                 code that left compatibility mode made a system call the\n"
+	"                     sandbox refuses\n",
 	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
 }
 
@@ -89,7 +95,8 @@ static int parse_seconds(const char *text, double *seconds)
 	return 0;
 }
 
-enum { OPT_MEM = 1, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_HELP, OPT_VERSION };
+enum { OPT_MEM = 1, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_ROM, OPT_NO_ROM, OPT_HELP,
+       OPT_VERSION };
 
 int options_parse(int argc, char **argv, struct vmirun_options *options,
                   char error[OPTIONS_ERROR_MAX])
@@ -99,6 +106,8 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		{ "cmdline", required_argument, NULL, OPT_CMDLINE },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 		{ "stats", optional_argument, NULL, OPT_STATS },
+		{ "rom", required_argument, NULL, OPT_ROM },
+		{ "no-rom", no_argument, NULL, OPT_NO_ROM },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -150,6 +159,12 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 				return -1;
 			}
 			break;
+		case OPT_ROM:
+			options->rom_path = optarg;
+			break;
+		case OPT_NO_ROM:
+			options->no_rom = 1;
+			break;
 		case 'h':
 		case OPT_HELP:
 			options->show_help = 1;
@@ -170,6 +185,10 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		}
 	}
 
+	if (options->rom_path && options->no_rom) {
+		snprintf(error, OPTIONS_ERROR_MAX, "--rom and --no-rom contradict each other");
+		return -1;
+	}
 	if (optind >= argc) {
 		snprintf(error, OPTIONS_ERROR_MAX, "no kernel given (usage: vmirun [OPTIONS] KERNEL [-- ARGS...])");
 		return -1;

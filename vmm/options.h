@@ -18,6 +18,8 @@ struct vmirun_options {
 	int guest_arg_count;
 	double timeout_seconds;       /* 0: none */
 	enum stats_format stats;
+	const char *rom_path;         /* --rom FILE, or NULL for the embedded ROM */
+	int no_rom;                   /* --no-rom */
 	int show_help;
 	int show_version;
 };

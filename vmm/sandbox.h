@@ -1,9 +1,16 @@
-/* The seccomp filter vmirun installs before entering the guest. */
+/* The seccomp filter vmirun locks itself with before entering the guest. */
 #ifndef VMM_SANDBOX_H
 #define VMM_SANDBOX_H
 
-/* Makes every i386 system call (the guest's int 0x80, or syscall/sysenter from compatibility
- * mode) raise SIGSYS instead of reaching the host kernel. Returns 0 or -1 (errno set). */
-int sandbox_trap_guest_syscalls(void);
+/* From here on: every i386 system call (the guest's int 0x80, or syscall/sysenter from
+ * compatibility mode) raises SIGSYS as a guest event and never reaches the host kernel; of
+ * the 64-bit ones only the few vmirun still needs are allowed, and any other one raises
+ * SIGSYS too, which stops the run (a guest that left compatibility mode can do no more).
+ * Returns 0 or -1 (errno set). */
+int sandbox_lock(void);
+
+/* Nonzero if a SIGSYS with this audit architecture is a refused 64-bit call, not a guest
+ * system call. */
+int sandbox_is_violation(unsigned audit_arch);
 
 #endif

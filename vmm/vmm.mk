@@ -9,6 +9,15 @@ VMM_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(VMM_LIB_SRCS)) \
                 $(patsubst %.S,$(BUILD)/san/%.o,$(VMM_ASM_SRCS))
 VMM_LIBS     :=
 
+# The default ROM is embedded: the object depends on the sealed image rom/rom.mk builds.
+ROM_EMBED_FLAGS := -DPROCESS_ROM_PATH='"$(PROCESS_ROM_IMAGE)"'
+$(BUILD)/vmm/rom_embedded.o $(BUILD)/san/vmm/rom_embedded.o: $(PROCESS_ROM_IMAGE)
+$(BUILD)/vmm/rom_embedded.o: HOST_CFLAGS += $(ROM_EMBED_FLAGS)
+$(BUILD)/san/vmm/rom_embedded.o: SAN_CFLAGS += $(ROM_EMBED_FLAGS)
+# vmirun shares the ROM checker with the guest SDK.
+$(BUILD)/vmm/rom.o: HOST_CFLAGS += -Iguest/vmiguest
+$(BUILD)/san/vmm/rom.o: SAN_CFLAGS += -Iguest/vmiguest
+
 VMIRUN := $(BUILD)/vmirun
 all: $(VMIRUN)
 

@@ -9,6 +9,14 @@
 #define VMI_PROCESS_DATA_SELECTOR    0x2b
 #define VMI_PROCESS_CODE64_SELECTOR  0x33
 
+/* The selectors the guest sees (Init reports them; interrupt frames carry them): the real
+ * ones with the virtual privilege level in the RPL bits. Every one of them loads in ring 3
+ * (a data load only needs DPL 3), so a kernel can use them as its own. */
+#define VMI_PROCESS_KERNEL_CS        0x20
+#define VMI_PROCESS_KERNEL_DS        0x28
+#define VMI_PROCESS_USER_CS          0x23
+#define VMI_PROCESS_USER_DS          0x2b
+
 /* The top of the low 4 GiB belongs to vmirun; the guest must leave it alone. */
 #define VMI_PROCESS_WINDOW_BASE      0xFFFF0000
 #define VMI_PROCESS_WINDOW_SIZE      0x00010000

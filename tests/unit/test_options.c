@@ -124,3 +124,18 @@ Test(options, largest_ram_that_fits)
 	cr_assert_eq(PARSE(&o, error, "--mem", "4193216K", "k"), 0, "%s", error);
 	REFUSED("does not fit", "--mem", "4193220K", "k");
 }
+
+Test(options, rom_choices)
+{
+	struct vmirun_options o;
+	char error[OPTIONS_ERROR_MAX];
+	cr_assert_eq(PARSE(&o, error, "k"), 0, "%s", error);
+	cr_assert_null(o.rom_path);
+	cr_assert(!o.no_rom);
+	cr_assert_eq(PARSE(&o, error, "--rom", "r.bin", "k"), 0, "%s", error);
+	cr_assert_str_eq(o.rom_path, "r.bin");
+	cr_assert_eq(PARSE(&o, error, "--no-rom", "k"), 0, "%s", error);
+	cr_assert(o.no_rom);
+	REFUSED("contradict", "--rom", "r.bin", "--no-rom", "k");
+	REFUSED("--rom needs a value", "--rom");
+}

@@ -1,8 +1,11 @@
-/* Routes port I/O to the console UART and the exit port. */
+/* Routes port I/O to the console UART, the exit port, and the PIC and PIT that
+ * unmodified kernels program. */
 #include <vmi/process.h>
 #include "devices/console.h"
 #include "devices/exit_port.h"
 #include "devices/io_bus.h"
+#include "devices/pic.h"
+#include "devices/pit.h"
 
 static uint32_t all_ones(unsigned size)
 {
@@ -13,6 +16,10 @@ uint32_t io_bus_read(uint16_t port, unsigned size)
 {
 	if (port >= VMI_PORT_COM1 && port < VMI_PORT_COM1 + 8)
 		return console_port_read(port - VMI_PORT_COM1) | (all_ones(size) & ~0xFFu);
+	if (pic_owns_port(port))
+		return pic_read(port) | (all_ones(size) & ~0xFFu);
+	if (pit_owns_port(port))
+		return pit_read(port) | (all_ones(size) & ~0xFFu);
 	return all_ones(size);
 }
 
@@ -22,4 +29,8 @@ void io_bus_write(uint16_t port, unsigned size, uint32_t value)
 		console_port_write(port - VMI_PORT_COM1, (uint8_t)value);
 	else if (port == VMI_PORT_EXIT)
 		exit_port_write(value & all_ones(size));
+	else if (pic_owns_port(port))
+		pic_write(port, (uint8_t)value);
+	else if (pit_owns_port(port))
+		pit_write(port, (uint8_t)value);
 }

@@ -20,6 +20,7 @@ static timer_t alarm_timer;
 static int alarm_timer_ready;
 static volatile int alarm_armed, alarm_periodic;
 static unsigned alarm_vector = VMI_ALARM_IRQ0_VECTOR;
+static void (*volatile device_tick)(void); /* set while an emulated device owns the timer */
 static uint64_t cycles_per_second;
 static int schedstat_fd = -1;
 
@@ -125,6 +126,7 @@ uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
 	if (periodic)
 		when.it_interval = cycles_to_timespec(period);
 	alarm_vector = (flags & VMI_ALARM_WIRED_LVTT) ? VMI_ALARM_LVTT_VECTOR : VMI_ALARM_IRQ0_VECTOR;
+	device_tick = NULL;
 	alarm_periodic = periodic;
 	alarm_armed = 1;
 	if (timer_settime(alarm_timer, 0, &when, NULL) != 0) {
@@ -147,6 +149,22 @@ uint32_t timer_cancel_alarm(uint32_t flags)
 	return was ? 1 : 0;
 }
 
+void timer_arm_device(void (*tick)(void), uint64_t period_ns, int periodic)
+{
+	struct itimerspec when;
+	memset(&when, 0, sizeof(when));
+	when.it_value.tv_sec = (time_t)(period_ns / 1000000000ull);
+	when.it_value.tv_nsec = (long)(period_ns % 1000000000ull);
+	if (periodic)
+		when.it_interval = when.it_value;
+	if (!alarm_timer_ready)
+		return;
+	device_tick = tick;
+	alarm_periodic = periodic;
+	alarm_armed = 1;
+	timer_settime(alarm_timer, 0, &when, NULL);
+}
+
 int timer_alarm_armed(void)
 {
 	return alarm_armed;
@@ -158,5 +176,8 @@ void timer_on_signal(void)
 		return; /* a late signal from a cancelled alarm */
 	if (!alarm_periodic)
 		alarm_armed = 0;
-	virtual_cpu_raise(alarm_vector);
+	if (device_tick)
+		device_tick();
+	else
+		virtual_cpu_raise(alarm_vector);
 }

@@ -17,6 +17,11 @@ uint64_t timer_wallclock_ns(void);
 uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period);
 uint32_t timer_cancel_alarm(uint32_t flags);
 
+/* For emulated timer devices (the PIT): call `tick` (from the signal handler) after
+ * period_ns, and every period_ns after that if `periodic`. Shares the one host timer with
+ * SetAlarm: the last one armed wins. */
+void timer_arm_device(void (*tick)(void), uint64_t period_ns, int periodic);
+
 /* Nonzero while an alarm is armed, so a halted guest can still be woken. */
 int timer_alarm_armed(void);
 

@@ -14,6 +14,7 @@
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
+#include "sandbox.h"
 #include "stats.h"
 
 #define MAX_INSTRUCTION_BYTES 15
@@ -227,6 +228,19 @@ static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 	char message[256];
 
 	clear_alignment_check();
+	if (sandbox_is_violation(info->si_arch)) {
+		snprintf(message, sizeof(message),
+		         "sandbox: 64-bit system call %d at 0x%llx refused: only guest code that left "
+		         "compatibility mode makes one", info->si_syscall,
+		         (unsigned long long)(uintptr_t)info->si_call_addr);
+		if (!vcpu_is_running()) {
+			if (write(STDERR_FILENO, "vmirun: sandbox violation\n", 26) < 0) {
+				/* nothing more to say */
+			}
+			_exit(12);
+		}
+		vcpu_stop_guest(VCPU_STOP_SANDBOX, message);
+	}
 	if (!in_guest(uc) || !vcpu_is_running()) {
 		host_fault(sig);
 		return;

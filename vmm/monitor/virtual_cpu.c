@@ -8,6 +8,8 @@
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
 
+#define SOFTWARE_INTERRUPT_LENGTH 2  /* int n: CD ib */
+
 struct virtual_cpu virtual_cpu;
 
 struct vmi_vcpu_page *virtual_cpu_shared(void)
@@ -87,11 +89,15 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	if (!gate->present || (vector & 0xFF) * 8 + 7 > vc->idt_limit) {
 		if (vector == 13 || vector == 8)
 			cannot_deliver(regs, vector, "no handler installed for it");
-		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set). */
+		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set), and
+		 * a fault points at the instruction, here the 2-byte int n. */
+		if (software)
+			regs->eip -= SOFTWARE_INTERRUPT_LENGTH;
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}
 	if (software && gate->dpl < vc->cpl) {
+		regs->eip -= SOFTWARE_INTERRUPT_LENGTH;
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}

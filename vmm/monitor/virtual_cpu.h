@@ -6,6 +6,7 @@
 #define VMM_MONITOR_VIRTUAL_CPU_H
 
 #include <stdint.h>
+#include <vmi/process.h>
 #include <vmi/vcpu_page.h>
 #include "vcpu/vcpu.h"
 
@@ -42,11 +43,10 @@ extern struct virtual_cpu virtual_cpu;
 /* The page the ROM shares with the monitor, at VMI_PROCESS_VCPU_PAGE. */
 struct vmi_vcpu_page *virtual_cpu_shared(void);
 
-/* Selectors the guest sees in interrupt frames: the real ones with the virtual RPL. */
-#define VIRTUAL_KERNEL_CS 0x20
-#define VIRTUAL_KERNEL_DS 0x28
-#define VIRTUAL_USER_CS   0x23
-#define VIRTUAL_USER_DS   0x2b
+/* Selectors the guest sees in interrupt frames (include/vmi/process.h). */
+#define VIRTUAL_KERNEL_CS VMI_PROCESS_KERNEL_CS
+#define VIRTUAL_USER_CS   VMI_PROCESS_USER_CS
+#define VIRTUAL_USER_DS   VMI_PROCESS_USER_DS
 
 void virtual_cpu_reset(void);
 

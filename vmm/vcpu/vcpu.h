@@ -18,6 +18,7 @@ enum vcpu_stop_reason {
 	VCPU_STOP_FAULT,         /* a fault the guest could not take */
 	VCPU_STOP_HALTED,        /* halted with nothing that could ever wake it */
 	VCPU_STOP_TIMEOUT,       /* --timeout ran out */
+	VCPU_STOP_SANDBOX,       /* code that left compatibility mode made a refused system call */
 };
 
 struct vcpu_stop {

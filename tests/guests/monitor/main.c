@@ -1,0 +1,396 @@
+/* The "monitor" test guest: drives vmirun's virtual CPU through the process ROM's calls and
+ * checks the documented semantics: Init, interrupt masking and delivery, alarms, halt,
+ * exceptions with vectors and error codes, descriptor validation, control registers, and a
+ * trip to virtual user mode and back. Prints one line per check; exits with the failures. */
+#include <stddef.h>
+#include <stdint.h>
+
+#include <vmi/calls.h>
+#include <vmi/process.h>
+#include <vmi/rom.h>
+#include <vmi/vcpu_page.h>
+
+#define REGPARM __attribute__((regparm(3)))
+#define ROM_CALL(n) ((uintptr_t)VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(n))
+
+typedef uint32_t (*call0_fn)(void) REGPARM;
+typedef uint32_t (*call1_fn)(uint32_t) REGPARM;
+typedef uint32_t (*call2_fn)(uint32_t, uint32_t) REGPARM;
+typedef uint32_t (*call4_fn)(uint32_t, uint32_t, uint32_t, uint32_t) REGPARM;
+typedef uint64_t (*call64_fn)(uint32_t) REGPARM;
+typedef uint32_t (*alarm_fn)(uint32_t, uint64_t, uint64_t) REGPARM;
+
+static uint32_t vmi0(unsigned call) { return ((call0_fn)ROM_CALL(call))(); }
+static uint32_t vmi1(unsigned call, uint32_t a) { return ((call1_fn)ROM_CALL(call))(a); }
+static uint32_t vmi2(unsigned call, uint32_t a, uint32_t b) { return ((call2_fn)ROM_CALL(call))(a, b); }
+static uint32_t vmi4(unsigned call, uint32_t a, uint32_t b, uint32_t c, uint32_t d)
+{
+	return ((call4_fn)ROM_CALL(call))(a, b, c, d);
+}
+static uint64_t vmi64(unsigned call, uint32_t a) { return ((call64_fn)ROM_CALL(call))(a); }
+
+struct frame {
+	uint32_t edi, esi, ebp, esp_ignored, ebx, edx, ecx, eax;
+	uint32_t vector, error_code, eip, cs, eflags;
+	uint32_t user_esp, user_ss; /* only from user mode */
+};
+
+struct tss {
+	uint32_t link, esp0, ss0, rest[23];
+};
+
+void guest_main(uint32_t magic, uint32_t info) __attribute__((noreturn));
+void trap(struct frame *frame);
+void *memset(void *to, int value, size_t count);
+extern char interrupt_entry_0[], interrupt_entry_3[], interrupt_entry_6[], interrupt_entry_13[],
+	interrupt_entry_14[], interrupt_entry_32[], interrupt_entry_64[], interrupt_entry_65[],
+	interrupt_entry_128[], user_entry[], interrupt_stack_top[], user_stack_top[];
+
+uint32_t user_syscall_result, user_privileged_returned;
+uint32_t user_privileged_call = ROM_CALL(VMI_CALL_GetCR0);
+
+static uint64_t idt[256] __attribute__((aligned(8)));
+static uint64_t gdt[8] __attribute__((aligned(8)));
+static struct tss tss;
+static volatile uint32_t ticks, last_vector, last_error, last_eip, last_cs, skip_bytes;
+static volatile uint32_t syscall_number, syscall_ebx, syscall_cs, user_gp_cs, user_gp_count;
+static volatile uint32_t resume_eip, resume_esp, syscall_flags;
+static unsigned failures, checks;
+
+void *memset(void *to, int value, size_t count)
+{
+	void *result = to;
+	__asm__ volatile("rep stosb" : "+D"(to), "+c"(count) : "a"(value) : "memory");
+	return result;
+}
+
+/* --- output through the ROM's OUTB ------------------------------------------------------- */
+
+static void put_char(char c) { vmi2(VMI_CALL_OUTB, (uint8_t)c, VMI_PORT_COM1); }
+static void put(const char *s) { while (*s) put_char(*s++); }
+static void put_hex(uint32_t v)
+{
+	put("0x");
+	for (int shift = 28; shift >= 0; shift -= 4)
+		put_char("0123456789abcdef"[(v >> shift) & 0xF]);
+}
+static void put_dec(uint32_t v)
+{
+	char digits[12];
+	int n = 0;
+	do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+	while (n) put_char(digits[--n]);
+}
+
+static void check(int ok, const char *name, uint32_t seen)
+{
+	checks++;
+	put(ok ? "monitor: ok   " : "monitor: FAIL ");
+	put(name);
+	if (!ok) {
+		put(" (saw ");
+		put_hex(seen);
+		put(")");
+		failures++;
+	}
+	put("\n");
+}
+
+static _Noreturn void finish(void)
+{
+	put("monitor: ");
+	put_dec(checks - failures);
+	put(" of ");
+	put_dec(checks);
+	put(" checks passed\n");
+	vmi2(VMI_CALL_OUTB, failures, VMI_PORT_EXIT);
+	for (;;)
+		;
+}
+
+/* --- interrupts -------------------------------------------------------------------------- */
+
+void trap(struct frame *frame)
+{
+	last_vector = frame->vector;
+	last_error = frame->error_code;
+	last_eip = frame->eip;
+	last_cs = frame->cs;
+	switch (frame->vector) {
+	case 32:
+		ticks++;
+		return;
+	case 128:
+		syscall_number = frame->eax;
+		syscall_ebx = frame->ebx;
+		syscall_cs = frame->cs;
+		syscall_flags = vmi0(VMI_CALL_GetInterruptMask);
+		frame->eax = 42;
+		return;
+	case 13:
+		if ((frame->cs & 3) == 3) {
+			/* user mode made a privileged call: take the kernel back where it left */
+			user_gp_cs = frame->cs;
+			user_gp_count++;
+			frame->eip = resume_eip;
+			frame->cs = VMI_PROCESS_KERNEL_CS;
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	frame->eip += skip_bytes;
+}
+
+static uint32_t gate_selector;
+
+static void set_gate(unsigned vector, void *handler, unsigned dpl)
+{
+	uint32_t address = (uint32_t)handler;
+	uint32_t low = gate_selector << 16 | (address & 0xFFFF);
+	uint32_t high = (address & 0xFFFF0000) | 0x8000 | dpl << 13 | 0xE << 8;
+	uint32_t status = vmi4(VMI_CALL_WriteIDTEntry, (uint32_t)idt, vector, low, high);
+	if (status != 0)
+		check(0, "WriteIDTEntry of a valid gate", status);
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t low, high;
+	__asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+	return (uint64_t)high << 32 | low;
+}
+
+static uint32_t set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
+{
+	return ((alarm_fn)ROM_CALL(VMI_CALL_SetAlarm))(flags, expiry, period);
+}
+
+/* --- the checks ------------------------------------------------------------------------ */
+
+static void check_init(void)
+{
+	struct vmi_init_info info;
+	memset(&info, 0, sizeof(info));
+	info.size = sizeof(info);
+	uint32_t status = vmi1(VMI_CALL_Init, (uint32_t)&info);
+	check(status == 0, "Init returns 0", status);
+	check(info.platform == VMI_PLATFORM_PROCESS, "Init reports the process platform", info.platform);
+	check(info.kernel_ring == 3, "Init reports hardware ring 3", info.kernel_ring);
+	check(info.reserved_top == VMI_PROCESS_WINDOW_BASE, "Init reports vmirun's window",
+	      info.reserved_top);
+	check(info.vcpu_page == VMI_PROCESS_VCPU_PAGE, "Init reports the vCPU page", info.vcpu_page);
+	gate_selector = info.kernel_cs;
+	info.size = 4;
+	check(vmi1(VMI_CALL_Init, (uint32_t)&info) == VMI_ERROR_INVALID,
+	      "Init refuses a too-small info block", info.size);
+}
+
+static void check_descriptors(void)
+{
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = {
+		sizeof(idt) - 1, (uint32_t)idt }, seen;
+	set_gate(0, interrupt_entry_0, 0);
+	set_gate(3, interrupt_entry_3, 3);
+	set_gate(6, interrupt_entry_6, 0);
+	set_gate(13, interrupt_entry_13, 0);
+	set_gate(14, interrupt_entry_14, 0);
+	set_gate(32, interrupt_entry_32, 0);
+	set_gate(64, interrupt_entry_64, 0);
+	set_gate(65, interrupt_entry_65, 3);
+	set_gate(128, interrupt_entry_128, 3);
+	uint32_t status = vmi1(VMI_CALL_SetIDT, (uint32_t)&idtr);
+	check(status == 0, "SetIDT of a table of valid gates", status);
+	vmi1(VMI_CALL_GetIDT, (uint32_t)&seen);
+	check(seen.base == idtr.base && seen.limit == idtr.limit, "GetIDT returns what was set",
+	      seen.base);
+
+	/* A gate whose handler lies outside guest memory, and a task gate: refused. */
+	uint32_t outside = 0x70000000;
+	status = vmi4(VMI_CALL_WriteIDTEntry, (uint32_t)idt, 200, gate_selector << 16 | (outside & 0xFFFF),
+	              (outside & 0xFFFF0000) | 0x8E00);
+	check(status == VMI_ERROR_INVALID, "a gate pointing outside guest memory is refused", status);
+	status = vmi4(VMI_CALL_WriteIDTEntry, (uint32_t)idt, 201, gate_selector << 16, 0x8500);
+	check(status == VMI_ERROR_INVALID, "a task gate is refused", status);
+
+	/* A GDT with flat code and data and a TSS; a call gate is refused. */
+	gdt[1] = 0x00CF9A000000FFFFull;
+	gdt[2] = 0x00CF92000000FFFFull;
+	uint32_t base = (uint32_t)&tss, limit = sizeof(tss) - 1;
+	gdt[3] = (uint64_t)(limit & 0xFFFF) | (uint64_t)(base & 0xFFFFFF) << 16 |
+	         (uint64_t)0x89 << 40 | (uint64_t)(base >> 24) << 56;
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
+		sizeof(gdt) - 1, (uint32_t)gdt };
+	status = vmi1(VMI_CALL_SetGDT, (uint32_t)&gdtr);
+	check(status == 0, "SetGDT of code, data and TSS descriptors", status);
+	status = vmi1(VMI_CALL_SetTR, 3 << 3);
+	check(status == 0, "SetTR of the TSS", status);
+	check(vmi0(VMI_CALL_GetTR) == 3 << 3, "GetTR returns the TSS selector", vmi0(VMI_CALL_GetTR));
+	check(vmi1(VMI_CALL_SetTR, 3 << 3) == VMI_ERROR_INVALID, "SetTR of a busy TSS is refused", 0);
+	status = vmi4(VMI_CALL_WriteGDTEntry, (uint32_t)gdt, 5, 0x00080000, 0x0000EC00);
+	check(status == VMI_ERROR_INVALID, "a call gate in the GDT is refused", status);
+	status = vmi2(VMI_CALL_UpdateKernelStack, (uint32_t)&tss, (uint32_t)interrupt_stack_top);
+	check(status == 0 && tss.esp0 == (uint32_t)interrupt_stack_top, "UpdateKernelStack", status);
+	check(vmi2(VMI_CALL_UpdateKernelStack, (uint32_t)&tss, 0x70000000) == VMI_ERROR_INVALID,
+	      "a kernel stack outside guest memory is refused", 0);
+}
+
+static void check_control_registers(void)
+{
+	vmi1(VMI_CALL_SetCR3, 0x123000);
+	check(vmi0(VMI_CALL_GetCR3) == 0x123000, "CR3 reads back", vmi0(VMI_CALL_GetCR3));
+	vmi1(VMI_CALL_SetCR4, 0x10);
+	check(vmi0(VMI_CALL_GetCR4) == 0x10, "CR4 reads back", vmi0(VMI_CALL_GetCR4));
+	uint32_t cr0 = vmi0(VMI_CALL_GetCR0);
+	check(vmi1(VMI_CALL_SetCR0, cr0 | 0x80000000u) == VMI_ERROR_NOT_IMPLEMENTED,
+	      "paging is refused as not implemented", cr0);
+	vmi1(VMI_CALL_SetCR0, cr0 | 8);
+	vmi0(VMI_CALL_CLTS);
+	check(vmi0(VMI_CALL_GetCR0) == cr0, "CLTS clears CR0.TS", vmi0(VMI_CALL_GetCR0));
+}
+
+static void check_interrupt_flag(void)
+{
+	vmi0(VMI_CALL_DisableInterrupts);
+	uint32_t off = vmi0(VMI_CALL_GetInterruptMask);
+	vmi0(VMI_CALL_EnableInterrupts);
+	uint32_t on = vmi0(VMI_CALL_GetInterruptMask);
+	check(!(off & VMI_EFLAGS_IF) && (on & VMI_EFLAGS_IF), "the virtual IF follows disable/enable", on);
+	/* Nesting: save, disable, save, disable, restore, restore. */
+	uint32_t outer = vmi0(VMI_CALL_GetInterruptMask);
+	vmi0(VMI_CALL_DisableInterrupts);
+	uint32_t inner = vmi0(VMI_CALL_GetInterruptMask);
+	vmi0(VMI_CALL_DisableInterrupts);
+	vmi1(VMI_CALL_SetInterruptMask, inner);
+	uint32_t after_inner = vmi0(VMI_CALL_GetInterruptMask);
+	vmi1(VMI_CALL_SetInterruptMask, outer);
+	uint32_t after_outer = vmi0(VMI_CALL_GetInterruptMask);
+	check(!(after_inner & VMI_EFLAGS_IF) && (after_outer & VMI_EFLAGS_IF),
+	      "save/restore flags nest", after_inner);
+}
+
+static void check_alarms(void)
+{
+	uint64_t hz = vmi64(VMI_CALL_GetCycleFrequency, 0);
+	check(hz > 100000000ull, "GetCycleFrequency is plausible", (uint32_t)(hz / 1000000));
+
+	/* An alarm due while interrupts are disabled is taken right after enabling, not before. */
+	vmi0(VMI_CALL_DisableInterrupts);
+	ticks = 0;
+	uint64_t start = rdtsc();
+	set_alarm(VMI_ALARM_ONE_SHOT, start + hz / 1000, 0);
+	while (rdtsc() < start + hz / 200)
+		;
+	uint32_t before = ticks;
+	vmi0(VMI_CALL_EnableInterrupts);
+	uint32_t after = ticks;
+	check(before == 0, "no alarm interrupt while interrupts are disabled", before);
+	check(after == 1, "the pending alarm is taken right after enabling", after);
+
+	/* Periodic at 1 kHz; halt until ten ticks: about 10 ms, and not a busy wait. */
+	ticks = 0;
+	start = rdtsc();
+	set_alarm(VMI_ALARM_PERIODIC, start + hz / 1000, hz / 1000);
+	while (ticks < 10)
+		vmi0(VMI_CALL_Halt);
+	uint64_t elapsed_us = (rdtsc() - start) * 1000000 / hz;
+	uint32_t was_armed = vmi1(VMI_CALL_CancelAlarm, 0);
+	check(elapsed_us >= 9000 && elapsed_us < 200000, "ten 1 kHz alarms take about 10 ms",
+	      (uint32_t)elapsed_us);
+	check(was_armed == 1, "CancelAlarm reports the periodic alarm", was_armed);
+	uint32_t frozen = ticks;
+	start = rdtsc();
+	while (rdtsc() < start + hz / 200)
+		;
+	check(ticks == frozen, "no alarm after CancelAlarm", ticks - frozen);
+	check(set_alarm(VMI_ALARM_PERIODIC, rdtsc(), 10) == VMI_ERROR_INVALID,
+	      "a 10-cycle period is refused", 0);
+}
+
+static void check_exceptions(void)
+{
+	last_vector = 0xFF;
+	skip_bytes = 2;
+	__asm__ volatile("ud2");
+	check(last_vector == 6, "ud2 arrives at vector 6", last_vector);
+
+	last_vector = 0xFF;
+	skip_bytes = 0;
+	__asm__ volatile("int3");
+	check(last_vector == 3, "int3 arrives at vector 3", last_vector);
+
+	last_vector = 0xFF;
+	skip_bytes = 2;
+	__asm__ volatile("xorl %%edx, %%edx; movl $1, %%eax; xorl %%ecx, %%ecx; divl %%ecx"
+	                 ::: "eax", "ecx", "edx");
+	check(last_vector == 0, "divide by zero arrives at vector 0", last_vector);
+
+	last_vector = 0xFF;
+	skip_bytes = 2;
+	uint32_t unmapped = 0x60000000;
+	__asm__ volatile("movl (%0), %0" : "+r"(unmapped) : : "memory");
+	check(last_vector == 14, "a read outside guest RAM is a page fault", last_vector);
+	check(vmi0(VMI_CALL_GetCR2) == 0x60000000, "CR2 holds the faulting address",
+	      vmi0(VMI_CALL_GetCR2));
+	check((last_error & 4) == 0, "the page fault's error code says kernel mode", last_error);
+
+	last_vector = 0xFF;
+	skip_bytes = 0;
+	__asm__ volatile("int $64");
+	check(last_vector == 64, "int $64 reaches its gate", last_vector);
+
+	last_vector = 0xFF;
+	skip_bytes = 2;
+	__asm__ volatile("int $48");
+	check(last_vector == 13 && last_error == 48 * 8 + 2,
+	      "int $48 with no gate is #GP naming the vector", last_error);
+}
+
+static void check_user_mode(void)
+{
+	uint32_t frame[5] = { (uint32_t)user_entry, VMI_PROCESS_USER_CS, VMI_EFLAGS_IF | 2,
+	                      (uint32_t)user_stack_top, VMI_PROCESS_USER_DS };
+	__asm__ volatile(
+		"movl $1f, resume_eip\n\t"
+		"movl %%esp, resume_esp\n\t"
+		"subl $20, %%esp\n\t"
+		"movl %0, %%esi\n\t"
+		"movl %%esp, %%edi\n\t"
+		"movl $5, %%ecx\n\t"
+		"rep movsl\n\t"
+		"jmp %P1\n"
+		"1:\n\t"
+		"movl resume_esp, %%esp\n\t"
+		: : "r"(frame), "i"(VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET))
+		: "eax", "ebx", "ecx", "edx", "esi", "edi", "memory", "cc");
+	check(syscall_number == 1 && syscall_ebx == 0x1234, "int 0x80 from user mode reaches vector 0x80",
+	      syscall_number);
+	check(syscall_cs == VMI_PROCESS_USER_CS, "the system call frame says user mode", syscall_cs);
+	check(user_syscall_result == 42, "the system call's result reaches user mode",
+	      user_syscall_result);
+	check(user_gp_count == 1 && user_gp_cs == VMI_PROCESS_USER_CS,
+	      "a privileged call from user mode is #GP", user_gp_count);
+	check(user_privileged_returned == 0, "the privileged call did not return", 0);
+	check(!(syscall_flags & VMI_EFLAGS_IF), "an interrupt gate disables interrupts in its handler",
+	      syscall_flags);
+	check(vmi0(VMI_CALL_GetInterruptMask) & VMI_EFLAGS_IF,
+	      "IRET restores the interrupted flags (user mode had IF set)", 0);
+	vmi0(VMI_CALL_DisableInterrupts);
+}
+
+void guest_main(uint32_t magic, uint32_t info)
+{
+	(void)info;
+	put("monitor: starting\n");
+	check(magic == 0x2BADB002, "multiboot magic", magic);
+	check_init();
+	check_descriptors();
+	check_control_registers();
+	check_interrupt_flag();
+	check_alarms();
+	check_exceptions();
+	vmi0(VMI_CALL_DisableInterrupts);
+	check_user_mode();
+	finish();
+}

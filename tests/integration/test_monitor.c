@@ -1,0 +1,70 @@
+/* Boots the monitor test guest, which checks the virtual CPU's documented semantics from
+ * the inside, and the escape guest, which must be stopped by the sandbox. */
+#include <criterion/criterion.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define TIMEOUT 60.0
+#define MARKER "/tmp/vmirun-escape-marker"
+
+static struct run_result run_guest(const char *guest, const char *const *extra)
+{
+	char *argv[16];
+	int n = 0;
+	argv[n++] = (char *)build_path("vmirun");
+	for (; extra && *extra && n < 12; extra++)
+		argv[n++] = (char *)*extra;
+	argv[n++] = strdup(build_path(guest));
+	argv[n] = NULL;
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0, "cannot start vmirun: %s", r.err);
+	free(argv[n - 1]);
+	cr_assert(!r.timed_out, "vmirun did not finish; stdout:\n%s", r.out);
+	cr_assert(r.exited, "vmirun was killed by signal %d; stderr:\n%s", r.term_signal, r.err);
+	return r;
+}
+
+TestSuite(monitor, .timeout = 120);
+
+Test(monitor, every_check_of_the_virtual_cpu_passes)
+{
+	const char *const extra[] = { "--stats", NULL };
+	struct run_result r = run_guest("tests/guests/monitor.elf", extra);
+	cr_assert_null(strstr(r.out, "FAIL"), "a check failed:\n%s\nstderr:\n%s", r.out, r.err);
+	cr_assert(strstr(r.out, " checks passed\n"), "no summary:\n%s\nstderr:\n%s", r.out, r.err);
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	/* the statistics saw what the guest did */
+	cr_assert(strstr(r.err, "interrupts delivered"), "%s", r.err);
+	cr_assert(strstr(r.err, "vector 32"), "no alarm interrupt counted:\n%s", r.err);
+	cr_assert(strstr(r.err, "vector 128"), "no system call counted:\n%s", r.err);
+	run_result_free(&r);
+}
+
+static void expect_sandbox_stop(const char *attempt, const char *syscall_text)
+{
+	unlink(MARKER);
+	char *argv[] = { (char *)build_path("vmirun"), NULL, "--", (char *)attempt, NULL };
+	argv[1] = strdup(build_path("tests/guests/escape.elf"));
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
+	free(argv[1]);
+	cr_assert(r.exited, "killed by signal %d", r.term_signal);
+	cr_assert_eq(r.exit_status, 12, "status %d; stderr: %s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "vmirun: sandbox: 64-bit system call"), "%s", r.err);
+	cr_assert(strstr(r.err, syscall_text), "%s", r.err);
+	cr_assert_neq(access(MARKER, F_OK), 0, "the escaped guest created " MARKER);
+	run_result_free(&r);
+}
+
+Test(monitor, escaped_guest_cannot_open_files)
+{
+	expect_sandbox_stop("open", "system call 2 ");
+}
+
+Test(monitor, escaped_guest_cannot_spawn_processes)
+{
+	expect_sandbox_stop("fork", "system call 57 ");
+}
