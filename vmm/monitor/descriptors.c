@@ -39,8 +39,8 @@ int descriptors_valid_gate(uint32_t low, uint32_t high)
 	if (DESC_TYPE(high) != GATE_INTERRUPT32 && DESC_TYPE(high) != GATE_TRAP32)
 		return -1; /* task gates and 16-bit gates are not supported */
 	uint16_t selector = (uint16_t)(low >> 16);
-	if (selector != VIRTUAL_KERNEL_CS && selector != (VIRTUAL_KERNEL_CS | 3))
-		return -1;
+	if ((selector & 0xFFFC) == 0 || (selector & 4))
+		return -1; /* a null or LDT code selector can never be the kernel's */
 	if (!address_space_guest_readable(gate_handler(low, high), 1))
 		return -1; /* the handler must be guest code */
 	return 0;
@@ -104,6 +104,7 @@ uint32_t descriptors_set_idt(uint32_t pseudo_descriptor)
 			return VMI_ERROR_INVALID;
 		gates[i].present = (high & DESC_PRESENT) != 0;
 		gates[i].handler = gate_handler(low, high);
+		gates[i].selector = (uint16_t)(low >> 16);
 		gates[i].dpl = (uint8_t)DESC_DPL(high);
 		gates[i].trap_gate = DESC_TYPE(high) == GATE_TRAP32;
 	}
@@ -125,6 +126,7 @@ uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t lo
 		struct virtual_gate *gate = &virtual_cpu.idt[index];
 		gate->present = (high & DESC_PRESENT) != 0;
 		gate->handler = gate_handler(low, high);
+		gate->selector = (uint16_t)(low >> 16);
 		gate->dpl = (uint8_t)DESC_DPL(high);
 		gate->trap_gate = DESC_TYPE(high) == GATE_TRAP32;
 	}

@@ -21,6 +21,8 @@ void virtual_cpu_reset(void)
 {
 	memset(&virtual_cpu, 0, sizeof(virtual_cpu));
 	virtual_cpu.cr0 = 0x11; /* PE, ET: protected mode without paging, as multiboot leaves it */
+	virtual_cpu.cs = VMI_PROCESS_KERNEL_CS;
+	virtual_cpu.user_ss = VMI_PROCESS_USER_DS;
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();
 	shared->flags = 0;
 	shared->pending = 0;
@@ -105,18 +107,16 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	uint32_t flags = (regs->eflags & ~(uint32_t)VMI_EFLAGS_IF) |
 	                 (virtual_cpu_interrupts_enabled() ? VMI_EFLAGS_IF : 0);
 	uint32_t esp = regs->esp;
-	uint32_t frame_cs = VIRTUAL_KERNEL_CS;
 	if (vc->cpl == 3) {
 		if (!vc->esp0)
 			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "
 			                             "(UpdateKernelStack was never called)");
 		esp = vc->esp0;
-		frame_cs = VIRTUAL_USER_CS;
-		push(regs, &esp, VIRTUAL_USER_DS, vector);
+		push(regs, &esp, vc->user_ss, vector);
 		push(regs, &esp, regs->esp, vector);
 	}
 	push(regs, &esp, flags, vector);
-	push(regs, &esp, frame_cs, vector);
+	push(regs, &esp, vc->cs, vector);
 	push(regs, &esp, regs->eip, vector);
 	if (error_code >= 0)
 		push(regs, &esp, (uint32_t)error_code, vector);
@@ -125,6 +125,7 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	regs->eip = gate->handler;
 	regs->eflags &= ~0x100u; /* TF, as the CPU clears it on entry */
 	vc->cpl = 0;
+	vc->cs = gate->selector & 0xFFFC;
 	if (!gate->trap_gate)
 		virtual_cpu_set_interrupts_enabled(0);
 	vc->interrupts_delivered++;
@@ -155,18 +156,21 @@ int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame)
 	if (guest_read(frame, words, 12) != 0)
 		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
 	uint32_t cs = words[1] & 0xFFFF;
-	if (cs != VIRTUAL_KERNEL_CS && cs != VIRTUAL_USER_CS)
+	int to_user = (cs & 3) == 3;
+	if ((cs & 0xFFFC) == 0 || ((cs & 3) != 0 && !to_user))
 		return -1;
-	if (cs == VIRTUAL_USER_CS && guest_read(frame + 12, words + 3, 8) != 0)
+	if (to_user && guest_read(frame + 12, words + 3, 8) != 0)
 		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
 	regs->eip = words[0];
 	regs->eflags = (words[2] & USER_EFLAGS) | EFLAGS_FIXED;
 	virtual_cpu_set_interrupts_enabled((words[2] & VMI_EFLAGS_IF) != 0);
-	if (cs == VIRTUAL_USER_CS) {
+	if (to_user) {
 		regs->esp = words[3];
 		virtual_cpu.cpl = 3;
+		virtual_cpu.user_ss = (uint16_t)words[4];
 	} else {
 		regs->esp = frame + 12;
 	}
+	virtual_cpu.cs = (uint16_t)cs;
 	return 0;
 }

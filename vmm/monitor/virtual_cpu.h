@@ -16,6 +16,7 @@
 /* A gate the guest installed, validated when it was written. */
 struct virtual_gate {
 	uint32_t handler;
+	uint16_t selector;     /* the guest's kernel code selector, pushed in kernel frames */
 	uint8_t present;
 	uint8_t dpl;
 	uint8_t trap_gate;     /* a trap gate leaves the virtual IF as it was */
@@ -33,6 +34,8 @@ struct virtual_cpu {
 	uint16_t tr_selector;
 	uint32_t tss_base;
 	uint32_t esp0;         /* the guest kernel stack for entries from user mode */
+	uint16_t cs;           /* the code selector the guest believes it runs on (never loaded) */
+	uint16_t user_ss;      /* the stack selector it last returned to user mode with */
 	uint32_t cr0, cr2, cr3, cr4;
 	uint32_t pending[VIRTUAL_IDT_ENTRIES / 32];
 	uint64_t interrupts_delivered;
@@ -43,10 +46,6 @@ extern struct virtual_cpu virtual_cpu;
 /* The page the ROM shares with the monitor, at VMI_PROCESS_VCPU_PAGE. */
 struct vmi_vcpu_page *virtual_cpu_shared(void);
 
-/* Selectors the guest sees in interrupt frames (include/vmi/process.h). */
-#define VIRTUAL_KERNEL_CS VMI_PROCESS_KERNEL_CS
-#define VIRTUAL_USER_CS   VMI_PROCESS_USER_CS
-#define VIRTUAL_USER_DS   VMI_PROCESS_USER_DS
 
 void virtual_cpu_reset(void);
 
@@ -69,8 +68,9 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 
 /* Returns from an interrupt through the iret frame at guest address `frame`: to the same
  * virtual ring (eip, cs, eflags) or to user mode (esp and ss too), restoring the virtual IF
- * from the popped flags. 0, or -1 for a frame whose cs is neither ring's (the caller
- * raises #GP). A frame outside guest memory stops the guest. */
+ * from the popped flags. The popped cs's RPL says which ring (the hardware never loads it).
+ * 0, or -1 for an RPL of 1 or 2 or a null cs (the caller raises #GP). A frame outside guest
+ * memory stops the guest. */
 int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame);
 
 /* With the virtual IF set, delivers the highest pending interrupt; 1 if it did. One at a
