@@ -92,8 +92,11 @@
 #define VMI_CALL_SetPxE2            86
 #define VMI_CALL_SetPxELong2        87
 
+/* Our additions (API 13.5 on). */
+#define VMI_CALL_Syscall            88  /* the fast system-call entry, callable from user mode */
+
 /* One past the highest call number; every table is sized by it. */
-#define VMI_CALL_COUNT              88
+#define VMI_CALL_COUNT              89
 
 /* Errors, returned in EAX. A call a platform does not implement returns
  * VMI_ERROR_NOT_IMPLEMENTED; a call that refuses its arguments returns VMI_ERROR_INVALID.

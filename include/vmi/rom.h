@@ -10,7 +10,7 @@
  * removing or reordering calls bumps the major, and a guest refuses a major it does not
  * know (falling back to its native ROM). */
 #define VMI_API_MAJOR              13
-#define VMI_API_MINOR              4
+#define VMI_API_MINOR              5
 
 #define VMI_ROM_OPTION_SIGNATURE   0xAA55        /* bytes 0x55 0xAA */
 #define VMI_ROM_VMI_SIGNATURE      0x696d5663    /* "cVmi" */

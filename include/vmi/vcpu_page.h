@@ -42,6 +42,9 @@
 #define VMI_ALARM_IRQ0_VECTOR    0x20
 #define VMI_ALARM_LVTT_VECTOR    0xEF
 
+/* The vector the fast system-call entry (VMI_CALL_Syscall) delivers to, as `int $0x80`. */
+#define VMI_SYSCALL_VECTOR       0x80
+
 /* Platforms, as Init reports them. */
 #define VMI_PLATFORM_NATIVE      0    /* the guest's built-in native ROM: real instructions */
 #define VMI_PLATFORM_PROCESS     1    /* vmirun */

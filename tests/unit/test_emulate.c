@@ -87,7 +87,7 @@ Test(emulate, int_n_is_a_software_interrupt_after_the_instruction)
 	const uint8_t code[] = { 0xCD, 0x40 };
 	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_INTERRUPT);
 	cr_assert_eq(outcome.vector, 0x40);
-	cr_assert(outcome.software);
+	cr_assert_eq(outcome.software_length, 2);
 	cr_assert_eq(outcome.error_code, -1);
 	cr_assert_eq(regs.eip, 0x4002);
 }

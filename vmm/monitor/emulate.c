@@ -98,7 +98,7 @@ static enum emulate_result general_protection(struct emulate_outcome *outcome, u
 {
 	outcome->vector = VECTOR_GP;
 	outcome->error_code = error;
-	outcome->software = 0;
+	outcome->software_length = 0;
 	return EMULATE_INTERRUPT;
 }
 
@@ -272,7 +272,7 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 
 	outcome->vector = 0;
 	outcome->error_code = -1;
-	outcome->software = 0;
+	outcome->software_length = 0;
 	outcome->mnemonic = "?";
 	while (at < available && at < MAX_PREFIXES &&
 	       (code[at] == PREFIX_OPERAND_SIZE || code[at] == PREFIX_REP)) {
@@ -336,7 +336,7 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 			return EMULATE_UNSUPPORTED;
 		outcome->mnemonic = "int";
 		outcome->vector = code[at++];
-		outcome->software = 1;
+		outcome->software_length = 2;
 		regs->eip += (uint32_t)at;
 		return EMULATE_INTERRUPT;
 	case 0xCF:

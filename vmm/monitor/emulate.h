@@ -18,7 +18,7 @@ enum emulate_result {
 struct emulate_outcome {
 	unsigned vector;       /* for EMULATE_INTERRUPT */
 	int64_t error_code;    /* -1: none */
-	int software;          /* int n: the gate's DPL is checked */
+	unsigned software_length; /* int n: its length (the gate's DPL is checked); else 0 */
 	const char *mnemonic;  /* what was emulated, for statistics */
 };
 

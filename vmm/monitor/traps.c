@@ -18,6 +18,7 @@
 #include "stats.h"
 
 #define MAX_INSTRUCTION_BYTES 15
+#define INT_N_LENGTH 2 /* int $0x80: CD 80 */
 
 static char signal_stack[64 * 1024] __attribute__((aligned(16)));
 static volatile sig_atomic_t timeout_expired;
@@ -154,7 +155,7 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 		break;
 	case EMULATE_INTERRUPT:
 		stats_count_emulation(outcome.mnemonic);
-		virtual_cpu_deliver(regs, outcome.vector, outcome.error_code, outcome.software);
+		virtual_cpu_deliver(regs, outcome.vector, outcome.error_code, outcome.software_length);
 		regs_to_context(regs, uc);
 		return 1;
 	case EMULATE_UNSUPPORTED:
@@ -249,7 +250,7 @@ static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
 	regs.eax = (uint32_t)info->si_syscall; /* the kernel replaced it with -ENOSYS */
 	if (in_guest_code(uc) && virtual_cpu.idt[0x80].present) {
-		virtual_cpu_deliver(&regs, 0x80, -1, 1);
+		virtual_cpu_deliver(&regs, VMI_SYSCALL_VECTOR, -1, INT_N_LENGTH);
 		regs_to_context(&regs, uc);
 		return;
 	}

@@ -8,8 +8,6 @@
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
 
-#define SOFTWARE_INTERRUPT_LENGTH 2  /* int n: CD ib */
-
 struct virtual_cpu virtual_cpu;
 
 struct vmi_vcpu_page *virtual_cpu_shared(void)
@@ -83,7 +81,7 @@ static void push(struct vcpu_regs *regs, uint32_t *esp, uint32_t value, unsigned
 }
 
 void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
-                         int software)
+                         unsigned software_length)
 {
 	struct virtual_cpu *vc = &virtual_cpu;
 	const struct virtual_gate *gate = &vc->idt[vector & 0xFF];
@@ -92,14 +90,13 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 		if (vector == 13 || vector == 8)
 			cannot_deliver(regs, vector, "no handler installed for it");
 		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set), and
-		 * a fault points at the instruction, here the 2-byte int n. */
-		if (software)
-			regs->eip -= SOFTWARE_INTERRUPT_LENGTH;
+		 * a fault points at the instruction that raised it. */
+		regs->eip -= software_length;
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}
-	if (software && gate->dpl < vc->cpl) {
-		regs->eip -= SOFTWARE_INTERRUPT_LENGTH;
+	if (software_length && gate->dpl < vc->cpl) {
+		regs->eip -= software_length;
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}

@@ -61,10 +61,12 @@ int virtual_cpu_highest_pending(void);
 /* Delivers `vector` to the guest whose state is `regs` (a plain state: eip is where the
  * guest continues): pushes the frame (switching to the kernel stack from user mode), clears
  * the virtual IF for interrupt gates and points regs at the handler. `error_code` < 0 for
- * none; `software` for int n, whose gate must allow the current virtual ring. A guest that
- * cannot take the vector (no gate, unusable stack) is stopped with the reason. */
+ * none. `software_length` is 0 for interrupts and exceptions, else the length of the
+ * instruction that asked for it (int n, the fast system-call far call): its gate must allow
+ * the current virtual ring, and a refusal (#GP) points back at it. A guest that cannot take
+ * the vector (no gate for #GP, unusable stack) is stopped with the reason. */
 void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
-                         int software);
+                         unsigned software_length);
 
 /* Returns from an interrupt through the iret frame at guest address `frame`: to the same
  * virtual ring (eip, cs, eflags) or to user mode (esp and ss too), restoring the virtual IF
