@@ -87,7 +87,8 @@ int address_space_map_rom(uint32_t base, const void *image, size_t size,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (p == MAP_FAILED)
 		return fail(error, "cannot map the ROM");
-	memcpy(p, image, size);
+	if (image)
+		memcpy(p, image, size); /* else zero-filled: an empty ROM area */
 	if (mprotect(p, mapped, PROT_READ | PROT_EXEC) != 0)
 		return fail(error, "cannot protect the ROM");
 	rom_base = base;

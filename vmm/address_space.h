@@ -15,7 +15,8 @@ uint64_t address_space_max_ram(void);
  * Returns 0, or -1 with a one-line reason. */
 int address_space_create(uint64_t ram_bytes, char error[ADDRESS_SPACE_ERROR_MAX]);
 
-/* Maps `size` bytes of `image` read-only and executable at guest address `base` (the ROM). */
+/* Maps `size` bytes of `image` (zeros if NULL) read-only and executable at guest address
+ * `base` (the ROM area). */
 int address_space_map_rom(uint32_t base, const void *image, size_t size,
                           char error[ADDRESS_SPACE_ERROR_MAX]);
 

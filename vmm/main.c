@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 
 	if (address_space_create(options.mem_bytes, error) != 0)
 		die("%s", error);
-	if (!options.no_rom && rom_install(options.rom_path, error) != 0)
+	if ((options.no_rom ? rom_install_none(error) : rom_install(options.rom_path, error)) != 0)
 		die("%s", error);
 	kernel_image_load(&image, kernel, &ram);
 	free(kernel);

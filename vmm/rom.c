@@ -86,3 +86,8 @@ int rom_install(const char *path, char error[ROM_ERROR_MAX])
 	free(loaded);
 	return result;
 }
+
+int rom_install_none(char error[ROM_ERROR_MAX])
+{
+	return address_space_map_rom(VMI_ROM_BASE, NULL, ROM_AREA_SIZE, error);
+}

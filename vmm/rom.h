@@ -15,4 +15,8 @@ int rom_validate(const uint8_t *image, size_t size, char error[ROM_REASON_MAX]);
 /* Maps `path`'s image, or the embedded one when path is NULL, at VMI_ROM_BASE. */
 int rom_install(const char *path, char error[ROM_ERROR_MAX]);
 
+/* --no-rom: maps the ROM area zero-filled and read-only, as a PC with no option ROM there,
+ * so a guest's probe reads "nothing" instead of faulting. */
+int rom_install_none(char error[ROM_ERROR_MAX]);
+
 #endif

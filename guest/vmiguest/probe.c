@@ -1,0 +1,186 @@
+/* The ROM probe (see probe.h): scan, check with vmi_rom_check, Init, GetRelocationInfo for
+ * every call, or the native ROM. Plain C; the ROM calls go through struct vmi_rom_calls. */
+#include <vmi/rom.h>
+#include "patch.h"
+#include "probe.h"
+#include "text.h"
+
+static void clear_bytes(void *start, size_t length)
+{
+	uint8_t *p = start;
+	for (size_t i = 0; i < length; i++)
+		p[i] = 0;
+}
+
+/* A record we will not use as given: calling the call's stub (by layout at N * 32) is what
+ * an unpatched table call would do anyway. */
+static void downgrade_record(struct vmi_link_record *record)
+{
+	clear_bytes(record, sizeof(*record));
+	record->type = VMI_LINK_CALL_REL;
+}
+
+/* Calls the ROM's Init, then fetches every call's record. 0, or Init's nonzero status. */
+static uint32_t link_rom(const struct vmi_rom_calls *calls, uint32_t address, uint32_t size,
+                         struct vmi_link_record records[VMI_CALL_COUNT],
+                         struct vmi_probe_result *result)
+{
+	struct vmi_init_info info;
+	clear_bytes(&info, sizeof(info));
+	info.size = sizeof(info);
+	uint32_t status = calls->init(calls->context, address + VMI_ROM_CALL_OFFSET(VMI_CALL_Init),
+	                              &info);
+	if (status != 0)
+		return status;
+	result->info = info;
+	result->init_status = status;
+
+	uint32_t relocation_entry = address + VMI_ROM_CALL_OFFSET(VMI_CALL_GetRelocationInfo);
+	result->bad_records = 0;
+	for (unsigned call = 0; call < VMI_CALL_COUNT; call++) {
+		struct vmi_link_record *record = &records[call];
+		clear_bytes(record, sizeof(*record));
+		if (call < VMI_CALL_FIRST)
+			continue;   /* header slots: nothing to link */
+		uint32_t type = 0;
+		calls->get_relocation_info(calls->context, relocation_entry, call, record, &type);
+		if (type != record->type || vmi_link_record_check(record, call, address, size) != 0) {
+			downgrade_record(record);
+			result->bad_records++;
+		}
+	}
+	return 0;
+}
+
+static const char *platform_name(uint32_t platform)
+{
+	switch (platform) {
+	case VMI_PLATFORM_NATIVE: return "native";
+	case VMI_PLATFORM_PROCESS: return "process";
+	default: return "unknown";
+	}
+}
+
+static void describe_rejection(struct vmi_text *text, const struct vmi_probe_result *result)
+{
+	vmi_text_add(text, "vmi: ROM at ");
+	vmi_text_add_hex(text, result->rejected_address);
+	vmi_text_add(text, " rejected: ");
+	if (result->rejected_status == VMI_ROM_OK) {
+		vmi_text_add(text, "its Init failed (status ");
+		vmi_text_add_hex(text, result->rejected_init);
+		vmi_text_add(text, ")");
+	} else if (result->rejected_status == VMI_ROM_UNKNOWN_MAJOR) {
+		vmi_text_add(text, "unknown API major version ");
+		vmi_text_add_decimal(text, result->rejected_major);
+		vmi_text_add(text, " (this guest knows ");
+		vmi_text_add_decimal(text, VMI_API_MAJOR);
+		vmi_text_add(text, ")");
+	} else {
+		vmi_text_add(text, vmi_rom_status_text(result->rejected_status));
+	}
+}
+
+static void describe(struct vmi_probe_result *result)
+{
+	struct vmi_text text;
+	vmi_text_init(&text, result->message, sizeof(result->message));
+	if (result->native_failed) {
+		if (result->rejected)
+			describe_rejection(&text, result);
+		else
+			vmi_text_add(&text, "vmi: no ROM found");
+		vmi_text_add(&text, "; the native ROM's Init failed too (status ");
+		vmi_text_add_hex(&text, result->init_status);
+		vmi_text_add(&text, "): sites stay table calls");
+		return;
+	}
+	if (!result->native) {
+		vmi_text_add(&text, "vmi: ROM at ");
+		vmi_text_add_hex(&text, result->rom_address);
+		vmi_text_add(&text, ": API ");
+	} else {
+		if (result->rejected)
+			describe_rejection(&text, result);
+		else
+			vmi_text_add(&text, "vmi: no ROM found");
+		vmi_text_add(&text, "; using the native ROM: API ");
+	}
+	vmi_text_add_decimal(&text, result->api_major);
+	vmi_text_add(&text, ".");
+	vmi_text_add_decimal(&text, result->api_minor);
+	vmi_text_add(&text, ", platform ");
+	vmi_text_add(&text, platform_name(result->info.platform));
+	if (result->bad_records) {
+		vmi_text_add(&text, "; ");
+		vmi_text_add_decimal(&text, result->bad_records);
+		vmi_text_add(&text, " link records refused (called through their stubs)");
+	}
+}
+
+/* Looks for the first image with both signatures; 1 if one was found (facts and status
+ * filled), 0 if the area holds no VMI ROM. */
+static int scan(const struct vmi_probe_memory *memory, uint32_t *offset_found,
+                struct vmi_rom_facts *facts, enum vmi_rom_status *status)
+{
+	for (uint32_t offset = 0; memory->scan_size >= VMI_ROM_HDR_SIZE &&
+	                          offset <= memory->scan_size - VMI_ROM_HDR_SIZE;
+	     offset += VMI_ROM_SCAN_STEP) {
+		*status = vmi_rom_check(memory->scan + offset, memory->scan_size - offset, facts);
+		if (*status == VMI_ROM_BAD_OPTION_SIGNATURE || *status == VMI_ROM_BAD_VMI_SIGNATURE ||
+		    *status == VMI_ROM_TRUNCATED_HEADER)
+			continue;   /* not a VMI ROM (a VGA BIOS, a NIC's boot ROM, nothing) */
+		*offset_found = offset;
+		return 1;
+	}
+	return 0;
+}
+
+int vmi_probe(const struct vmi_probe_memory *memory, const struct vmi_rom_calls *calls,
+              struct vmi_link_record records[VMI_CALL_COUNT], struct vmi_probe_result *result)
+{
+	clear_bytes(result, sizeof(*result));
+	result->rejected_status = VMI_ROM_OK;
+
+	/* The first VMI ROM decides: a hypervisor publishes one, and a damaged one is reported
+	 * rather than passed over for whatever else might lie further on. */
+	uint32_t offset = 0;
+	struct vmi_rom_facts facts;
+	enum vmi_rom_status status;
+	if (scan(memory, &offset, &facts, &status)) {
+		uint32_t address = memory->scan_address + offset;
+		if (status == VMI_ROM_OK) {
+			uint32_t init_status = link_rom(calls, address, facts.size, records, result);
+			if (init_status == 0) {
+				result->rom_address = address;
+				result->rom_size = facts.size;
+				result->api_major = facts.api_major;
+				result->api_minor = facts.api_minor;
+				describe(result);
+				return 0;
+			}
+			result->rejected_init = init_status;
+		}
+		result->rejected = 1;
+		result->rejected_address = address;
+		result->rejected_status = status;
+		result->rejected_major = memory->scan[offset + VMI_ROM_HDR_API_MAJOR];
+	}
+
+	result->native = 1;
+	result->rom_address = memory->native_address;
+	result->rom_size = memory->native_size;
+	result->api_major = memory->native[VMI_ROM_HDR_API_MAJOR];
+	result->api_minor = memory->native[VMI_ROM_HDR_API_MINOR];
+	uint32_t init_status = link_rom(calls, memory->native_address, memory->native_size,
+	                                records, result);
+	if (init_status != 0) {
+		result->native_failed = 1;
+		result->init_status = init_status;
+		clear_bytes(records, sizeof(struct vmi_link_record) * VMI_CALL_COUNT);
+		describe(result);
+		return -1;
+	}
+	describe(result);
+	return 0;
+}

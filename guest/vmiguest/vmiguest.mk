@@ -1,0 +1,37 @@
+# Guest SDK: build/guest/libvmiguest.a (i386, freestanding) from guest/vmiguest/*.{c,S}; its
+# pure parts (patcher, probe, text) also build for the host, for unit tests and tools.
+
+VMIGUEST_DIR  := guest/vmiguest
+VMIGUEST_LIB  := $(BUILD)/guest/libvmiguest.a
+VMIGUEST_OBJS := $(patsubst $(VMIGUEST_DIR)/%.c,$(BUILD)/$(VMIGUEST_DIR)/%.o,$(wildcard $(VMIGUEST_DIR)/*.c)) \
+                 $(patsubst $(VMIGUEST_DIR)/%.S,$(BUILD)/$(VMIGUEST_DIR)/%.o,$(wildcard $(VMIGUEST_DIR)/*.S))
+# The library must need nothing from the kernel: no memcpy/memset calls made up by gcc.
+VMIGUEST_CFLAGS := $(GUEST_CFLAGS) -I$(VMIGUEST_DIR) -fno-tree-loop-distribute-patterns
+# The native ROM's assembly finds rom/rom_layout.inc through -Irom.
+VMIGUEST_ASFLAGS := $(GUEST_CFLAGS) -I$(VMIGUEST_DIR) -Irom
+
+$(BUILD)/$(VMIGUEST_DIR)/%.o: $(VMIGUEST_DIR)/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(VMIGUEST_CFLAGS) -c -o $@ $<
+
+$(BUILD)/$(VMIGUEST_DIR)/%.o: $(VMIGUEST_DIR)/%.S
+	@mkdir -p $(dir $@)
+	$(CC) $(VMIGUEST_ASFLAGS) -c -o $@ $<
+
+# Rebuilt from scratch, so a removed source leaves no stale member behind.
+$(VMIGUEST_LIB): $(VMIGUEST_OBJS)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+all: $(VMIGUEST_LIB)
+
+HOST_SHARED_SRCS += $(VMIGUEST_DIR)/patch.c $(VMIGUEST_DIR)/probe.c $(VMIGUEST_DIR)/text.c
+
+# The sdk test guest links the library (tests/tests.mk's generic rule puts $(GUEST_LIBS)
+# after the guest's objects) and keeps .vmi_sites with vmi_sites.ld.
+SDK_GUEST_ELF := $(BUILD)/tests/guests/sdk.elf
+$(SDK_GUEST_ELF): $(VMIGUEST_LIB) $(VMIGUEST_DIR)/vmi_sites.ld
+$(SDK_GUEST_ELF): GUEST_LIBS := $(VMIGUEST_LIB) $(GUEST_LIBS)
+$(SDK_GUEST_ELF): GUEST_LDFLAGS += -Wl,-T,$(VMIGUEST_DIR)/vmi_sites.ld
+$(BUILD)/tests/guests/sdk/%.o: GUEST_CFLAGS += -I$(VMIGUEST_DIR)
