@@ -93,6 +93,7 @@ static const char *const vmi_call_names[VMI_CALL_COUNT] = {
 	VMI_CALL_NAME(GetRelocationInfo),
 	VMI_CALL_NAME(SetPxE2),
 	VMI_CALL_NAME(SetPxELong2),
+	VMI_CALL_NAME(Syscall),
 };
 
 #undef VMI_CALL_NAME

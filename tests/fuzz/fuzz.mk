@@ -7,3 +7,13 @@ $(BUILD)/fuzz/fuzz_loader: tests/fuzz/fuzz_loader.c vmm/loader/kernel_image.c vm
                            include/vmi/multiboot.h include/vmi/process.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
+
+# ROM images: vmirom's parser and verifier (rom_check.c, rom_image.c, rom_verify.c) on
+# untrusted bytes.
+FUZZ_TARGETS += $(BUILD)/fuzz/fuzz_rom
+$(BUILD)/fuzz/fuzz_rom: tests/fuzz/fuzz_rom.c guest/vmiguest/rom_check.c tools/rom_image.c \
+                        tools/rom_verify.c guest/vmiguest/rom_check.h tools/rom_image.h \
+                        tools/rom_verify.h include/vmi/rom.h include/vmi/link.h \
+                        include/vmi/calls.h include/vmi/call_names.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^) -lcapstone

@@ -1,0 +1,185 @@
+/* The VMI ROM of the process platform (vmirun): linked at VMI_ROM_BASE into a flat image,
+ * sealed by rom_seal and embedded in vmirun. Hot interrupt-flag calls are inline templates
+ * on the shared vCPU page; everything else far-calls its hypercall entry. */
+
+#include <vmi/process.h>
+#include "rom_layout.inc"
+
+#define VCPU_FLAGS   (VMI_PROCESS_VCPU_PAGE + VMI_VCPU_FLAGS)
+#define VCPU_PENDING (VMI_PROCESS_VCPU_PAGE + VMI_VCPU_PENDING)
+#define HYPERCALL(n) lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(n)
+
+/* ---- inline templates: the vCPU page only, and the hypercall when an interrupt waits ---- */
+
+.macro disable_interrupts
+	movl $0, VCPU_FLAGS
+.endm
+
+/* Set the virtual IF first, then look for a pending interrupt: one that arrives after the
+ * store is delivered by vmirun directly, one that arrived before is taken by the call. */
+.macro enable_interrupts
+	movl $VMI_EFLAGS_IF, VCPU_FLAGS
+	cmpl $0, VCPU_PENDING
+	je 1f
+	HYPERCALL(VMI_CALL_EnableInterrupts)
+1:
+.endm
+
+.macro get_interrupt_mask
+	movl VCPU_FLAGS, %eax
+.endm
+
+.macro set_interrupt_mask
+	movl %eax, VCPU_FLAGS
+	testl $VMI_EFLAGS_IF, %eax
+	jz 1f
+	cmpl $0, VCPU_PENDING
+	je 1f
+	HYPERCALL(VMI_CALL_SetInterruptMask)
+1:
+.endm
+
+/* rdtsc runs natively in ring 3. */
+.macro read_tsc
+	rdtsc
+.endm
+
+/* ---- pure ROM code ------------------------------------------------------------------------ */
+
+.macro init_body
+	VMI_ROM_INIT_BODY VMI_PROCESS_KERNEL_CS, VMI_PROCESS_KERNEL_DS, VMI_PROCESS_USER_CS, \
+		VMI_PROCESS_USER_DS, 3, VMI_PROCESS_WINDOW_BASE, VMI_PROCESS_VCPU_PAGE, \
+		VMI_PLATFORM_PROCESS
+.endm
+
+.macro relocation_info_body
+	VMI_ROM_RELOCATION_INFO_BODY
+.endm
+
+/* ---- the two hypercall kinds: vmirun restores every register but the results ----------- */
+
+.macro hypercall mode, call
+	.ifc \mode,stub
+	VMI_ROM_SLOT \call
+	HYPERCALL(\call)
+	ret
+	.endif
+	.ifc \mode,record
+	VMI_ROM_RECORD \call, VMI_LINK_CALL_REL, 0, 0, VMI_ROM_STUB_ADDRESS(\call)
+	.endif
+.endm
+
+/* IRET and SYSEXIT: vmirun resumes the guest elsewhere; ud2 stops a guest that comes back. */
+.macro hypercall_no_return mode, call
+	.ifc \mode,stub
+	VMI_ROM_SLOT \call
+	HYPERCALL(\call)
+	ud2
+	.endif
+	.ifc \mode,record
+	VMI_ROM_RECORD \call, VMI_LINK_JUMP_REL, 0, 0, VMI_ROM_STUB_ADDRESS(\call)
+	.endif
+.endm
+
+/* ---- the calls, in order ------------------------------------------------------------------ */
+
+.macro process_calls m
+	VMI_ROM_CALL_BODY \m, VMI_CALL_Init, VMI_CLOBBER_FLAGS, init_body
+	hypercall \m, VMI_CALL_CPUID
+	hypercall \m, VMI_CALL_WRMSR
+	hypercall \m, VMI_CALL_RDMSR
+	hypercall \m, VMI_CALL_SetGDT
+	hypercall \m, VMI_CALL_SetLDT
+	hypercall \m, VMI_CALL_SetIDT
+	hypercall \m, VMI_CALL_SetTR
+	hypercall \m, VMI_CALL_GetGDT
+	hypercall \m, VMI_CALL_GetLDT
+	hypercall \m, VMI_CALL_GetIDT
+	hypercall \m, VMI_CALL_GetTR
+	hypercall \m, VMI_CALL_WriteGDTEntry
+	hypercall \m, VMI_CALL_WriteLDTEntry
+	hypercall \m, VMI_CALL_WriteIDTEntry
+	hypercall \m, VMI_CALL_UpdateKernelStack
+	hypercall \m, VMI_CALL_SetCR0
+	hypercall \m, VMI_CALL_SetCR2
+	hypercall \m, VMI_CALL_SetCR3
+	hypercall \m, VMI_CALL_SetCR4
+	hypercall \m, VMI_CALL_GetCR0
+	hypercall \m, VMI_CALL_GetCR2
+	hypercall \m, VMI_CALL_GetCR3
+	hypercall \m, VMI_CALL_GetCR4
+	VMI_ROM_NOP \m, VMI_CALL_INVD
+	VMI_ROM_NOP \m, VMI_CALL_WBINVD
+	hypercall \m, VMI_CALL_SetDR
+	hypercall \m, VMI_CALL_GetDR
+	hypercall \m, VMI_CALL_RDPMC
+	VMI_ROM_INLINE \m, VMI_CALL_RDTSC, 0, 0, read_tsc
+	hypercall \m, VMI_CALL_CLTS
+	VMI_ROM_INLINE \m, VMI_CALL_EnableInterrupts, VMI_CLOBBER_FLAGS, \
+		VMI_LINK_FLAG_INTERNAL_BRANCH, enable_interrupts
+	VMI_ROM_INLINE \m, VMI_CALL_DisableInterrupts, 0, 0, disable_interrupts
+	VMI_ROM_INLINE \m, VMI_CALL_GetInterruptMask, 0, 0, get_interrupt_mask
+	VMI_ROM_INLINE \m, VMI_CALL_SetInterruptMask, VMI_CLOBBER_FLAGS, \
+		VMI_LINK_FLAG_INTERNAL_BRANCH, set_interrupt_mask
+	hypercall_no_return \m, VMI_CALL_IRET
+	hypercall_no_return \m, VMI_CALL_SYSEXIT
+	hypercall \m, VMI_CALL_Pause
+	hypercall \m, VMI_CALL_Halt
+	hypercall \m, VMI_CALL_Reboot
+	hypercall \m, VMI_CALL_Shutdown
+	hypercall \m, VMI_CALL_SetPxE
+	hypercall \m, VMI_CALL_GetPxE
+	hypercall \m, VMI_CALL_SwapPxE
+	hypercall \m, VMI_CALL_SetPxELong
+	hypercall \m, VMI_CALL_GetPxELong
+	hypercall \m, VMI_CALL_SwapPxELongAtomic
+	hypercall \m, VMI_CALL_TestAndSetPxEBit
+	hypercall \m, VMI_CALL_TestAndClearPxEBit
+	hypercall \m, VMI_CALL_AllocatePage
+	hypercall \m, VMI_CALL_ReleasePage
+	hypercall \m, VMI_CALL_InvalPage
+	hypercall \m, VMI_CALL_FlushTLB
+	hypercall \m, VMI_CALL_FlushDeferredCalls
+	hypercall \m, VMI_CALL_SetLinearMapping
+	hypercall \m, VMI_CALL_IN
+	hypercall \m, VMI_CALL_INB
+	hypercall \m, VMI_CALL_INW
+	hypercall \m, VMI_CALL_INS
+	hypercall \m, VMI_CALL_INSB
+	hypercall \m, VMI_CALL_INSW
+	hypercall \m, VMI_CALL_OUT
+	hypercall \m, VMI_CALL_OUTB
+	hypercall \m, VMI_CALL_OUTW
+	hypercall \m, VMI_CALL_OUTS
+	hypercall \m, VMI_CALL_OUTSB
+	hypercall \m, VMI_CALL_OUTSW
+	hypercall \m, VMI_CALL_SetIOPLMask
+	hypercall \m, VMI_CALL_DeactivatePxELongAtomic
+	hypercall \m, VMI_CALL_TestAndSetPxELongBit
+	hypercall \m, VMI_CALL_TestAndClearPxELongBit
+	hypercall \m, VMI_CALL_SetInitialAPState
+	hypercall \m, VMI_CALL_APICWrite
+	hypercall \m, VMI_CALL_APICRead
+	VMI_ROM_NOP \m, VMI_CALL_IODelay
+	hypercall \m, VMI_CALL_GetCycleFrequency
+	hypercall \m, VMI_CALL_GetCycleCounter
+	hypercall \m, VMI_CALL_SetAlarm
+	hypercall \m, VMI_CALL_CancelAlarm
+	hypercall \m, VMI_CALL_GetWallclockTime
+	hypercall \m, VMI_CALL_WallclockUpdated
+	VMI_ROM_CALL_BODY \m, VMI_CALL_GetRelocationInfo, VMI_CLOBBER_FLAGS, relocation_info_body
+	hypercall \m, VMI_CALL_SetPxE2
+	hypercall \m, VMI_CALL_SetPxELong2
+	hypercall \m, VMI_CALL_Syscall
+.endm
+
+	.section .text.vmi_process_rom, "ax", @progbits
+	.p2align 11
+	.globl vmi_process_rom
+vmi_process_rom:
+	VMI_ROM_BEGIN
+	VMI_ROM_CALLS process_calls
+	VMI_ROM_END
+	.size vmi_process_rom, . - vmi_process_rom
+
+	.section .note.GNU-stack, "", @progbits
