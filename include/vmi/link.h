@@ -17,8 +17,10 @@
                                                them landing inside the template itself */
 
 /* Registers a call or template may change besides its declared results (bit per register).
- * A site lists the ones it can afford; a template whose clobbers are not a subset of the
- * site's is called through the stub instead. */
+ * On an INLINE record: what the template changes; a site lists the ones it can afford, and a
+ * template whose clobbers are not a subset of the site's is called through the stub instead.
+ * On CALL_REL, JUMP_REL and NOP records: what the stub changes beyond the call's results
+ * (a NOP record's target is a stub that only returns, for sites left as table calls). */
 #define VMI_CLOBBER_EAX      0x01
 #define VMI_CLOBBER_ECX      0x02
 #define VMI_CLOBBER_EDX      0x04

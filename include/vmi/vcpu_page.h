@@ -13,7 +13,7 @@
 #define VMI_VCPU_PAGE_USED       16
 
 /* Init: EAX = guest address of a struct vmi_init_info to fill (info->size set by the guest
- * to the size it knows); returns 0 in EAX, or VMI_ERROR_NOT_IMPLEMENTED. */
+ * to the size it knows); returns 0 in EAX, or VMI_ERROR_INVALID if the size is too small. */
 #define VMI_INIT_SELECTOR_OWN    0    /* selector field: the kernel uses its own GDT's */
 
 /* Field offsets in struct vmi_init_info. */

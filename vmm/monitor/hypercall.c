@@ -224,6 +224,9 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 	case VMI_CALL_CancelAlarm: regs->eax = timer_cancel_alarm(regs->eax); break;
 	case VMI_CALL_GetWallclockTime: set64(regs, timer_wallclock_ns()); break;
 	case VMI_CALL_WallclockUpdated: regs->eax = 0; break;
+	case VMI_CALL_RDPMC:
+		set64(regs, (uint64_t)VMI_ERROR_NOT_IMPLEMENTED << 32 | VMI_ERROR_NOT_IMPLEMENTED);
+		break;
 	default:
 		regs->eax = VMI_ERROR_NOT_IMPLEMENTED;
 		break;
