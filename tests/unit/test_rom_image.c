@@ -547,18 +547,28 @@ Test(rom_image, native_templates_are_the_real_instructions)
 Test(rom_image, native_unimplemented_calls_say_so)
 {
 	static const uint8_t not_implemented[] = { 0xB8, 0xFF, 0xFF, 0xFF, 0xFF, 0xC3 };
+	/* 64-bit results say it in EDX too: mov $-1, %eax; mov %eax, %edx; ret */
+	static const uint8_t not_implemented64[] = { 0xB8, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0xC2, 0xC3 };
 	static const unsigned calls[] = {
 		VMI_CALL_SetPxE, VMI_CALL_SetLinearMapping, VMI_CALL_SetIOPLMask,
-		VMI_CALL_DeactivatePxELongAtomic, VMI_CALL_APICRead, VMI_CALL_GetCycleFrequency,
-		VMI_CALL_GetCycleCounter, VMI_CALL_SetAlarm, VMI_CALL_CancelAlarm,
-		VMI_CALL_GetWallclockTime, VMI_CALL_WallclockUpdated, VMI_CALL_SetPxE2,
+		VMI_CALL_DeactivatePxELongAtomic, VMI_CALL_APICRead, VMI_CALL_SetAlarm,
+		VMI_CALL_CancelAlarm, VMI_CALL_WallclockUpdated, VMI_CALL_SetPxE2,
 		VMI_CALL_SetPxELong2,
+	};
+	static const unsigned calls64[] = {
+		VMI_CALL_GetCycleFrequency, VMI_CALL_GetCycleCounter, VMI_CALL_GetWallclockTime,
 	};
 	struct rom_file file = rom_read(NATIVE_ROM);
 	for (size_t i = 0; i < sizeof(calls) / sizeof(calls[0]); i++) {
 		cr_assert_eq(memcmp(rom_slot(&file, calls[i]), not_implemented,
 		                    sizeof(not_implemented)), 0, "call %u", calls[i]);
 		cr_assert_eq(rom_record(&file, calls[i]).type, VMI_LINK_CALL_REL);
+	}
+	for (size_t i = 0; i < sizeof(calls64) / sizeof(calls64[0]); i++) {
+		cr_assert_eq(memcmp(rom_slot(&file, calls64[i]), not_implemented64,
+		                    sizeof(not_implemented64)), 0, "call %u", calls64[i]);
+		cr_assert_eq(rom_record(&file, calls64[i]).type, VMI_LINK_CALL_REL);
+		cr_assert_eq(rom_record(&file, calls64[i]).clobbers, VMI_CLOBBER_EDX);
 	}
 	rom_release(&file);
 }
