@@ -359,11 +359,11 @@
 	VMI_ROM_CALL \m, VMI_CALL_APICWrite, VMI_CLOBBER_EAX, s_not_implemented
 	VMI_ROM_CALL \m, VMI_CALL_APICRead, 0, s_not_implemented
 	VMI_ROM_INLINE \m, VMI_CALL_IODelay, 0, 0, t_io_delay
-	VMI_ROM_CALL \m, VMI_CALL_GetCycleFrequency, VMI_CLOBBER_EDX, s_not_implemented64
-	VMI_ROM_CALL \m, VMI_CALL_GetCycleCounter, VMI_CLOBBER_EDX, s_not_implemented64
+	VMI_ROM_CALL \m, VMI_CALL_GetCycleFrequency, 0, s_not_implemented64
+	VMI_ROM_CALL \m, VMI_CALL_GetCycleCounter, 0, s_not_implemented64
 	VMI_ROM_CALL \m, VMI_CALL_SetAlarm, 0, s_not_implemented
 	VMI_ROM_CALL \m, VMI_CALL_CancelAlarm, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_GetWallclockTime, VMI_CLOBBER_EDX, s_not_implemented64
+	VMI_ROM_CALL \m, VMI_CALL_GetWallclockTime, 0, s_not_implemented64
 	VMI_ROM_CALL \m, VMI_CALL_WallclockUpdated, 0, s_not_implemented
 	VMI_ROM_CALL_BODY \m, VMI_CALL_GetRelocationInfo, F, b_relocation_info
 	VMI_ROM_CALL \m, VMI_CALL_SetPxE2, 0, s_not_implemented
