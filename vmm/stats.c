@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <vmi/call_names.h>
 #include <vmi/calls.h>
 #include "stats.h"
 
@@ -25,21 +26,10 @@ static const char *const trap_names[STATS_TRAP_KIND_COUNT] = {
 	[STATS_TRAP_HALT] = "halt",
 };
 
-/* Names of the calls vmirun implements today, for readable reports. */
+/* The call's name, or NULL for the reserved slots 0-3. */
 static const char *call_name(uint32_t call)
 {
-	switch (call) {
-	case VMI_CALL_Halt: return "Halt";
-	case VMI_CALL_Reboot: return "Reboot";
-	case VMI_CALL_Shutdown: return "Shutdown";
-	case VMI_CALL_IN: return "IN";
-	case VMI_CALL_INB: return "INB";
-	case VMI_CALL_INW: return "INW";
-	case VMI_CALL_OUT: return "OUT";
-	case VMI_CALL_OUTB: return "OUTB";
-	case VMI_CALL_OUTW: return "OUTW";
-	default: return NULL;
-	}
+	return call < VMI_CALL_COUNT ? vmi_call_names[call] : NULL;
 }
 
 void stats_mark_start(void)

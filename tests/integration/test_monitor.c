@@ -2,6 +2,7 @@
  * the inside, and the escape guest, which must be stopped by the sandbox. */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -67,4 +68,69 @@ Test(monitor, escaped_guest_cannot_open_files)
 Test(monitor, escaped_guest_cannot_spawn_processes)
 {
 	expect_sandbox_stop("fork", "system call 57 ");
+}
+
+/* --- a hostile kernel: every attack is refused, reflected, or stopped with a reason ------ */
+
+static struct run_result hostile(const char *attack, const char *timeout)
+{
+	char *argv[] = { (char *)build_path("vmirun"), "--timeout", (char *)timeout, NULL, "--",
+	                 (char *)attack, NULL };
+	argv[3] = strdup(build_path("tests/guests/hostile.elf"));
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
+	free(argv[3]);
+	cr_assert(r.exited, "vmirun died of signal %d under attack '%s'; stderr:\n%s", r.term_signal,
+	          attack, r.err);
+	return r;
+}
+
+Test(monitor, garbage_arguments_to_every_call_never_crash_vmirun)
+{
+	struct run_result r = hostile("garbage", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: garbage: vmirun survived "), "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(monitor, every_vector_can_be_raised)
+{
+	struct run_result r = hostile("vectors", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "256 of 256 raised vectors taken"), "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(monitor, an_exception_with_the_stack_outside_guest_ram_stops_the_guest)
+{
+	struct run_result r = hostile("stack", "30");
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "guest cannot take vector 6"), "%s", r.err);
+	cr_assert(strstr(r.err, "is not guest memory"), "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(monitor, an_interrupt_handler_that_loops_is_stopped_by_the_timeout)
+{
+	struct run_result r = hostile("irqloop", "1");
+	cr_assert_eq(r.exit_status, 6, "status %d\n%s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "vmirun: timeout"), "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(monitor, a_far_call_into_the_middle_of_an_entry_is_a_guest_fault)
+{
+	struct run_result r = hostile("misaligned", "30");
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "vmirun: guest fault:"), "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(monitor, writing_vmiruns_window_is_a_guest_fault)
+{
+	struct run_result r = hostile("window", "30");
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "page fault (#PF)"), "%s", r.err);
+	cr_assert(strstr(r.err, "address 0xffff0000"), "%s", r.err);
+	run_result_free(&r);
 }

@@ -53,10 +53,13 @@ static void port_in(struct vcpu_regs *regs, unsigned size)
 	regs->eax = (regs->eax & keep) | value;
 }
 
-/* rep outs / rep ins: ECX items between guest memory at ESI / EDI and the port. */
+/* rep outs / rep ins: ECX items between guest memory at ESI / EDI and the port. ECX may
+ * be anything up to 2^32: the loop lets --timeout in now and then. */
 static void port_string(struct vcpu_regs *regs, unsigned size, int out)
 {
 	while (regs->ecx) {
+		if ((regs->ecx & 0xFFFF) == 0)
+			monitor_check_timeout();
 		uint32_t value = 0;
 		if (out) {
 			if (guest_read(regs->esi, &value, size) != 0)

@@ -1,0 +1,86 @@
+/* Entry of the "hostile" test guest: multiboot header, stack, an interrupt handler that
+ * counts and returns through the IRET hypercall, and one that never returns. */
+#include <vmi/calls.h>
+#include <vmi/multiboot.h>
+#include <vmi/process.h>
+
+#define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO
+
+	.section .multiboot, "a"
+	.align 4
+	.long MULTIBOOT_HEADER_MAGIC
+	.long HEADER_FLAGS
+	.long -(MULTIBOOT_HEADER_MAGIC + HEADER_FLAGS)
+
+	.section .text.entry, "ax"
+	.globl _start
+_start:
+	movl $stack_top, %esp
+	cld
+	pushl %ebx
+	pushl %eax
+	call guest_main
+1:	jmp 1b
+
+/* Counts and returns, whatever the vector (no error codes are raised with int n). */
+	.globl counting_handler
+counting_handler:
+	incl interrupts_taken
+	jmp iret_hypercall
+
+/* An interrupt handler stuck in a loop with interrupts disabled. */
+	.globl looping_handler
+looping_handler:
+	jmp looping_handler
+
+/* The IRET stub, as a ROM's would be: a jump here with the iret frame at ESP. */
+iret_hypercall:
+	lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(VMI_CALL_IRET)
+	ud2
+
+/* uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]): loads eax, edx, ecx,
+ * ebx, esi, edi from regs and far-calls the entry of `call` computed at run time. */
+	.globl hostile_hypercall
+hostile_hypercall:
+	pushl %ebp
+	movl %esp, %ebp
+	pushl %ebx
+	pushl %esi
+	pushl %edi
+	movl 8(%ebp), %eax
+	shll $4, %eax
+	addl $VMI_PROCESS_HYPERCALL_PAGE, %eax
+	movl %eax, far_target
+	movw $VMI_PROCESS_CODE64_SELECTOR, far_target + 4
+	movl 12(%ebp), %edi
+	movl 0(%edi), %eax
+	movl 4(%edi), %edx
+	movl 8(%edi), %ecx
+	movl 12(%edi), %ebx
+	movl 16(%edi), %esi
+	movl 20(%edi), %edi
+	lcall *far_target
+	popl %edi
+	popl %esi
+	popl %ebx
+	popl %ebp
+	ret
+
+/* Far call into the middle of a hypercall entry: not an entry at all. */
+	.globl misaligned_far_call
+misaligned_far_call:
+	lcall $VMI_PROCESS_CODE64_SELECTOR, $(VMI_PROCESS_HYPERCALL_PAGE + 3)
+	ret
+
+	.data
+far_target:
+	.long 0
+	.word 0
+
+	.bss
+	.align 16
+	.space 16384
+	.globl stack_top
+stack_top:
+
+	.section .note.GNU-stack, "", @progbits

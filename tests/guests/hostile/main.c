@@ -1,0 +1,225 @@
+/* The "hostile" test guest: a kernel that attacks vmirun's monitor. Its command line picks
+ * the attack: `garbage` (random arguments to every call that returns), `vectors` (raise all
+ * 256 vectors), `stack` (take an exception with the stack outside guest RAM), `irqloop` (an
+ * interrupt handler that never returns), `misaligned` (far call into the middle of a
+ * hypercall entry), `window` (write to vmirun's hypercall page). vmirun must refuse,
+ * reflect, or stop the guest with a reason, and never crash. */
+#include <stdint.h>
+
+#include <vmi/calls.h>
+#include <vmi/multiboot.h>
+#include <vmi/process.h>
+#include <vmi/vcpu_page.h>
+
+void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__((noreturn));
+uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
+void misaligned_far_call(void);
+extern char counting_handler[], looping_handler[], stack_top[];
+volatile uint32_t interrupts_taken;
+
+static uint64_t idt[256] __attribute__((aligned(8)));
+static uint32_t scratch[1024];
+
+static uint32_t call(unsigned number, uint32_t eax, uint32_t edx, uint32_t ecx)
+{
+	uint32_t regs[6] = { eax, edx, ecx, 0, 0, 0 };
+	return hostile_hypercall(number, regs);
+}
+
+static void put(const char *s)
+{
+	while (*s)
+		call(VMI_CALL_OUTB, (uint8_t)*s++, VMI_PORT_COM1, 0);
+}
+
+static void put_dec(uint32_t v)
+{
+	char digits[12];
+	int n = 0;
+	do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
+	while (n) {
+		char c[2] = { digits[--n], 0 };
+		put(c);
+	}
+}
+
+static _Noreturn void exit_with(uint32_t code)
+{
+	call(VMI_CALL_OUTB, code, VMI_PORT_EXIT, 0);
+	for (;;)
+		;
+}
+
+static uint32_t random_state = 0x12345678;
+static uint32_t random32(void)
+{
+	random_state ^= random_state << 13;
+	random_state ^= random_state >> 17;
+	random_state ^= random_state << 5;
+	return random_state;
+}
+
+static void install_gate(unsigned vector, void *handler, unsigned dpl)
+{
+	uint32_t address = (uint32_t)handler;
+	uint32_t regs[6] = { (uint32_t)idt, vector,
+	                     VMI_PROCESS_KERNEL_CS << 16 | (address & 0xFFFF), 0, 0, 0 };
+	/* WriteIDTEntry's 4th argument is on the stack; write the entry, then load the table. */
+	(void)regs;
+	idt[vector] = (uint64_t)(VMI_PROCESS_KERNEL_CS << 16 | (address & 0xFFFF)) |
+	              (uint64_t)((address & 0xFFFF0000) | 0x8E00 | dpl << 13) << 32;
+}
+
+static void load_idt(void)
+{
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idtr = {
+		sizeof(idt) - 1, (uint32_t)idt };
+	if (call(VMI_CALL_SetIDT, (uint32_t)&idtr, 0, 0) != 0) {
+		put("hostile: SetIDT refused a valid table\n");
+		exit_with(3);
+	}
+}
+
+/* Every call that returns to its caller, with random registers. Left out: the calls that
+ * end or move the guest (Halt, Reboot, Shutdown, IRET, SYSEXIT, Syscall), the ones that would
+ * let interrupts in with no handler (EnableInterrupts, SetInterruptMask), and port I/O to
+ * the console and exit ports (output noise, or a random exit status). */
+static int excluded(unsigned number, const uint32_t regs[6])
+{
+	switch (number) {
+	case VMI_CALL_Halt: case VMI_CALL_Reboot: case VMI_CALL_Shutdown: case VMI_CALL_IRET:
+	case VMI_CALL_SYSEXIT: case VMI_CALL_Syscall: case VMI_CALL_EnableInterrupts:
+	case VMI_CALL_SetInterruptMask:
+		return 1;
+	case VMI_CALL_IN: case VMI_CALL_INB: case VMI_CALL_INW: case VMI_CALL_INS:
+	case VMI_CALL_INSB: case VMI_CALL_INSW: case VMI_CALL_OUT: case VMI_CALL_OUTB:
+	case VMI_CALL_OUTW: case VMI_CALL_OUTS: case VMI_CALL_OUTSB: case VMI_CALL_OUTSW: {
+		uint16_t port = (uint16_t)regs[1];
+		return port == VMI_PORT_EXIT || (port >= VMI_PORT_COM1 && port < VMI_PORT_COM1 + 8);
+	}
+	default:
+		return 0;
+	}
+}
+
+static void garbage(void)
+{
+	unsigned made = 0;
+	for (unsigned round = 0; round < 200; round++) {
+		for (unsigned number = 0; number < VMI_CALL_COUNT; number++) {
+			uint32_t regs[6];
+			for (int r = 0; r < 6; r++) {
+				/* a mix of small numbers, guest addresses and anything at all */
+				uint32_t pick = random32();
+				regs[r] = pick % 3 == 0 ? pick % 64 : pick % 3 == 1 ? 0x100000 + pick % 0x800000 : random32();
+			}
+			if (excluded(number, regs))
+				continue;
+			if (number >= VMI_CALL_OUTS && number <= VMI_CALL_OUTSW)
+				regs[2] %= 4096; /* 2^32 items would only take long */
+			if (number == VMI_CALL_INS || number == VMI_CALL_INSB || number == VMI_CALL_INSW) {
+				/* into a scratch buffer: a guest that overwrites its own code proves
+				 * nothing about vmirun */
+				regs[2] %= sizeof(scratch) / 4;
+				regs[5] = (uint32_t)scratch;
+			}
+			hostile_hypercall(number, regs);
+			made++;
+		}
+		call(VMI_CALL_DisableInterrupts, 0, 0, 0);
+		call(VMI_CALL_CancelAlarm, 0, 0, 0);
+	}
+	put("hostile: garbage: vmirun survived ");
+	put_dec(made);
+	put(" calls with random arguments\n");
+	exit_with(0);
+}
+
+static void vectors(void)
+{
+	for (unsigned v = 0; v < 256; v++)
+		install_gate(v, counting_handler, 0);
+	load_idt();
+	/* int n for every n, through a small code buffer: int imm8; ret */
+	static uint8_t code[3] = { 0xCD, 0x00, 0xC3 };
+	for (unsigned v = 0; v < 256; v++) {
+		code[1] = (uint8_t)v;
+		((void (*)(void))code)();
+	}
+	put("hostile: vectors: ");
+	put_dec(interrupts_taken);
+	put(" of 256 raised vectors taken\n");
+	exit_with(interrupts_taken == 256 ? 0 : 3);
+}
+
+static void bad_stack(void)
+{
+	install_gate(6, counting_handler, 0);
+	load_idt();
+	put("hostile: stack: ud2 with the stack outside guest RAM\n");
+	__asm__ volatile("movl $0x70000000, %%esp; ud2" ::: "memory");
+}
+
+static void irq_loop(void)
+{
+	install_gate(VMI_ALARM_IRQ0_VECTOR, looping_handler, 0);
+	load_idt();
+	uint64_t hz = 0;
+	uint32_t regs[6] = { 0 };
+	hz = hostile_hypercall(VMI_CALL_GetCycleFrequency, regs); /* low half is plenty */
+	put("hostile: irqloop: an interrupt handler that never returns\n");
+	uint32_t period = (uint32_t)hz / 1000;
+	uint32_t alarm[6] = { VMI_ALARM_PERIODIC, 0, 0, 0, 0, 0 };
+	(void)alarm;
+	/* SetAlarm(periodic, expiry 0 = now, period): the period is a stack argument; a
+	 * one-shot due now is enough to enter the handler. */
+	call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, 0, 0);
+	(void)period;
+	call(VMI_CALL_EnableInterrupts, 0, 0, 0);
+	for (;;)
+		;
+}
+
+static int word_is(const char *cmdline, const char *word)
+{
+	for (const char *p = cmdline; *p; p++) {
+		if (p != cmdline && p[-1] != ' ')
+			continue;
+		const char *a = p, *b = word;
+		while (*b && *a == *b) {
+			a++;
+			b++;
+		}
+		if (!*b && (*a == ' ' || !*a))
+			return 1;
+	}
+	return 0;
+}
+
+void guest_main(uint32_t magic, const struct multiboot_info *info)
+{
+	(void)magic;
+	const char *cmdline = (info->flags & MULTIBOOT_INFO_CMDLINE) ? (const char *)info->cmdline : "";
+	if (word_is(cmdline, "garbage"))
+		garbage();
+	if (word_is(cmdline, "vectors"))
+		vectors();
+	if (word_is(cmdline, "stack"))
+		bad_stack();
+	if (word_is(cmdline, "irqloop"))
+		irq_loop();
+	if (word_is(cmdline, "misaligned")) {
+		put("hostile: misaligned: far call into the middle of a hypercall entry\n");
+		misaligned_far_call();
+		put("hostile: the misaligned far call returned\n");
+		exit_with(3);
+	}
+	if (word_is(cmdline, "window")) {
+		put("hostile: window: writing vmirun's hypercall page\n");
+		*(volatile uint32_t *)VMI_PROCESS_HYPERCALL_PAGE = 0xCCCCCCCC;
+		put("hostile: the write went through\n");
+		exit_with(3);
+	}
+	put("hostile: no attack named\n");
+	exit_with(2);
+}
