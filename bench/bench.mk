@@ -1,14 +1,26 @@
 # Benchmarks: measurements, not tests. `make bench` prints tables of medians and ratios and
-# keeps them in build/bench/.
+# keeps them (and the chart) in build/bench/.
 
-BENCH_RUNS ?= 20
-BENCH_STARTUP := $(BUILD)/bench/bench-startup
+BENCH_RUNS        ?= 20   # start-up: boots per platform
+BENCH_KERNEL_RUNS ?= 5    # kernel matrix: boots per mode (each reports in-guest medians)
+BENCH_DIR         := $(BUILD)/bench
+BENCH_STARTUP     := $(BENCH_DIR)/bench-startup
+BENCH_KERNEL      := $(BENCH_DIR)/bench-kernel
+REFERENCE_KERNEL  := $(BUILD)/guest/kernel.elf
 
-$(BENCH_STARTUP): bench/startup.c
+$(BENCH_DIR)/bench-%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$<)
+	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
+
+$(BENCH_KERNEL): bench/kernel_matrix.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_STARTUP)
-	$(BENCH_STARTUP) $(VMIRUN) $(BUILD)/tests/guests/hello.elf $(BENCH_RUNS) > $(BUILD)/bench/startup.md
-	@cat $(BUILD)/bench/startup.md
+	@$(MAKE) --no-print-directory all $(BENCH_STARTUP) $(BENCH_KERNEL)
+	$(BENCH_STARTUP) $(VMIRUN) $(BUILD)/tests/guests/hello.elf $(BENCH_RUNS) > $(BENCH_DIR)/startup.md
+	@cat $(BENCH_DIR)/startup.md
+	$(BENCH_KERNEL) $(VMIRUN) $(REFERENCE_KERNEL) $(BENCH_KERNEL_RUNS) $(BENCH_DIR)
+	gnuplot -e "datafile='$(BENCH_DIR)/kernel.dat'; outbase='$(BENCH_DIR)/kernel'" bench/kernel.gp
+	@cat $(BENCH_DIR)/kernel.md
+	@echo "chart: $(BENCH_DIR)/kernel.png, $(BENCH_DIR)/kernel.svg"
