@@ -1,8 +1,9 @@
 # Benchmarks: measurements, not tests. `make bench` prints tables of medians and ratios and
 # keeps them (and the chart) in build/bench/.
 
-BENCH_RUNS        ?= 20   # start-up: boots per platform
-BENCH_KERNEL_RUNS ?= 5    # kernel matrix: boots per mode (each reports in-guest medians)
+# Start-up: boots per platform. Kernel matrix: boots per mode (each reports in-guest medians).
+BENCH_RUNS        ?= 20
+BENCH_KERNEL_RUNS ?= 5
 BENCH_DIR         := $(BUILD)/bench
 BENCH_STARTUP     := $(BENCH_DIR)/bench-startup
 BENCH_KERNEL      := $(BENCH_DIR)/bench-kernel
