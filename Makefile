@@ -30,11 +30,14 @@ all:
 deps:
 	@sh tools/deps.sh
 
-# Until the reference kernel lands, `make run` boots the first test guest.
-RUN_GUEST := $(BUILD)/tests/guests/hello.elf
+# `make run`: the reference kernel under vmirun, its self-tests and its benchmarks.
 run: deps
 	@$(MAKE) --no-print-directory all
-	$(VMIRUN) --stats $(RUN_GUEST) -- tsc mem shutdown
+	@$(VMIRUN) $(BUILD)/guest/kernel.elf -- vmi.link=inline bench; status=$$?; \
+	if [ $$status -ne 1 ]; then \
+		echo "make run: vmirun exited with $$status; 1 means the kernel passed its self-tests"; \
+		exit 1; \
+	fi
 
 # Freestanding sources that also build for the host: one ROM checker and one patcher shared
 # by the guest SDK, vmirun, vmirom and the tests. Parts append to HOST_SHARED_SRCS.
@@ -44,6 +47,7 @@ UNIT_LIB_OBJS :=
 UNIT_SAN_OBJS :=
 
 -include guest/vmiguest/vmiguest.mk
+-include guest/kernel/kernel.mk
 -include rom/rom.mk
 include vmm/vmm.mk
 -include tools/tools.mk

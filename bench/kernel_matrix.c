@@ -177,7 +177,7 @@ int main(int argc, char **argv)
 		fprintf(data, "%s", bench_names[b]);
 		for (int m = 0; m < MODES; m++) {
 			double v = median_of((enum mode)m, b);
-			fprintf(table, v < 0 ? " - |" : " %.0f |", v);
+			fprintf(table, v < 0 ? " - |" : v < 100 ? " %.1f |" : " %.0f |", v);
 			fprintf(data, " %.1f", v < 0 ? 0 : v);
 		}
 		for (int m = CALL; m < MODES; m++) {

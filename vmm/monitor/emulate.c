@@ -94,6 +94,24 @@ int emulate_decode_modrm(const struct vcpu_regs *regs, const uint8_t *code, size
 	return (int)at;
 }
 
+/* The instructions that need the kernel ring (in/out/ins/outs need IOPL, which is 0):
+ * everything emulated here except int n, iret (checked on its own), segment loads and far
+ * jumps and calls. */
+static int privileged(const uint8_t *code, size_t available)
+{
+	switch (code[0]) {
+	case 0xE4: case 0xE5: case 0xE6: case 0xE7: case 0xEC: case 0xED: case 0xEE: case 0xEF:
+	case 0x6C: case 0x6D: case 0x6E: case 0x6F: case 0xF4: case 0xFA: case 0xFB:
+		return 1;
+	case 0x0F:
+		return available > 1 && (code[1] == 0x00 || code[1] == 0x01 || code[1] == 0x06 ||
+		                         code[1] == 0x08 || code[1] == 0x09 || code[1] == 0x20 ||
+		                         code[1] == 0x22 || code[1] == 0x30 || code[1] == 0x32);
+	default:
+		return 0;
+	}
+}
+
 static enum emulate_result general_protection(struct emulate_outcome *outcome, uint32_t error)
 {
 	outcome->vector = VECTOR_GP;
@@ -284,6 +302,11 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 	}
 	if (at >= available)
 		return EMULATE_UNSUPPORTED;
+	/* Virtual user mode may not do what only a kernel may: #GP, as on hardware. */
+	if (virtual_cpu.cpl != 0 && privileged(code + at, available - at)) {
+		outcome->mnemonic = "privileged instruction in user mode";
+		return general_protection(outcome, 0);
+	}
 
 	uint8_t opcode = code[at++];
 	uint16_t port;

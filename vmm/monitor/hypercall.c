@@ -5,6 +5,7 @@
 #include <x86intrin.h>
 
 #include <vmi/calls.h>
+#include <vmi/process.h>
 #include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
 #include "monitor/descriptors.h"
@@ -91,6 +92,9 @@ static void sysexit(struct vcpu_regs *regs)
 	regs->eip = regs->edx;
 	regs->esp = regs->ecx;
 	virtual_cpu.cpl = 3;
+	/* what sysexit loads: the flat user selectors */
+	virtual_cpu.cs = VMI_PROCESS_USER_CS;
+	virtual_cpu.user_ss = VMI_PROCESS_USER_DS;
 	virtual_cpu_set_interrupts_enabled(1);
 }
 

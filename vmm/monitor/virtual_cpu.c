@@ -105,6 +105,11 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	                 (virtual_cpu_interrupts_enabled() ? VMI_EFLAGS_IF : 0);
 	uint32_t esp = regs->esp;
 	if (vc->cpl == 3) {
+		/* As the CPU does, take esp0 from the loaded TSS on every entry from user mode:
+		 * the native ROM's UpdateKernelStack only writes the TSS. */
+		uint32_t tss_esp0;
+		if (vc->tss_base && guest_read32(vc->tss_base + 4, &tss_esp0) == 0)
+			vc->esp0 = tss_esp0;
 		if (!vc->esp0)
 			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "
 			                             "(UpdateKernelStack was never called)");

@@ -1,0 +1,225 @@
+/* The benchmarks. Each times `repetitions` loops of many iterations with the TSC and prints
+ * "bench: NAME CYCLES": the median loop's cycles per iteration (or, for mixed_workload, the
+ * median total). The timer is stopped for the micro-benchmarks, so no tick lands in a loop.
+ * Deprivileged on the native ROM every trapped instruction costs ~25,000 cycles: iteration
+ * counts are divided by platform.bench_divisor there; mixed_workload keeps its fixed work. */
+#include "bench.h"
+#include "console.h"
+#include "kernel.h"
+#include "process.h"
+#include "scheduler.h"
+#include "timer.h"
+#include "user.h"
+
+#define REPETITIONS        15
+#define QUICK_REPETITIONS  5
+#define MIXED_REPETITIONS  5
+#define IRQ_ITERATIONS     100000
+#define SYSCALL_ITERATIONS 2000
+#define YIELD_ITERATIONS   2000
+#define ALARM_ITERATIONS   20
+#define MIXED_ROUNDS       300
+#define MIXED_WORK         4
+#define MIXED_UNITS        1000
+
+static unsigned repetitions;
+
+static uint32_t scaled(uint32_t iterations)
+{
+	uint32_t n = iterations / platform.bench_divisor;
+	return n ? n : 1;
+}
+
+static uint64_t median(uint64_t *values, unsigned count)
+{
+	sort_u64(values, count);
+	return values[count / 2];
+}
+
+/* "bench: NAME C.D": the median loop's cycles per iteration, one decimal. */
+static void report(const char *name, uint64_t *cycles, uint32_t iterations)
+{
+	uint64_t tenths = median(cycles, repetitions) * 10 / iterations;
+	kprintf("bench: %s %llu.%llu\n", name, (unsigned long long)(tenths / 10),
+	        (unsigned long long)(tenths % 10));
+}
+
+/* --- the hot interrupt-flag operations, in the kernel ---------------------------------------- */
+
+static void bench_irq_disable_enable(void)
+{
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+	uint32_t iterations = scaled(IRQ_ITERATIONS);
+	for (unsigned r = 0; r < repetitions; r++) {
+		uint64_t start = cycles_now();
+		for (uint32_t i = 0; i < iterations; i++) {
+			vmi_disable_interrupts();
+			vmi_enable_interrupts();
+		}
+		cycles[r] = cycles_now() - start;
+	}
+	report("irq_disable_enable", cycles, iterations);
+}
+
+static void bench_irq_save_restore(void)
+{
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+	uint32_t iterations = scaled(IRQ_ITERATIONS);
+	for (unsigned r = 0; r < repetitions; r++) {
+		uint64_t start = cycles_now();
+		for (uint32_t i = 0; i < iterations; i++) {
+			uint32_t flags = vmi_irq_save();
+			vmi_irq_restore(flags);
+		}
+		cycles[r] = cycles_now() - start;
+	}
+	vmi_enable_interrupts();   /* deprivileged, the restores above could not (popf hole) */
+	report("irq_save_restore", cycles, iterations);
+}
+
+static void bench_irq_critical_section(void)
+{
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+	static volatile uint32_t counter;
+	uint32_t iterations = scaled(IRQ_ITERATIONS);
+	for (unsigned r = 0; r < repetitions; r++) {
+		uint64_t start = cycles_now();
+		for (uint32_t i = 0; i < iterations; i++) {
+			uint32_t flags = vmi_irq_save();
+			counter++;
+			vmi_irq_restore(flags);
+		}
+		cycles[r] = cycles_now() - start;
+	}
+	vmi_enable_interrupts();
+	report("irq_critical_section", cycles, iterations);
+}
+
+/* --- user mode: system calls and switches ------------------------------------------------------ */
+
+static void bench_syscall(const char *name, int fast)
+{
+	struct syscall_bench bench;
+	memset(&bench, 0, sizeof(bench));
+	bench.fast = fast;
+	bench.iterations = scaled(SYSCALL_ITERATIONS);
+	bench.repetitions = repetitions;
+	int pid = process_create(name, user_bench_null_syscall, (uint32_t)(uintptr_t)&bench);
+	scheduler_run();
+	const struct process *p = process_find(pid);
+	if (!p || p->faulted) {
+		kprintf("kernel: bench %s: the process faulted\n", name);
+		process_reap_all();
+		return;
+	}
+	process_reap_all();
+	report(name, bench.cycles, bench.iterations);
+}
+
+/* Two processes yielding to each other: every yield is one switch. */
+static void bench_process_switch(void)
+{
+	static volatile uint32_t done;
+	struct yield_bench leader, partner;
+	memset(&leader, 0, sizeof(leader));
+	memset(&partner, 0, sizeof(partner));
+	done = 0;
+	leader.leader = 1;
+	leader.iterations = scaled(YIELD_ITERATIONS);
+	leader.repetitions = repetitions;
+	leader.done = partner.done = &done;
+	process_create("yield-leader", user_bench_yield, (uint32_t)(uintptr_t)&leader);
+	process_create("yield-partner", user_bench_yield, (uint32_t)(uintptr_t)&partner);
+	scheduler_run();
+	process_reap_all();
+	report("process_switch", leader.cycles, leader.iterations);
+}
+
+/* --- the timer ------------------------------------------------------------------------------ */
+
+/* Arm a one-shot timer for "now" and wait until its handler has run and returned. */
+static void bench_alarm_roundtrip(void)
+{
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+	uint32_t iterations = ALARM_ITERATIONS;
+	uint64_t timeout = cycles_from_microseconds(100000);
+	for (unsigned r = 0; r < repetitions; r++) {
+		uint64_t total = 0;
+		for (uint32_t i = 0; i < iterations; i++) {
+			uint32_t before = timer_ticks;
+			uint64_t start = cycles_now();
+			timer_start_one_shot(0);
+			while (timer_ticks == before) {
+				if (cycles_now() - start > timeout) {
+					kprintf("bench: alarm_roundtrip skipped: a one-shot timer for now did not "
+					        "arrive within 100 ms\n");
+					return;
+				}
+				cpu_relax();
+			}
+			total += cycles_now() - start;
+		}
+		cycles[r] = total;
+	}
+	report("alarm_roundtrip", cycles, iterations);
+}
+
+/* --- everything at once -------------------------------------------------------------------- */
+
+/* A client and a server exchanging request/reply messages through the fast entry (each
+ * request costing the server some computation) while a third process crunches numbers, all
+ * preempted by the 1 kHz tick: total cycles from the first switch to the last exit, for the
+ * same work on every platform. */
+static void bench_mixed_workload(void)
+{
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+	unsigned runs = repetitions < MIXED_REPETITIONS ? repetitions : MIXED_REPETITIONS;
+	uint32_t expected = 0;
+	timer_start_periodic(TIMER_TICK_HZ);
+	for (unsigned r = 0; r < runs; r++) {
+		struct ping_pong client, server;
+		struct cruncher cruncher;
+		memset(&client, 0, sizeof(client));
+		memset(&server, 0, sizeof(server));
+		memset(&cruncher, 0, sizeof(cruncher));
+		client.rounds = server.rounds = MIXED_ROUNDS;
+		client.work = server.work = MIXED_WORK;
+		client.fast = server.fast = 1;
+		cruncher.units = MIXED_UNITS;
+		int server_pid = process_create("server", user_ponger, (uint32_t)(uintptr_t)&server);
+		client.peer = server_pid;
+		process_create("client", user_pinger, (uint32_t)(uintptr_t)&client);
+		process_create("cruncher", user_cruncher, (uint32_t)(uintptr_t)&cruncher);
+		uint64_t start = cycles_now();
+		scheduler_run();
+		cycles[r] = cycles_now() - start;
+		process_reap_all();
+		if (client.completed != MIXED_ROUNDS || client.errors || (r && cruncher.result != expected)) {
+			kprintf("bench: mixed_workload skipped: wrong results (%u of %u rounds, %u errors)\n",
+			        client.completed, MIXED_ROUNDS, client.errors);
+			return;
+		}
+		expected = cruncher.result;
+	}
+	uint64_t total = median(cycles, runs);
+	kprintf("bench: mixed_workload %llu\n", (unsigned long long)total);
+}
+
+void bench_run_all(void)
+{
+	repetitions = platform.quick ? QUICK_REPETITIONS : REPETITIONS;
+	kprintf("kernel: benchmarks: median of %u loops each, cycles per iteration (mixed_workload: "
+	        "total cycles)%s\n", repetitions,
+	        platform.deprivileged_native ? "; iteration counts reduced for trap-and-emulate" : "");
+	timer_stop();
+	bench_irq_disable_enable();
+	bench_irq_save_restore();
+	bench_irq_critical_section();
+	bench_syscall("syscall_int80", 0);
+	bench_syscall("syscall_fast", 1);
+	bench_process_switch();
+	bench_alarm_roundtrip();
+	bench_mixed_workload();
+	timer_start_periodic(TIMER_TICK_HZ);
+	kprintf("bench: done\n");
+}

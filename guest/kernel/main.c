@@ -1,0 +1,139 @@
+/* kernel_main: link with the SDK, learn where we run, set up descriptors and the timer, run
+ * the self-tests (and, with `bench` on the command line, the benchmarks), and exit through
+ * port 0xf4 with 0 when every self-test passed. */
+#include <vmi/multiboot.h>
+#include <vmi/process.h>
+
+#include "bench.h"
+#include "console.h"
+#include "descriptors.h"
+#include "kernel.h"
+#include "selftest.h"
+#include "timer.h"
+
+#define TRAP_AND_EMULATE_DIVISOR 50   /* a trapped instruction costs ~25,000 cycles */
+#define RAM_BASE 0x100000u
+
+struct platform platform;
+
+void kernel_main(uint32_t magic, uint32_t info_address) __attribute__((noreturn));
+
+void kernel_exit(uint8_t code)
+{
+	vmi_disable_interrupts();
+	timer_stop();
+	console_flush();
+	vmi_outb(code, VMI_PORT_EXIT);
+	/* No exit device (a real PC): stop as well as we can. */
+	vmi_shutdown();
+	for (;;)
+		vmi_halt();
+}
+
+void panic(const char *reason)
+{
+	kprintf("kernel: panic: %s\n", reason);
+	kernel_exit(EXIT_PANIC);
+}
+
+static const char *multiboot_string(const struct multiboot_info *info, uint32_t flag, uint32_t address)
+{
+	if (!info || !(info->flags & flag) || address == 0)
+		return "";
+	return (const char *)(uintptr_t)address;
+}
+
+static int starts_with(const char *text, const char *prefix)
+{
+	while (*prefix)
+		if (*text++ != *prefix++)
+			return 0;
+	return 1;
+}
+
+/* Everything after linking that depends on the ROM, the CPU and the boot loader. */
+static void learn_platform(const struct vmi_guest_report *report, const struct multiboot_info *info,
+                           const char *cmdline)
+{
+	const struct vmi_init_info *init = &report->info;
+	platform.vmi = report;
+	platform.native_rom = report->native;
+	platform.hardware_ring = hardware_cs() & 3;
+	platform.deprivileged_native = report->native && platform.hardware_ring != 0;
+	platform.under_vmirun = starts_with(multiboot_string(info, MULTIBOOT_INFO_LOADER_NAME,
+	                                                      info ? info->boot_loader_name : 0),
+	                                    VMI_PROCESS_LOADER_NAME);
+	platform.kernel_cs = init->kernel_cs ? init->kernel_cs : SELECTOR(GDT_KERNEL_CODE, 0);
+	platform.kernel_ds = init->kernel_ds ? init->kernel_ds : SELECTOR(GDT_KERNEL_DATA, 0);
+	platform.user_cs = init->user_cs ? init->user_cs : SELECTOR(GDT_USER_CODE, 3);
+	platform.user_ds = init->user_ds ? init->user_ds : SELECTOR(GDT_USER_DATA, 3);
+	platform.reserved_top = init->reserved_top;
+
+	uint64_t ram_end = RAM_BASE + 16u * 1024 * 1024;   /* a guess, if the loader is silent */
+	if (info && (info->flags & MULTIBOOT_INFO_MEMORY))
+		ram_end = RAM_BASE + (uint64_t)info->mem_upper * 1024;
+	if (platform.reserved_top && ram_end > platform.reserved_top)
+		ram_end = platform.reserved_top;
+	if (ram_end > 0xFFFFF000u)
+		ram_end = 0xFFFFF000u;
+	platform.ram_end = (uint32_t)ram_end;
+
+	platform.quick = cmdline_has_word(cmdline, "quick");
+	platform.bench_divisor = platform.deprivileged_native ? TRAP_AND_EMULATE_DIVISOR : 1;
+}
+
+static const char *rom_name(void)
+{
+	if (platform.native_rom)
+		return "native (built in)";
+	return platform.vmi->platform == VMI_PLATFORM_PROCESS ? "process (vmirun)" : "unknown";
+}
+
+static void print_platform(void)
+{
+	const struct vmi_guest_report *report = platform.vmi;
+	kprintf("kernel: ROM %s, API %u.%u, link=%s; Init says kernel ring %u, the CPU runs us in ring %d\n",
+	        rom_name(), report->api_major, report->api_minor, vmi_link_mode_name(report->link.mode),
+	        report->info.kernel_ring, platform.hardware_ring);
+	kprintf("kernel: selectors kernel cs 0x%x ds 0x%x, user cs 0x%x ds 0x%x; RAM to 0x%x%s\n",
+	        platform.kernel_cs, platform.kernel_ds, platform.user_cs, platform.user_ds,
+	        platform.ram_end, platform.under_vmirun ? "; loader: vmirun" : "");
+	if (platform.deprivileged_native)
+		kprintf("kernel: deprivileged: no hypervisor ROM, so the native ROM runs in hardware ring %d "
+		        "and every privileged instruction traps and is emulated; benchmark iterations "
+		        "divided by %u\n", platform.hardware_ring, platform.bench_divisor);
+}
+
+void kernel_main(uint32_t magic, uint32_t info_address)
+{
+	const struct multiboot_info *info = magic == MULTIBOOT_BOOTLOADER_MAGIC
+	                                    ? (const struct multiboot_info *)(uintptr_t)info_address : 0;
+	const char *cmdline = multiboot_string(info, MULTIBOOT_INFO_CMDLINE, info ? info->cmdline : 0);
+
+	/* Link first: until then every site calls the native ROM, which traps under vmirun. */
+	const struct vmi_guest_config config = { .cmdline = cmdline, .print = console_print_line };
+	const struct vmi_guest_report *report = vmi_guest_init(&config);
+	console_init();
+	kprintf("kernel: OpenVMI reference kernel; command line \"%s\"\n", cmdline);
+	if (!info)
+		kprintf("kernel: no multiboot information (magic 0x%x)\n", magic);
+	learn_platform(report, info, cmdline);
+	print_platform();
+	if (report->patch.counts.refused)
+		kprintf("kernel: warning: %u call sites refused by the patcher\n", report->patch.counts.refused);
+
+	if (descriptors_init() != 0)
+		panic("descriptor tables");
+	if (timer_init() != 0)
+		panic("timer");
+	kprintf("kernel: timer: %s; TSC %llu kHz (%s)\n", timer_backend_name(),
+	        (unsigned long long)(timer_cycles_per_second() / 1000), timer_frequency_source());
+
+	timer_start_periodic(TIMER_TICK_HZ);
+	vmi_enable_interrupts();
+
+	unsigned failures = selftest_run_all();
+	if (cmdline_has_word(cmdline, "bench"))
+		bench_run_all();
+	kernel_exit(failures ? EXIT_SELFTEST_FAILED : EXIT_ALL_PASSED);
+}

@@ -1,0 +1,91 @@
+/* The process table and process creation. A new process's kernel stack is made to look as
+ * if it had entered the kernel from user mode and been switched away from: the scheduler's
+ * switch_context "returns" into trap_return, whose IRET enters user mode at the entry
+ * point with interrupts enabled. */
+#include "kernel.h"
+#include "process.h"
+
+#define EFLAGS_RESERVED_BIT1 0x2
+
+extern char trap_return[];           /* entry.S */
+void user_program_returned(void);    /* user.c: where a returning entry point lands */
+
+static struct process processes[PROCESS_MAX];
+static uint8_t kernel_stacks[PROCESS_MAX][KERNEL_STACK_BYTES] __attribute__((aligned(16)));
+static uint8_t user_stacks[PROCESS_MAX][USER_STACK_BYTES] __attribute__((aligned(16)));
+static int next_pid = 1;
+struct process *current_process;
+
+struct process *process_slot(unsigned index)
+{
+	return index < PROCESS_MAX ? &processes[index] : 0;
+}
+
+struct process *process_find(int pid)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state != PROCESS_UNUSED && processes[i].pid == pid)
+			return &processes[i];
+	return 0;
+}
+
+/* A process's first entry to user mode by SYSEXIT: where switch_context "returns" to
+ * instead of trap_return. Interrupts come on with the switch to user mode. */
+static void enter_user_mode_by_sysexit(void)
+{
+	const struct trapframe *frame =
+		(const struct trapframe *)(current_process->kernel_stack_top - sizeof(*frame));
+	vmi_sysexit(frame->eip, frame->user_esp);
+}
+
+int process_create_entering_by_sysexit(const char *name, user_entry entry, uint32_t argument)
+{
+	int pid = process_create(name, entry, argument);
+	struct process *p = process_find(pid);
+	if (p)
+		p->context->eip = (uint32_t)(uintptr_t)enter_user_mode_by_sysexit;
+	return pid;
+}
+
+int process_create(const char *name, user_entry entry, uint32_t argument)
+{
+	unsigned index = 0;
+	while (index < PROCESS_MAX && processes[index].state != PROCESS_UNUSED)
+		index++;
+	if (index == PROCESS_MAX)
+		return -1;
+	struct process *p = &processes[index];
+	memset(p, 0, sizeof(*p));
+	p->pid = next_pid++;
+	p->name = name;
+	p->sending_to = -1;
+
+	/* User stack: the argument and a return address, as if entry had been called. */
+	uint32_t *user_sp = (uint32_t *)(user_stacks[index] + USER_STACK_BYTES);
+	*--user_sp = argument;
+	*--user_sp = (uint32_t)(uintptr_t)user_program_returned;
+
+	/* Kernel stack: the trap frame IRET will pop, then the context switch_context pops. */
+	p->kernel_stack_top = (uint32_t)(uintptr_t)(kernel_stacks[index] + KERNEL_STACK_BYTES);
+	struct trapframe *frame = (struct trapframe *)(p->kernel_stack_top - sizeof(*frame));
+	memset(frame, 0, sizeof(*frame));
+	frame->eip = (uint32_t)(uintptr_t)entry;
+	frame->cs = platform.user_cs;
+	frame->eflags = VMI_EFLAGS_IF | EFLAGS_RESERVED_BIT1;
+	frame->user_esp = (uint32_t)(uintptr_t)user_sp;
+	frame->user_ss = platform.user_ds;
+	struct context *context = (struct context *)frame - 1;
+	memset(context, 0, sizeof(*context));
+	context->eip = (uint32_t)(uintptr_t)trap_return;
+	p->context = context;
+
+	p->state = PROCESS_RUNNABLE;
+	return p->pid;
+}
+
+void process_reap_all(void)
+{
+	for (unsigned i = 0; i < PROCESS_MAX; i++)
+		if (processes[i].state == PROCESS_ZOMBIE)
+			processes[i].state = PROCESS_UNUSED;
+}

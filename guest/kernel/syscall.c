@@ -1,0 +1,95 @@
+/* The system calls: null, write, yield, exit, getpid, and send/receive of a 16-byte message
+ * through per-process mailboxes. User pointers are checked against RAM before use (there is
+ * no paging: a check, not a protection). */
+#include "console.h"
+#include "interrupts.h"
+#include "kernel.h"
+#include "scheduler.h"
+#include "syscall.h"
+
+#define WRITE_MAX     4096
+#define USER_MEMORY_BASE 0x100000u
+
+struct syscall_observation syscall_observed;
+
+static int user_range_ok(uint32_t address, uint32_t length)
+{
+	return address >= USER_MEMORY_BASE && address + length >= address &&
+	       address + length <= platform.ram_end;
+}
+
+static uint32_t sys_write(uint32_t text, uint32_t length)
+{
+	if (length > WRITE_MAX || !user_range_ok(text, length))
+		return SYSCALL_ERROR;
+	console_write((const char *)(uintptr_t)text, length);
+	return length;
+}
+
+static uint32_t sys_send(uint32_t pid, uint32_t message_address)
+{
+	if (!user_range_ok(message_address, sizeof(struct message)))
+		return SYSCALL_ERROR;
+	struct message message;
+	memcpy(&message, (const void *)(uintptr_t)message_address, sizeof(message));
+	message.sender = (uint32_t)current_process->pid;
+	for (;;) {
+		struct process *to = process_find((int)pid);
+		if (!to || to->state == PROCESS_ZOMBIE || to == current_process)
+			return SYSCALL_ERROR;
+		if (to->mailbox_count < MAILBOX_SLOTS) {
+			unsigned slot = (to->mailbox_first + to->mailbox_count) % MAILBOX_SLOTS;
+			to->mailbox[slot] = message;
+			to->mailbox_count++;
+			scheduler_wake(to);   /* if it waits in receive */
+			return 0;
+		}
+		current_process->sending_to = to->pid;
+		syscall_observed.sends_blocked++;
+		scheduler_block();
+		current_process->sending_to = -1;
+	}
+}
+
+static uint32_t sys_receive(uint32_t message_address)
+{
+	if (!user_range_ok(message_address, sizeof(struct message)))
+		return SYSCALL_ERROR;
+	struct process *self = current_process;
+	while (self->mailbox_count == 0)
+		scheduler_block();
+	struct message message = self->mailbox[self->mailbox_first];
+	self->mailbox_first = (self->mailbox_first + 1) % MAILBOX_SLOTS;
+	self->mailbox_count--;
+	/* A sender waiting for room may go on. */
+	for (unsigned i = 0; i < PROCESS_MAX; i++) {
+		struct process *p = process_slot(i);
+		if (p->state == PROCESS_BLOCKED && p->sending_to == self->pid)
+			scheduler_wake(p);
+	}
+	memcpy((void *)(uintptr_t)message_address, &message, sizeof(message));
+	return message.sender;
+}
+
+void syscall_dispatch(struct trapframe *frame)
+{
+	syscall_observed.count++;
+	syscall_observed.frame_cs = frame->cs;
+	syscall_observed.interrupt_mask = vmi_get_interrupt_mask();
+	if (!current_process) {
+		frame->eax = SYSCALL_ERROR;   /* the kernel itself has nothing to ask for */
+		return;
+	}
+	uint32_t result = SYSCALL_ERROR;
+	switch (frame->eax) {
+	case SYS_NULL: result = 0; break;
+	case SYS_WRITE: result = sys_write(frame->ebx, frame->ecx); break;
+	case SYS_YIELD: scheduler_yield(); result = 0; break;
+	case SYS_EXIT: scheduler_exit((int)frame->ebx);
+	case SYS_GETPID: result = (uint32_t)current_process->pid; break;
+	case SYS_SEND: result = sys_send(frame->ebx, frame->ecx); break;
+	case SYS_RECEIVE: result = sys_receive(frame->ebx); break;
+	default: break;
+	}
+	frame->eax = result;
+}

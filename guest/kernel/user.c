@@ -1,0 +1,178 @@
+/* The user programs: code that runs in ring 3 as processes and talks to the kernel only
+ * through system calls. Besides those they use only unprivileged SDK sites (RDTSC, reading
+ * the interrupt flag), except user_privileged_call, which must fault. Each gets a pointer
+ * to its argument block and ends with SYS_EXIT. */
+#include "user.h"
+
+static inline uint64_t user_cycles(void)
+{
+	return vmi_rdtsc();
+}
+
+static __attribute__((noreturn)) void user_exit(int fast, uint32_t status)
+{
+	user_syscall(fast, SYS_EXIT, status, 0, 0);
+	for (;;)
+		;   /* exit does not return */
+}
+
+/* Where an entry point that returns lands (process.c puts it below the argument). */
+void user_program_returned(void)
+{
+	user_exit(0, 0);
+}
+
+void user_syscall_probe(uint32_t argument)
+{
+	struct syscall_probe *probe = (struct syscall_probe *)(uintptr_t)argument;
+	int fast = probe->fast;
+	probe->null_result = user_syscall(fast, SYS_NULL, 0, 0, 0);
+	probe->getpid_result = user_syscall(fast, SYS_GETPID, 0, 0, 0);
+	probe->write_result = user_syscall(fast, SYS_WRITE, (uint32_t)(uintptr_t)probe->text,
+	                                   probe->text_length, 0);
+	/* A buffer that is not memory the kernel would let us name. */
+	probe->bad_write_result = user_syscall(fast, SYS_WRITE, 0x1000, 16, 0);
+	user_exit(fast, 7);
+}
+
+void user_spinner(uint32_t argument)
+{
+	struct spinner *spinner = (struct spinner *)(uintptr_t)argument;
+	uint64_t now = user_cycles();
+	spinner->first_cycles = now;
+	for (uint32_t i = 0; i < spinner->iterations; i++)
+		now = user_cycles();
+	spinner->last_cycles = now;
+	user_exit(0, 0);
+}
+
+void user_pinger(uint32_t argument)
+{
+	struct ping_pong *game = (struct ping_pong *)(uintptr_t)argument;
+	struct message message;
+	for (uint32_t round = 0; round < game->rounds; round++) {
+		message.type = MESSAGE_PING;
+		message.data[0] = round;
+		message.data[1] = 0;
+		if (user_syscall(game->fast, SYS_SEND, (uint32_t)game->peer, (uint32_t)(uintptr_t)&message, 0) != 0) {
+			game->errors++;
+			break;
+		}
+		uint32_t sender = user_syscall(game->fast, SYS_RECEIVE, (uint32_t)(uintptr_t)&message, 0, 0);
+		if (sender != (uint32_t)game->peer || message.sender != sender ||
+		    message.type != MESSAGE_PONG || message.data[0] != round ||
+		    message.data[1] != pong_answer(round, game->work))
+			game->errors++;
+		game->completed++;
+	}
+	message.type = MESSAGE_STOP;
+	user_syscall(game->fast, SYS_SEND, (uint32_t)game->peer, (uint32_t)(uintptr_t)&message, 0);
+	user_exit(game->fast, game->errors);
+}
+
+void user_ponger(uint32_t argument)
+{
+	struct ping_pong *game = (struct ping_pong *)(uintptr_t)argument;
+	struct message message;
+	for (;;) {
+		uint32_t sender = user_syscall(game->fast, SYS_RECEIVE, (uint32_t)(uintptr_t)&message, 0, 0);
+		if (message.type == MESSAGE_STOP)
+			break;
+		message.type = MESSAGE_PONG;
+		message.data[1] = pong_answer(message.data[0], game->work);
+		if (user_syscall(game->fast, SYS_SEND, sender, (uint32_t)(uintptr_t)&message, 0) != 0)
+			break;
+	}
+	user_exit(game->fast, 0);
+}
+
+#define FLOOD_NO_SUCH_PID 9999
+#define DRAINER_YIELDS 4
+
+void user_flooder(uint32_t argument)
+{
+	struct flood *flood = (struct flood *)(uintptr_t)argument;
+	struct message message = { 0, MESSAGE_PING, { 0, 0 } };
+	flood->bad_send_result = syscall_fast(SYS_SEND, FLOOD_NO_SUCH_PID, (uint32_t)(uintptr_t)&message, 0);
+	for (uint32_t i = 0; i < flood->count; i++) {
+		message.data[0] = i;
+		if (syscall_fast(SYS_SEND, (uint32_t)flood->peer, (uint32_t)(uintptr_t)&message, 0) != 0)
+			flood->send_failures++;
+	}
+	user_exit(1, 0);
+}
+
+void user_drainer(uint32_t argument)
+{
+	struct flood *flood = (struct flood *)(uintptr_t)argument;
+	struct message message;
+	for (int i = 0; i < DRAINER_YIELDS; i++)   /* let the flooder fill the mailbox first */
+		syscall_fast(SYS_YIELD, 0, 0, 0);
+	for (uint32_t i = 0; i < flood->count; i++) {
+		syscall_fast(SYS_RECEIVE, (uint32_t)(uintptr_t)&message, 0, 0);
+		if (message.data[0] != i)
+			flood->out_of_order++;
+		flood->received++;
+	}
+	user_exit(1, 0);
+}
+
+void user_privileged_call(uint32_t argument)
+{
+	struct privileged_attempt *attempt = (struct privileged_attempt *)(uintptr_t)argument;
+	attempt->value = vmi_get_cr0();   /* must fault: user mode has no business here */
+	attempt->returned = 1;
+	user_exit(0, 0);
+}
+
+void user_report_interrupt_flag(uint32_t argument)
+{
+	struct interrupt_flag_report *report = (struct interrupt_flag_report *)(uintptr_t)argument;
+	report->mask = vmi_get_interrupt_mask();   /* reading the flag is not privileged */
+	report->ran = 1;
+	user_exit(0, 0);
+}
+
+void user_bench_null_syscall(uint32_t argument)
+{
+	struct syscall_bench *bench = (struct syscall_bench *)(uintptr_t)argument;
+	for (uint32_t r = 0; r < bench->repetitions; r++) {
+		uint64_t start = user_cycles();
+		if (bench->fast)
+			for (uint32_t i = 0; i < bench->iterations; i++)
+				syscall_fast(SYS_NULL, 0, 0, 0);
+		else
+			for (uint32_t i = 0; i < bench->iterations; i++)
+				syscall_int80(SYS_NULL, 0, 0, 0);
+		bench->cycles[r] = user_cycles() - start;
+	}
+	user_exit(bench->fast, 0);
+}
+
+void user_bench_yield(uint32_t argument)
+{
+	struct yield_bench *bench = (struct yield_bench *)(uintptr_t)argument;
+	if (!bench->leader) {
+		while (!*bench->done)
+			syscall_fast(SYS_YIELD, 0, 0, 0);
+		user_exit(1, 0);
+	}
+	for (uint32_t r = 0; r < bench->repetitions; r++) {
+		uint64_t start = user_cycles();
+		for (uint32_t i = 0; i < bench->iterations; i++)
+			syscall_fast(SYS_YIELD, 0, 0, 0);
+		bench->cycles[r] = user_cycles() - start;
+	}
+	*bench->done = 1;
+	user_exit(1, 0);
+}
+
+void user_cruncher(uint32_t argument)
+{
+	struct cruncher *cruncher = (struct cruncher *)(uintptr_t)argument;
+	uint32_t x = 1;
+	for (uint32_t unit = 0; unit < cruncher->units; unit++)
+		x = pong_answer(x + unit, 1);
+	cruncher->result = x;
+	user_exit(0, 0);
+}

@@ -1,0 +1,146 @@
+/* User mode: the programs the kernel runs as ring-3 processes, the system-call wrappers they
+ * use (int $0x80, or the VMI fast entry as an SDK call site), and their argument blocks,
+ * which the kernel fills before and reads after a run. */
+#ifndef KERNEL_USER_H
+#define KERNEL_USER_H
+
+#include <stdint.h>
+
+#include "message.h"
+#include "syscall.h"
+#include "vmiguest.h"
+
+#define BENCH_REPETITIONS_MAX 31
+
+/* The system call through `int $0x80`. */
+static inline uint32_t syscall_int80(uint32_t number, uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t result;
+	__asm__ volatile("int $0x80"
+	                 : "=a"(result) : "a"(number), "b"(a), "c"(b), "d"(c) : "cc", "memory");
+	return result;
+}
+
+/* The same through the VMI fast entry: a cold SDK site linked like any other call, which
+ * vmirun turns into vector 0x80 without a host trap and the native ROM into int $0x80. */
+static inline uint32_t syscall_fast(uint32_t number, uint32_t a, uint32_t b, uint32_t c)
+{
+	uint32_t result;
+	VMI_ASM(VMI_CALL_SITE(VMI_CALL_Syscall, COLD, VMI_CA)
+	        : "=a"(result) : "a"(number), "b"(a), "c"(b), "d"(c) : "cc", "memory");
+	return result;
+}
+
+static inline uint32_t user_syscall(int fast, uint32_t number, uint32_t a, uint32_t b, uint32_t c)
+{
+	return fast ? syscall_fast(number, a, b, c) : syscall_int80(number, a, b, c);
+}
+
+/* --- argument blocks ------------------------------------------------------------------------ */
+
+/* user_syscall_probe: every simple call once, through one entry. */
+struct syscall_probe {
+	int fast;
+	uint32_t null_result, getpid_result, write_result, bad_write_result;
+	const char *text;
+	uint32_t text_length;
+};
+
+/* user_spinner: read the TSC `iterations` times, never yielding. */
+struct spinner {
+	uint32_t iterations;
+	uint64_t first_cycles, last_cycles;   /* when it started and when it finished */
+};
+
+/* user_pinger / user_ponger: `rounds` request/reply pairs, then a stop message. */
+#define MESSAGE_PING 1
+#define MESSAGE_PONG 2
+#define MESSAGE_STOP 3
+struct ping_pong {
+	int fast;
+	int peer;                 /* the other process's pid */
+	uint32_t rounds;
+	uint32_t work;            /* the ponger's computation per request (iterations) */
+	uint32_t errors;          /* replies that were not what was asked for */
+	uint32_t completed;
+};
+
+/* user_report_interrupt_flag: what user mode sees of the interrupt flag. */
+struct interrupt_flag_report {
+	uint32_t ran;
+	uint32_t mask;            /* GetInterruptMask (inline: pushf, or the vCPU page) */
+};
+
+/* user_flooder / user_drainer: more messages than a mailbox holds, sent before the drainer
+ * starts receiving, so the flooder must block in send; they must arrive in order. */
+struct flood {
+	int peer;                 /* the flooder's drainer */
+	uint32_t count;
+	uint32_t send_failures;
+	uint32_t bad_send_result; /* a send to a pid that does not exist */
+	uint32_t received, out_of_order;
+};
+
+/* user_privileged_call: a VMI call only the kernel may make. */
+struct privileged_attempt {
+	uint32_t returned;        /* 1 if the call came back instead of faulting */
+	uint32_t value;
+};
+
+/* user_bench_null_syscall: `repetitions` timed loops of `iterations` null calls. */
+struct syscall_bench {
+	int fast;
+	uint32_t iterations, repetitions;
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+};
+
+/* user_bench_yield: the leader times loops of yields; the partner yields until told. */
+struct yield_bench {
+	int leader;
+	uint32_t iterations, repetitions;
+	volatile uint32_t *done;
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+};
+
+/* user_cruncher: a fixed amount of arithmetic, the CPU-bound part of the mixed workload. */
+struct cruncher {
+	uint32_t units;
+	uint32_t result;
+};
+
+/* --- the programs (each ends with SYS_EXIT) ----------------------------------------------- */
+
+void user_syscall_probe(uint32_t argument);
+void user_spinner(uint32_t argument);
+void user_pinger(uint32_t argument);
+void user_ponger(uint32_t argument);
+void user_flooder(uint32_t argument);
+void user_drainer(uint32_t argument);
+void user_privileged_call(uint32_t argument);
+void user_report_interrupt_flag(uint32_t argument);
+void user_bench_null_syscall(uint32_t argument);
+void user_bench_yield(uint32_t argument);
+void user_cruncher(uint32_t argument);
+
+/* The ponger's answer to request `value`: `work` passes over a 1 KiB table built from it,
+ * with data-dependent indexing, so the work touches memory like real code does. The pinger
+ * computes it too, to check the reply. */
+#define WORK_TABLE_WORDS 256
+static inline uint32_t pong_answer(uint32_t value, uint32_t work)
+{
+	uint32_t table[WORK_TABLE_WORDS];
+	uint32_t x = value, sum = value;
+	for (uint32_t i = 0; i < WORK_TABLE_WORDS; i++) {
+		x = x * 1664525u + 1013904223u;
+		table[i] = x;
+	}
+	for (uint32_t pass = 0; pass < work; pass++)
+		for (uint32_t i = 0; i < WORK_TABLE_WORDS; i++) {
+			uint32_t j = table[i] % WORK_TABLE_WORDS;
+			table[i] ^= table[j] + pass;
+			sum += table[i];
+		}
+	return sum;
+}
+
+#endif

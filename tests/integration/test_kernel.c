@@ -1,0 +1,255 @@
+/* Integration tests of the reference kernel: the one binary booted under qemu-system-i386
+ * (TCG, the native ROM in ring 0) and under vmirun (the process ROM, ring 3) in every link
+ * mode, and under vmirun --no-rom (the native ROM deprivileged, trap-and-emulate). Every
+ * cell wants every self-test passed and exit code 0 through port 0xf4; the --no-rom cell
+ * also wants the popf hole detected and reported, not passed over. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "run.h"
+
+#define QEMU              "qemu-system-i386"
+#define KERNEL_ELF        "guest/kernel.elf"
+#define BOOT_TIMEOUT      120.0       /* generous: QEMU TCG on a loaded machine */
+#define EXIT_STATUS(code) (((code) << 1) | 1)   /* isa-debug-exit, and vmirun likewise */
+#define POPF_HOLE_LINE    "selftest: popf hole detected: "
+
+/* Every self-test the kernel runs, by the name it prints. */
+static const char *const selftests[] = {
+	"init", "interrupt_flag", "pending_interrupt_on_enable", "save_restore_nesting", "halt",
+	"control_registers", "debug_registers", "descriptor_tables", "cpuid", "cycle_counters",
+	"unimplemented_calls", "timer_periodic", "alarm_one_shot", "exception_divide",
+	"exception_breakpoint", "exception_invalid_opcode", "exception_no_gate",
+	"user_privileged_call", "syscall_int80", "syscall_fast", "sysexit", "round_robin", "messages",
+	NULL,
+};
+
+static const char *const benchmarks[] = {
+	"irq_disable_enable", "irq_save_restore", "irq_critical_section", "syscall_int80",
+	"syscall_fast", "process_switch", "alarm_roundtrip", "mixed_workload", NULL,
+};
+
+static const char *kernel_path(void)
+{
+	static char path[512];
+	snprintf(path, sizeof(path), "%s", build_path(KERNEL_ELF));
+	cr_assert_eq(access(path, R_OK), 0, "%s is missing: run `make` first", path);
+	return path;
+}
+
+static void expect_finished(const char *what, const struct run_result *result)
+{
+	cr_assert(!result->timed_out, "%s did not finish in %.0f s; stdout so far:\n%s", what,
+	          BOOT_TIMEOUT, result->out);
+	cr_assert(result->exited, "%s was killed by signal %d; stdout:\n%s\nstderr:\n%s", what,
+	          result->term_signal, result->out, result->err);
+}
+
+static void boot_qemu(const char *arguments, struct run_result *result)
+{
+	char *argv[] = {
+		QEMU, "-accel", "tcg", "-kernel", (char *)kernel_path(), "-append", (char *)arguments,
+		"-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot",
+		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-m", "128", NULL,
+	};
+	cr_assert_eq(run_command(argv, BOOT_TIMEOUT, result), 0, "cannot run " QEMU ": %s",
+	             result->err);
+	expect_finished(QEMU, result);
+}
+
+/* vmirun [--no-rom] KERNEL -- ARGUMENTS... (the words of `arguments`, split on spaces). */
+static void boot_vmirun(int no_rom, const char *arguments, struct run_result *result)
+{
+	char vmirun[512], words[256];
+	char *argv[16];
+	int n = 0;
+	snprintf(vmirun, sizeof(vmirun), "%s", build_path("vmirun"));
+	snprintf(words, sizeof(words), "%s", arguments);
+	argv[n++] = vmirun;
+	if (no_rom)
+		argv[n++] = "--no-rom";
+	argv[n++] = (char *)kernel_path();
+	argv[n++] = "--";
+	for (char *word = strtok(words, " "); word && n < 15; word = strtok(NULL, " "))
+		argv[n++] = word;
+	argv[n] = NULL;
+	cr_assert_eq(run_command(argv, BOOT_TIMEOUT, result), 0, "cannot run vmirun: %s", result->err);
+	expect_finished("vmirun", result);
+}
+
+/* Where `line` stands as a whole line of stdout (prefix: as the start of one), or NULL. */
+static const char *find_line(const struct run_result *result, const char *line, int prefix)
+{
+	size_t length = strlen(line);
+	for (const char *p = strstr(result->out, line); p; p = strstr(p + 1, line))
+		if ((p == result->out || p[-1] == '\n') && (prefix || p[length] == '\n'))
+			return p;
+	return NULL;
+}
+
+static void expect_line(const struct run_result *result, const char *line)
+{
+	cr_assert(find_line(result, line, 0), "line \"%s\" missing in stdout:\n%s\nstderr:\n%s", line,
+	          result->out, result->err);
+}
+
+static void expect_prefix(const struct run_result *result, const char *prefix)
+{
+	cr_assert(find_line(result, prefix, 1), "no line starting \"%s\" in stdout:\n%s\nstderr:\n%s",
+	          prefix, result->out, result->err);
+}
+
+/* Every self-test ok, none failed, exit code 0: the run's status is 1. */
+static void expect_all_selftests_passed(const struct run_result *result)
+{
+	cr_assert(!strstr(result->out, ": FAIL"), "a self-test failed:\n%s\nstderr:\n%s", result->out,
+	          result->err);
+	cr_assert(!strstr(result->out, "kernel: panic"), "the kernel panicked:\n%s", result->out);
+	char line[128];
+	unsigned count = 0;
+	for (; selftests[count]; count++) {
+		snprintf(line, sizeof(line), "selftest: %s: ok", selftests[count]);
+		expect_line(result, line);
+	}
+	snprintf(line, sizeof(line), "selftest: %u passed, 0 failed", count);
+	expect_line(result, line);
+	cr_assert_eq(result->exit_status, EXIT_STATUS(0), "exit status %d; stdout:\n%s\nstderr:\n%s",
+	             result->exit_status, result->out, result->err);
+}
+
+/* Both system-call entries reached the kernel from user mode. */
+static void expect_user_output(const struct run_result *result)
+{
+	expect_line(result, "user: hello through int $0x80");
+	expect_line(result, "user: hello through the fast entry (VMI call 88)");
+}
+
+/* A privileged run: no popf hole, no deprivileged differences. */
+static void expect_privileged_semantics(const struct run_result *result)
+{
+	cr_assert(!find_line(result, POPF_HOLE_LINE, 1), "a popf hole where none can be:\n%s",
+	          result->out);
+	cr_assert(!find_line(result, "selftest: difference: ", 1), "differences reported:\n%s",
+	          result->out);
+	cr_assert(!strstr(result->out, "kernel: deprivileged"), "%s", result->out);
+}
+
+static void expect_link_line(const struct run_result *result, const char *mode)
+{
+	char text[64];
+	snprintf(text, sizeof(text), " sites, link=%s: ", mode);
+	cr_assert(strstr(result->out, text), "the SDK did not link with %s:\n%s", mode, result->out);
+}
+
+/* "bench: NAME CYCLES" for every benchmark, then "bench: done". */
+static void expect_benchmarks(const struct run_result *result)
+{
+	for (size_t i = 0; benchmarks[i]; i++) {
+		char prefix[96];
+		snprintf(prefix, sizeof(prefix), "bench: %s ", benchmarks[i]);
+		const char *line = find_line(result, prefix, 1);
+		cr_assert(line, "no result for %s:\n%s", benchmarks[i], result->out);
+		double cycles = 0;
+		cr_assert_eq(sscanf(line + strlen(prefix), "%lf", &cycles), 1, "%s: not a number:\n%s",
+		             benchmarks[i], result->out);
+		cr_assert_gt(cycles, 0, "%s: %f cycles", benchmarks[i], cycles);
+	}
+	expect_line(result, "bench: done");
+}
+
+TestSuite(kernel, .timeout = 2 * BOOT_TIMEOUT);
+
+/* --- QEMU: no ROM, the native ROM in ring 0 --------------------------------------------------- */
+
+static void qemu_cell(const char *mode)
+{
+	char arguments[64];
+	snprintf(arguments, sizeof(arguments), "vmi.link=%s", mode);
+	struct run_result result;
+	boot_qemu(arguments, &result);
+	cr_assert(strstr(result.out, "vmi: no ROM found; using the native ROM: API "),
+	          "not the native ROM:\n%s", result.out);
+	expect_link_line(&result, mode);
+	expect_prefix(&result, "kernel: timer: 8254 PIT + 8259 PICs; ");
+	expect_all_selftests_passed(&result);
+	expect_user_output(&result);
+	expect_privileged_semantics(&result);
+	run_result_free(&result);
+}
+
+Test(kernel, qemu_inline) { qemu_cell("inline"); }
+Test(kernel, qemu_call) { qemu_cell("call"); }
+Test(kernel, qemu_indirect) { qemu_cell("indirect"); }
+
+/* --- vmirun: the process ROM, ring 3 --------------------------------------------------------- */
+
+static void vmirun_cell(const char *mode)
+{
+	char arguments[64];
+	snprintf(arguments, sizeof(arguments), "vmi.link=%s", mode);
+	struct run_result result;
+	boot_vmirun(0, arguments, &result);
+	cr_assert(strstr(result.out, "vmi: ROM at 0xc0000: API "), "not the process ROM:\n%s",
+	          result.out);
+	expect_link_line(&result, mode);
+	expect_prefix(&result, "kernel: timer: VMI alarms (SetAlarm); ");
+	expect_all_selftests_passed(&result);
+	expect_user_output(&result);
+	expect_privileged_semantics(&result);
+	run_result_free(&result);
+}
+
+Test(kernel, vmirun_inline) { vmirun_cell("inline"); }
+Test(kernel, vmirun_call) { vmirun_cell("call"); }
+Test(kernel, vmirun_indirect) { vmirun_cell("indirect"); }
+
+/* --- vmirun --no-rom: the native ROM in ring 3, every privileged instruction trapped ----------- */
+
+Test(kernel, vmirun_no_rom_reports_the_popf_hole)
+{
+	struct run_result result;
+	boot_vmirun(1, "", &result);
+	cr_assert(strstr(result.out, "vmi: no ROM found; using the native ROM: API "),
+	          "not the native ROM:\n%s", result.out);
+	expect_prefix(&result, "kernel: deprivileged: ");
+	expect_prefix(&result, "kernel: timer: 8254 PIT + 8259 PICs; ");
+	expect_all_selftests_passed(&result);
+	expect_user_output(&result);
+	/* The hole, found by its effect and said in so many words. */
+	expect_prefix(&result, POPF_HOLE_LINE);
+	/* And the other things ring 3 cannot hide, each reported rather than passed over. */
+	expect_prefix(&result, "selftest: difference: interrupt_flag: GetInterruptMask is pushf");
+	expect_prefix(&result, "selftest: difference: init: ");
+	run_result_free(&result);
+}
+
+/* --- the benchmarks: every result line, in a quick run ---------------------------------------- */
+
+Test(kernel, vmirun_inline_bench_quick)
+{
+	struct run_result result;
+	boot_vmirun(0, "vmi.link=inline bench quick", &result);
+	expect_all_selftests_passed(&result);
+	expect_benchmarks(&result);
+	run_result_free(&result);
+}
+
+Test(kernel, vmirun_no_rom_bench_quick)
+{
+	struct run_result result;
+	boot_vmirun(1, "bench quick", &result);
+	expect_all_selftests_passed(&result);
+	expect_benchmarks(&result);
+	run_result_free(&result);
+}
+
+Test(kernel, qemu_bench_quick)
+{
+	struct run_result result;
+	boot_qemu("bench quick", &result);
+	expect_all_selftests_passed(&result);
+	expect_benchmarks(&result);
+	run_result_free(&result);
+}
