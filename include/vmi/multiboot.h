@@ -25,7 +25,18 @@
 #define MULTIBOOT_MEMORY_RESERVED     2
 
 /* Constants above are usable from assembly too; the layouts below are C only. */
-#ifndef __ASSEMBLER__
+#ifdef __ASSEMBLER__
+/* A kernel's multiboot header, in section .multiboot (its linker script puts that first,
+ * inside the first 8 KiB of the file). */
+.macro MULTIBOOT_HEADER flags:req
+	.pushsection .multiboot, "a"
+	.align MULTIBOOT_HEADER_ALIGN
+	.long MULTIBOOT_HEADER_MAGIC
+	.long \flags
+	.long -(MULTIBOOT_HEADER_MAGIC + (\flags))
+	.popsection
+.endm
+#else
 #include <stdint.h>
 
 struct multiboot_header {
@@ -74,6 +85,6 @@ struct multiboot_mmap_entry {
 _Static_assert(sizeof(struct multiboot_header) == 32, "multiboot header layout");
 _Static_assert(sizeof(struct multiboot_info) == 88, "multiboot info layout");
 _Static_assert(sizeof(struct multiboot_mmap_entry) == 24, "multiboot mmap entry layout");
-#endif /* __ASSEMBLER__ */
+#endif /* !__ASSEMBLER__ */
 
 #endif

@@ -10,11 +10,7 @@
 #define LINUX_FORK    57
 #define O_WRONLY_CREAT 0x41
 
-	.section .multiboot, "a"
-	.align 4
-	.long MULTIBOOT_HEADER_MAGIC
-	.long HEADER_FLAGS
-	.long -(MULTIBOOT_HEADER_MAGIC + HEADER_FLAGS)
+	MULTIBOOT_HEADER HEADER_FLAGS
 
 	.section .text.entry, "ax"
 	.code32

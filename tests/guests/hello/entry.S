@@ -6,12 +6,7 @@
 #define HEADER_FLAGS  MULTIBOOT_FLAG_MEMORY_INFO
 #define STACK_BYTES   (16 * 1024)
 
-	.section .multiboot, "a"
-	.align 4
-multiboot_header:
-	.long MULTIBOOT_HEADER_MAGIC
-	.long HEADER_FLAGS
-	.long -(MULTIBOOT_HEADER_MAGIC + HEADER_FLAGS)
+	MULTIBOOT_HEADER HEADER_FLAGS
 
 	.section .text.entry, "ax"
 	.globl _start

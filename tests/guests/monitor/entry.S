@@ -8,11 +8,7 @@
 #define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO
 #define IRET_STUB    (VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET))
 
-	.section .multiboot, "a"
-	.align 4
-	.long MULTIBOOT_HEADER_MAGIC
-	.long HEADER_FLAGS
-	.long -(MULTIBOOT_HEADER_MAGIC + HEADER_FLAGS)
+	MULTIBOOT_HEADER HEADER_FLAGS
 
 	.section .text.entry, "ax"
 	.globl _start

@@ -7,11 +7,7 @@
 #define KERNEL_CODE    0x08
 #define KERNEL_DATA    0x10
 
-	.section .multiboot, "a"
-	.align 4
-	.long MULTIBOOT_HEADER_MAGIC
-	.long HEADER_FLAGS
-	.long -(MULTIBOOT_HEADER_MAGIC + HEADER_FLAGS)
+	MULTIBOOT_HEADER HEADER_FLAGS
 
 	.section .text.entry, "ax"
 	.globl _start
