@@ -134,3 +134,11 @@ Test(monitor, writing_vmiruns_window_is_a_guest_fault)
 	cr_assert(strstr(r.err, "address 0xffff0000"), "%s", r.err);
 	run_result_free(&r);
 }
+
+Test(monitor, a_guest_that_loads_fs_and_gs_does_not_disturb_vmirun)
+{
+	struct run_result r = hostile("segments", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: segments: FS kept\n"), "%s", r.out);
+	run_result_free(&r);
+}

@@ -15,6 +15,7 @@
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 #include "sandbox.h"
+#include "vcpu/host_fs.h"
 #include "stats.h"
 
 #define MAX_INSTRUCTION_BYTES 15
@@ -166,13 +167,21 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 	return 1;
 }
 
+static void handle_fault(int sig, ucontext_t *uc);
+
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
-	ucontext_t *uc = context;
-	struct vcpu_regs regs;
-
+	uint16_t guest_fs = host_fs_enter();
 	(void)info;
 	clear_alignment_check();
+	handle_fault(sig, context);
+	host_fs_leave(guest_fs);
+}
+
+static void handle_fault(int sig, ucontext_t *uc)
+{
+	struct vcpu_regs regs;
+
 	if (!in_guest(uc) || !vcpu_is_running()) {
 		host_fault(sig);
 		return;
@@ -208,27 +217,37 @@ static void on_alarm(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
 	struct vcpu_regs regs;
+	uint16_t guest_fs = host_fs_enter();
 
 	(void)sig;
 	(void)info;
 	clear_alignment_check();
 	timer_on_signal();
-	if (!vcpu_is_running() || !in_guest_code(uc) || !virtual_cpu_interrupts_enabled())
-		return;
-	regs_from_context(uc, &regs);
-	if (virtual_cpu_deliver_pending(&regs))
-		regs_to_context(&regs, uc);
+	if (vcpu_is_running() && in_guest_code(uc) && virtual_cpu_interrupts_enabled()) {
+		regs_from_context(uc, &regs);
+		if (virtual_cpu_deliver_pending(&regs))
+			regs_to_context(&regs, uc);
+	}
+	host_fs_leave(guest_fs);
 }
 
 /* The seccomp filter turns every i386 system call into SIGSYS: the guest's int 0x80 is a
  * guest event and never reaches the host kernel. */
+static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc);
+
 static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 {
-	ucontext_t *uc = context;
+	uint16_t guest_fs = host_fs_enter();
+	clear_alignment_check();
+	handle_guest_syscall(sig, info, context);
+	host_fs_leave(guest_fs);
+}
+
+static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
+{
 	struct vcpu_regs regs;
 	char message[256];
 
-	clear_alignment_check();
 	if (sandbox_is_violation(info->si_arch)) {
 		snprintf(message, sizeof(message),
 		         "sandbox: 64-bit system call %d at 0x%llx refused: only guest code that left "
@@ -275,20 +294,20 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
 	struct vcpu_regs regs;
+	uint16_t guest_fs = host_fs_enter();
 
 	(void)sig;
 	(void)info;
 	clear_alignment_check();
 	timeout_expired = 1;
-	if (!vcpu_is_running())
-		return;
-	if (!in_guest(uc)) {
-		/* The monitor is busy; stop at its next return to the guest, or retry soon. */
-		arm_timer(0.001);
-		return;
+	if (vcpu_is_running() && in_guest(uc)) {
+		regs_from_context(uc, &regs);
+		vcpu_stop_guest_with_regs(VCPU_STOP_TIMEOUT, &regs, "timeout: the guest was stopped");
 	}
-	regs_from_context(uc, &regs);
-	vcpu_stop_guest_with_regs(VCPU_STOP_TIMEOUT, &regs, "timeout: the guest was stopped");
+	/* Not running, or the monitor is busy: it stops at its next return, or we retry soon. */
+	if (vcpu_is_running())
+		arm_timer(0.001);
+	host_fs_leave(guest_fs);
 }
 
 void monitor_check_timeout(void)

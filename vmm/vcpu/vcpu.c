@@ -5,6 +5,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <sys/auxv.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "vcpu/host_fs.h"
 #include "vcpu/vcpu.h"
 #include "vcpu/vcpu_layout.h"
 #include "address_space.h"
@@ -28,6 +33,22 @@ void *vcpu_host_rsp;
 
 void vcpu_switch_to_guest(void);
 uint8_t vcpu_redirect;
+uint64_t vcpu_host_fs_base;
+uint8_t vcpu_have_fsgsbase;
+/* The guest's FS selector while the hypercall path runs (vcpu_switch.S). */
+uint16_t vcpu_guest_fs;
+
+#ifndef HWCAP2_FSGSBASE
+#define HWCAP2_FSGSBASE (1 << 1)
+#endif
+
+void host_fs_setup(void)
+{
+	unsigned long base = 0;
+	vcpu_have_fsgsbase = (getauxval(AT_HWCAP2) & HWCAP2_FSGSBASE) != 0;
+	syscall(SYS_arch_prctl, ARCH_GET_FS, &base);
+	vcpu_host_fs_base = base;
+}
 
 static sigjmp_buf stop_jump;
 static struct vcpu_stop *current_stop;
@@ -44,6 +65,7 @@ void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
 	current_stop = stop;
 	vcpu_guest_regs = *initial;
 	vcpu_redirect = 0;
+	host_fs_setup();
 	if (sigsetjmp(stop_jump, 1) == 0) {
 		running = 1;
 		stats_mark_guest_entry();

@@ -1,6 +1,8 @@
 /* World switches between vmirun (64-bit) and the guest (32-bit compatibility mode):
  * entering the guest with iretq, and the common hypercall path the far-call entries reach. */
 #include "vcpu/vcpu_layout.h"
+#include <asm/prctl.h>
+#include <asm/unistd.h>
 #include <vmi/process.h>
 
 	.text
@@ -69,8 +71,32 @@ vcpu_hypercall_common:
 	andq $~VCPU_HOST_FLAGS_CLEAR, (%rsp)
 	popfq
 
+	/* A guest that loaded FS replaced the host's thread pointer: put it back first. */
+	mov %fs, %eax
+	movw %ax, vcpu_guest_fs(%rip)
+	testw %ax, %ax
+	jz 2f
+	mov %r11d, %r12d
+	xor %eax, %eax
+	mov %eax, %fs
+	mov vcpu_host_fs_base(%rip), %rsi
+	cmpb $0, vcpu_have_fsgsbase(%rip)
+	je 3f
+	wrfsbase %rsi
+	jmp 4f
+3:	mov $ARCH_SET_FS, %edi
+	mov $__NR_arch_prctl, %eax
+	syscall
+4:	mov %r12d, %r11d
+2:
 	movl %r11d, %edi
 	call vcpu_hypercall
+
+	movzwl vcpu_guest_fs(%rip), %eax
+	testl %eax, %eax
+	jz 5f
+	mov %eax, %fs
+5:
 
 	lea vcpu_guest_regs(%rip), %rbx
 	cmpb $0, vcpu_redirect(%rip)

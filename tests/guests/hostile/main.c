@@ -2,7 +2,8 @@
  * the attack: `garbage` (random arguments to every call that returns), `vectors` (raise all
  * 256 vectors), `stack` (take an exception with the stack outside guest RAM), `irqloop` (an
  * interrupt handler that never returns), `misaligned` (far call into the middle of a
- * hypercall entry), `window` (write to vmirun's hypercall page). vmirun must refuse,
+ * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
+ * where the host keeps its thread pointer). vmirun must refuse,
  * reflect, or stop the guest with a reason, and never crash. */
 #include <stdint.h>
 
@@ -213,6 +214,19 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		misaligned_far_call();
 		put("hostile: the misaligned far call returned\n");
 		exit_with(3);
+	}
+	if (word_is(cmdline, "segments")) {
+		/* Load FS and GS with selectors the host's GDT accepts in ring 3: the host keeps
+		 * its thread pointer in FS, so vmirun must not be thrown by this. */
+		__asm__ volatile("movw %0, %%fs; movw %0, %%gs" : : "r"((uint16_t)VMI_PROCESS_USER_DS));
+		put("hostile: segments: FS and GS loaded; a hypercall and a trap follow\n");
+		install_gate(0x41, counting_handler, 0);
+		load_idt();
+		__asm__ volatile("int $0x41" ::: "memory");
+		uint16_t fs;
+		__asm__ volatile("movw %%fs, %0" : "=r"(fs));
+		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
+		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
 	}
 	if (word_is(cmdline, "window")) {
 		put("hostile: window: writing vmirun's hypercall page\n");

@@ -1,0 +1,48 @@
+/* The host's thread pointer lives in FS, and a guest may load FS with a selector of the
+ * host's GDT (0x2b loads fine in ring 3), which replaces the base glibc needs. Every way
+ * into vmirun from the guest (the hypercall path, signal handlers) puts the host's FS back
+ * before any C library code runs, and the guest's FS back before returning. */
+#ifndef VMM_VCPU_HOST_FS_H
+#define VMM_VCPU_HOST_FS_H
+
+#include <asm/prctl.h>
+#include <asm/unistd.h>
+#include <stdint.h>
+
+extern uint64_t vcpu_host_fs_base;
+extern uint8_t vcpu_have_fsgsbase;
+
+/* Records the host's FS base; before the guest first runs. */
+void host_fs_setup(void);
+
+/* Returns the FS selector the guest left and, if it is not null, restores the host's FS.
+ * Touches no thread-local data, so it may run first thing in a signal handler. */
+static inline __attribute__((always_inline)) uint16_t host_fs_enter(void)
+{
+	uint16_t selector;
+	__asm__ volatile("mov %%fs, %0" : "=r"(selector));
+	if (selector) {
+		__asm__ volatile("mov %0, %%fs" : : "r"(0));
+		if (vcpu_have_fsgsbase) {
+			__asm__ volatile("wrfsbase %0" : : "r"(vcpu_host_fs_base) : "memory");
+		} else {
+			long result;
+			__asm__ volatile("syscall"
+			                 : "=a"(result)
+			                 : "a"(__NR_arch_prctl), "D"(ARCH_SET_FS),
+			                   "S"(vcpu_host_fs_base)
+			                 : "rcx", "r11", "memory");
+			(void)result;
+		}
+	}
+	return selector;
+}
+
+/* Gives the guest back the FS selector host_fs_enter found. */
+static inline __attribute__((always_inline)) void host_fs_leave(uint16_t selector)
+{
+	if (selector)
+		__asm__ volatile("mov %0, %%fs" : : "r"((uint32_t)selector) : "memory");
+}
+
+#endif
