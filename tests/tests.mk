@@ -64,13 +64,16 @@ fuzz: $(FUZZ_TARGETS)
 # --- make check ----------------------------------------------------------------------------
 # Criterion runs tests in parallel by default; --jobs keeps it to the 2 cores we have.
 check: deps
-	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(UNIT_TESTS_SAN) $(INTEGRATION_TESTS) $(FUZZ_TARGETS)
+	@$(MAKE) --no-print-directory all $(UNIT_TESTS) $(UNIT_TESTS_SAN) $(INTEGRATION_TESTS) $(FUZZ_TARGETS) $(VMIRUN_UBSAN)
 	@echo "== unit tests (normal build)"
 	$(UNIT_TESTS) --jobs 2
 	@echo "== unit tests (ASan+UBSan build)"
 	$(UNIT_TESTS_SAN) --jobs 2
 	@echo "== integration tests (vmirun and qemu-system-i386)"
 	$(INTEGRATION_TESTS) --jobs 2
+	@echo "== integration tests that host guests, with vmirun built with UBSan"
+	VMIRUN=$(abspath $(VMIRUN_UBSAN)) $(INTEGRATION_TESTS) --jobs 2 \
+		--filter '@(vmirun|monitor|native|sdk|kernel)/*'
 	@echo "== bounded fuzzing ($(FUZZ_SECONDS)s per target)"
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \

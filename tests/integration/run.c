@@ -279,3 +279,9 @@ const char *build_path(const char *relative)
 	snprintf(path, PATH_MAX, "%s/%s", BUILD_DIR, relative);
 	return path;
 }
+
+const char *vmirun_path(void)
+{
+	const char *override = getenv("VMIRUN");
+	return override && *override ? override : build_path("vmirun");
+}

@@ -27,4 +27,8 @@ void run_result_free(struct run_result *result);
 /* BUILD_DIR "/" relative, in a static buffer reused after a few calls. */
 const char *build_path(const char *relative);
 
+/* The vmirun under test: $VMIRUN if set (make check runs the guest-hosting suites a second
+ * time with a UBSan build), else BUILD_DIR/vmirun. */
+const char *vmirun_path(void);
+
 #endif

@@ -65,7 +65,7 @@ static void boot_vmirun(int no_rom, const char *arguments, struct run_result *re
 	char vmirun[512], words[256];
 	char *argv[16];
 	int n = 0;
-	snprintf(vmirun, sizeof(vmirun), "%s", build_path("vmirun"));
+	snprintf(vmirun, sizeof(vmirun), "%s", vmirun_path());
 	snprintf(words, sizeof(words), "%s", arguments);
 	argv[n++] = vmirun;
 	if (no_rom)

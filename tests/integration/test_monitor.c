@@ -15,7 +15,7 @@ static struct run_result run_guest(const char *guest, const char *const *extra)
 {
 	char *argv[16];
 	int n = 0;
-	argv[n++] = (char *)build_path("vmirun");
+	argv[n++] = (char *)vmirun_path();
 	for (; extra && *extra && n < 12; extra++)
 		argv[n++] = (char *)*extra;
 	argv[n++] = strdup(build_path(guest));
@@ -47,7 +47,7 @@ Test(monitor, every_check_of_the_virtual_cpu_passes)
 static void expect_sandbox_stop(const char *attempt, const char *syscall_text)
 {
 	unlink(MARKER);
-	char *argv[] = { (char *)build_path("vmirun"), NULL, "--", (char *)attempt, NULL };
+	char *argv[] = { (char *)vmirun_path(), NULL, "--", (char *)attempt, NULL };
 	argv[1] = strdup(build_path("tests/guests/escape.elf"));
 	struct run_result r;
 	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
@@ -74,7 +74,7 @@ Test(monitor, escaped_guest_cannot_spawn_processes)
 
 static struct run_result hostile(const char *attack, const char *timeout)
 {
-	char *argv[] = { (char *)build_path("vmirun"), "--timeout", (char *)timeout, NULL, "--",
+	char *argv[] = { (char *)vmirun_path(), "--timeout", (char *)timeout, NULL, "--",
 	                 (char *)attack, NULL };
 	argv[3] = strdup(build_path("tests/guests/hostile.elf"));
 	struct run_result r;

@@ -41,7 +41,7 @@ Test(native, under_qemu_ring0_popf_restores_the_flag)
 
 static void run_under_vmirun(const char *rom_option)
 {
-	char *argv[] = { (char *)build_path("vmirun"), "--stats", (char *)rom_option, NULL, NULL };
+	char *argv[] = { (char *)vmirun_path(), "--stats", (char *)rom_option, NULL, NULL };
 	argv[rom_option ? 3 : 2] = strdup(build_path("tests/guests/native.elf"));
 	struct run_result r;
 	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0, "cannot run vmirun: %s", r.err);

@@ -34,7 +34,7 @@ static void boot_vmirun(const char *arguments, struct run_result *result)
 	char kernel[512];
 	snprintf(kernel, sizeof(kernel), "%s", build_path(SDK_ELF));
 	cr_assert_eq(access(kernel, R_OK), 0, "%s is missing: run `make` first", kernel);
-	char *argv[] = { (char *)build_path("vmirun"), kernel, "--", (char *)arguments, NULL };
+	char *argv[] = { (char *)vmirun_path(), kernel, "--", (char *)arguments, NULL };
 	cr_assert_eq(run_command(argv, BOOT_TIMEOUT, result), 0, "cannot run vmirun: %s",
 	             result->err);
 	cr_assert(!result->timed_out, "vmirun did not finish; stdout so far:\n%s", result->out);

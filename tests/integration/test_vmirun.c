@@ -22,7 +22,7 @@ static struct run_result vmirun(const char *const *args)
 {
 	char *argv[32];
 	int n = 0;
-	argv[n++] = (char *)build_path("vmirun");
+	argv[n++] = (char *)vmirun_path();
 	for (; args[n - 1] && n < 31; n++)
 		argv[n] = (char *)args[n - 1];
 	argv[n] = NULL;
@@ -214,7 +214,7 @@ Test(vmirun, refuses_bad_options)
 
 Test(vmirun, refuses_no_kernel_and_missing_files)
 {
-	char *argv[] = { (char *)build_path("vmirun"), NULL };
+	char *argv[] = { (char *)vmirun_path(), NULL };
 	struct run_result r;
 	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
 	expect_one_line_error(&r, "no kernel given");
@@ -238,7 +238,7 @@ Test(vmirun, refuses_an_unreadable_kernel)
 	struct run_result r;
 	if (geteuid() == 0) {
 		char *argv[] = { "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-		                 (char *)build_path("vmirun"), path, NULL };
+		                 (char *)vmirun_path(), path, NULL };
 		cr_assert_eq(run_command(argv, TIMEOUT, &r), 0, "setpriv: %s", r.err);
 	} else {
 		r = VMIRUN(path);
