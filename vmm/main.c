@@ -13,6 +13,7 @@
 #include "address_space.h"
 #include "devices/console.h"
 #include "devices/exit_port.h"
+#include "exit_status.h"
 #include "loader/boot_info.h"
 #include "loader/kernel_image.h"
 #include "monitor/monitor.h"
@@ -26,16 +27,6 @@
 
 #define VMIRUN_VERSION "0.1.0"
 
-/* Exit statuses of vmirun's own; the guest's exit-port statuses are always odd. */
-enum {
-	STATUS_SHUTDOWN = 0,
-	STATUS_VMIRUN_ERROR = 2,
-	STATUS_GUEST_FAULT = 4,
-	STATUS_TIMEOUT = 6,
-	STATUS_HALTED = 8,
-	STATUS_REBOOT = 10,
-	STATUS_SANDBOX = 12,
-};
 
 #define MAX_KERNEL_FILE_BYTES (1024ull * 1024 * 1024)
 #define INITIAL_EFLAGS 0x202u  /* IF is always set in ring 3; the virtual IF starts clear */
@@ -45,7 +36,7 @@ static _Noreturn void die(const char *format, const char *detail)
 	fprintf(stderr, "vmirun: ");
 	fprintf(stderr, format, detail);
 	fputc('\n', stderr);
-	exit(STATUS_VMIRUN_ERROR);
+	exit(EXIT_STATUS_VMIRUN_ERROR);
 }
 
 static uint8_t *read_kernel(const char *path, size_t *size)
@@ -53,7 +44,7 @@ static uint8_t *read_kernel(const char *path, size_t *size)
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		fprintf(stderr, "vmirun: cannot open kernel '%s': %s\n", path, strerror(errno));
-		exit(STATUS_VMIRUN_ERROR);
+		exit(EXIT_STATUS_VMIRUN_ERROR);
 	}
 	struct stat st;
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
@@ -71,7 +62,7 @@ static uint8_t *read_kernel(const char *path, size_t *size)
 		if (n <= 0) {
 			fprintf(stderr, "vmirun: cannot read kernel '%s': %s\n", path,
 			        n < 0 ? strerror(errno) : "file shrank while reading");
-			exit(STATUS_VMIRUN_ERROR);
+			exit(EXIT_STATUS_VMIRUN_ERROR);
 		}
 		done += (size_t)n;
 	}
@@ -94,30 +85,30 @@ static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options
 	case VCPU_STOP_EXIT_PORT:
 		return exit_port_status((uint32_t)stop->exit_port_value);
 	case VCPU_STOP_SHUTDOWN:
-		return STATUS_SHUTDOWN;
+		return EXIT_STATUS_SHUTDOWN;
 	case VCPU_STOP_REBOOT:
 		fprintf(stderr, "vmirun: the guest asked to reboot; vmirun stops it instead\n");
-		return STATUS_REBOOT;
+		return EXIT_STATUS_REBOOT;
 	case VCPU_STOP_TIMEOUT:
 		fprintf(stderr, "vmirun: timeout: the guest was stopped after %g s\n",
 		        options->timeout_seconds);
 		if (stop->have_regs)
 			print_registers(&stop->regs);
-		return STATUS_TIMEOUT;
+		return EXIT_STATUS_TIMEOUT;
 	case VCPU_STOP_SANDBOX:
 		fprintf(stderr, "vmirun: %s\n", stop->message);
-		return STATUS_SANDBOX;
+		return EXIT_STATUS_SANDBOX;
 	case VCPU_STOP_HALTED:
 	case VCPU_STOP_FAULT:
 		fprintf(stderr, "vmirun: %s\n", stop->message);
 		if (stop->have_regs)
 			print_registers(&stop->regs);
-		return stop->reason == VCPU_STOP_FAULT ? STATUS_GUEST_FAULT : STATUS_HALTED;
+		return stop->reason == VCPU_STOP_FAULT ? EXIT_STATUS_GUEST_FAULT : EXIT_STATUS_HALTED;
 	case VCPU_STOP_NONE:
 		break;
 	}
 	fprintf(stderr, "vmirun: internal error: the guest stopped for no recorded reason\n");
-	return STATUS_VMIRUN_ERROR;
+	return EXIT_STATUS_VMIRUN_ERROR;
 }
 
 int main(int argc, char **argv)
@@ -147,7 +138,7 @@ int main(int argc, char **argv)
 	struct kernel_image image;
 	if (kernel_image_parse(kernel, kernel_size, &ram, &image, error) != 0) {
 		fprintf(stderr, "vmirun: %s: %s\n", options.kernel_path, error);
-		return STATUS_VMIRUN_ERROR;
+		return EXIT_STATUS_VMIRUN_ERROR;
 	}
 
 	if (address_space_create(options.mem_bytes, error) != 0)

@@ -10,6 +10,7 @@
 
 #include <vmi/process.h>
 #include "address_space.h"
+#include "exit_status.h"
 #include "monitor/emulate.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
@@ -19,7 +20,7 @@
 #include "stats.h"
 
 #define MAX_INSTRUCTION_BYTES 15
-#define INT_N_LENGTH 2 /* int $0x80: CD 80 */
+#define INT_N_LENGTH 2 /* int $0x80 (CD 80), and syscall and sysenter too */
 
 static char signal_stack[64 * 1024] __attribute__((aligned(16)));
 static volatile sig_atomic_t timeout_expired;
@@ -257,7 +258,7 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 			if (write(STDERR_FILENO, "vmirun: sandbox violation\n", 26) < 0) {
 				/* nothing more to say */
 			}
-			_exit(12);
+			_exit(EXIT_STATUS_SANDBOX);
 		}
 		vcpu_stop_guest(VCPU_STOP_SANDBOX, message);
 	}
@@ -268,15 +269,15 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 	regs_from_context(uc, &regs);
 	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
 	regs.eax = (uint32_t)info->si_syscall; /* the kernel replaced it with -ENOSYS */
-	if (in_guest_code(uc) && virtual_cpu.idt[0x80].present) {
+	if (in_guest_code(uc) && virtual_cpu.idt[VMI_SYSCALL_VECTOR].present) {
 		virtual_cpu_deliver(&regs, VMI_SYSCALL_VECTOR, -1, INT_N_LENGTH);
 		regs_to_context(&regs, uc);
 		return;
 	}
 	snprintf(message, sizeof(message),
 	         "guest made an i386 system call (number %d) at eip 0x%08x; it never reaches the "
-	         "host, and the guest has no handler installed for it",
-	         info->si_syscall, (uint32_t)(uintptr_t)info->si_call_addr);
+	         "host, and the guest has no handler installed for it", info->si_syscall,
+	         (uint32_t)(uintptr_t)info->si_call_addr - INT_N_LENGTH);
 	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, &regs, message);
 }
 

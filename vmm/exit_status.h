@@ -1,0 +1,16 @@
+/* vmirun's own exit statuses. They are even, so they never collide with the exit port's
+ * (v << 1) | 1; `vmirun --help` lists them. */
+#ifndef VMM_EXIT_STATUS_H
+#define VMM_EXIT_STATUS_H
+
+enum vmirun_exit_status {
+	EXIT_STATUS_SHUTDOWN = 0,
+	EXIT_STATUS_VMIRUN_ERROR = 2,
+	EXIT_STATUS_GUEST_FAULT = 4,
+	EXIT_STATUS_TIMEOUT = 6,
+	EXIT_STATUS_HALTED = 8,
+	EXIT_STATUS_REBOOT = 10,
+	EXIT_STATUS_SANDBOX = 12,
+};
+
+#endif
