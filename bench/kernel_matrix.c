@@ -185,7 +185,7 @@ int main(int argc, char **argv)
 			if (v < 0 || inline_cycles <= 0)
 				fprintf(table, " - |");
 			else
-				fprintf(table, v / inline_cycles < 1 ? " %.2f |" : " %.1f |", v / inline_cycles);
+				fprintf(table, v / inline_cycles < 0.95 ? " %.2f |" : " %.1f |", v / inline_cycles);
 		}
 		fprintf(table, "\n");
 		fprintf(data, "\n");

@@ -99,7 +99,7 @@
 	hypercall \m, VMI_CALL_WriteGDTEntry
 	hypercall \m, VMI_CALL_WriteLDTEntry
 	hypercall \m, VMI_CALL_WriteIDTEntry
-	hypercall \m, VMI_CALL_UpdateKernelStack
+	VMI_ROM_INLINE \m, VMI_CALL_UpdateKernelStack, 0, 0, VMI_ROM_UPDATE_KERNEL_STACK
 	hypercall \m, VMI_CALL_SetCR0
 	hypercall \m, VMI_CALL_SetCR2
 	hypercall \m, VMI_CALL_SetCR3

@@ -6,7 +6,6 @@
 #include <vmi/process.h>
 #include "../../rom/rom_layout.inc"
 
-#define TSS_ESP0        4       /* offset of esp0 in the hardware 32-bit TSS */
 #define KBC_COMMAND     0x64    /* keyboard controller: command port */
 #define KBC_PULSE_RESET 0xFE    /* pulse the CPU reset line */
 #define POST_PORT       0x80    /* the traditional I/O delay port */
@@ -167,12 +166,6 @@
 .endm
 
 /* EAX = TSS, EDX = esp0. */
-.macro s_update_kernel_stack
-	movl %edx, TSS_ESP0(%eax)
-	movl $0, %eax
-	ret
-.endm
-
 /* mov to a control register leaves the arithmetic flags undefined. */
 .macro s_set_cr0
 	movl %eax, %cr0
@@ -298,7 +291,7 @@
 	VMI_ROM_CALL \m, VMI_CALL_WriteGDTEntry, 0, s_write_descriptor
 	VMI_ROM_CALL \m, VMI_CALL_WriteLDTEntry, 0, s_write_descriptor
 	VMI_ROM_CALL \m, VMI_CALL_WriteIDTEntry, 0, s_write_descriptor
-	VMI_ROM_CALL \m, VMI_CALL_UpdateKernelStack, 0, s_update_kernel_stack
+	VMI_ROM_INLINE \m, VMI_CALL_UpdateKernelStack, 0, 0, VMI_ROM_UPDATE_KERNEL_STACK
 	VMI_ROM_CALL \m, VMI_CALL_SetCR0, F, s_set_cr0
 	VMI_ROM_CALL \m, VMI_CALL_SetCR2, F, s_set_cr2
 	VMI_ROM_CALL \m, VMI_CALL_SetCR3, F, s_set_cr3

@@ -42,6 +42,10 @@
 #define VMI_ALARM_IRQ0_VECTOR    0x20
 #define VMI_ALARM_LVTT_VECTOR    0xEF
 
+/* The esp0 field of the i386 TSS: UpdateKernelStack writes it, and an entry from user mode
+ * takes its kernel stack from the loaded TSS's, as the CPU does. */
+#define VMI_TSS_ESP0             4
+
 /* The vector the fast system-call entry (VMI_CALL_Syscall) delivers to, as `int $0x80`. */
 #define VMI_SYSCALL_VECTOR       0x80
 

@@ -142,3 +142,12 @@ Test(monitor, a_guest_that_loads_fs_and_gs_does_not_disturb_vmirun)
 	cr_assert(strstr(r.out, "hostile: segments: FS kept\n"), "%s", r.out);
 	run_result_free(&r);
 }
+
+Test(monitor, a_kernel_stack_outside_guest_ram_stops_the_guest_at_the_first_entry)
+{
+	struct run_result r = hostile("esp0", "30");
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.err, "guest cannot take vector 65"), "%s", r.err);
+	cr_assert(strstr(r.err, "is not guest memory"), "%s", r.err);
+	run_result_free(&r);
+}

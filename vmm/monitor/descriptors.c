@@ -16,7 +16,6 @@
 #define SYSTEM_LDT        0x2
 #define SYSTEM_TSS32      0x9
 #define SYSTEM_TSS32_BUSY 0xB
-#define TSS_ESP0_OFFSET   4
 #define TSS_MIN_SIZE      104
 
 static uint32_t gate_handler(uint32_t low, uint32_t high)
@@ -236,7 +235,7 @@ uint32_t descriptors_set_tr(uint32_t selector)
 	virtual_cpu.tr_selector = (uint16_t)selector;
 	virtual_cpu.tss_base = base;
 	uint32_t esp0;
-	if (guest_read32(base + TSS_ESP0_OFFSET, &esp0) == 0)
+	if (guest_read32(base + VMI_TSS_ESP0, &esp0) == 0)
 		virtual_cpu.esp0 = esp0;
 	return 0;
 }
@@ -245,7 +244,7 @@ uint32_t descriptors_update_kernel_stack(uint32_t tss, uint32_t esp0)
 {
 	if (!address_space_guest_writable(esp0 - 20, 20))
 		return VMI_ERROR_INVALID; /* an interrupt frame from user mode must fit below it */
-	guest_write32(tss + TSS_ESP0_OFFSET, esp0); /* the guest's own TSS, if it is memory */
+	guest_write32(tss + VMI_TSS_ESP0, esp0); /* the guest's own TSS, if it is memory */
 	virtual_cpu.esp0 = esp0;
 	return 0;
 }

@@ -108,7 +108,7 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 		/* As the CPU does, take esp0 from the loaded TSS on every entry from user mode:
 		 * the native ROM's UpdateKernelStack only writes the TSS. */
 		uint32_t tss_esp0;
-		if (vc->tss_base && guest_read32(vc->tss_base + 4, &tss_esp0) == 0)
+		if (vc->tss_base && guest_read32(vc->tss_base + VMI_TSS_ESP0, &tss_esp0) == 0)
 			vc->esp0 = tss_esp0;
 		if (!vc->esp0)
 			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "

@@ -62,6 +62,19 @@ hostile_hypercall:
 	popl %ebp
 	ret
 
+/* Enters user mode through the IRET hypercall with the frame built in C: (eip, cs, eflags,
+ * esp, ss) at the argument. */
+	.globl enter_user_mode
+enter_user_mode:
+	movl 4(%esp), %esp
+	jmp iret_hypercall
+
+/* User-mode code: a system call through a DPL-3 gate, which needs the kernel stack. */
+	.globl user_int
+user_int:
+	int $0x41
+1:	jmp 1b
+
 /* Far call into the middle of a hypercall entry: not an entry at all. */
 	.globl misaligned_far_call
 misaligned_far_call:

@@ -3,7 +3,8 @@
  * 256 vectors), `stack` (take an exception with the stack outside guest RAM), `irqloop` (an
  * interrupt handler that never returns), `misaligned` (far call into the middle of a
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
- * where the host keeps its thread pointer). vmirun must refuse,
+ * where the host keeps its thread pointer), `esp0` (a kernel stack outside guest RAM for
+ * entries from user mode). vmirun must refuse,
  * reflect, or stop the guest with a reason, and never crash. */
 #include <stdint.h>
 
@@ -15,7 +16,8 @@
 void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__((noreturn));
 uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
 void misaligned_far_call(void);
-extern char counting_handler[], looping_handler[], stack_top[];
+void enter_user_mode(const uint32_t *frame) __attribute__((noreturn));
+extern char counting_handler[], looping_handler[], stack_top[], user_int[];
 volatile uint32_t interrupts_taken;
 
 static uint64_t idt[256] __attribute__((aligned(8)));
@@ -227,6 +229,32 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		__asm__ volatile("movw %%fs, %0" : "=r"(fs));
 		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
 		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
+	}
+	if (word_is(cmdline, "esp0")) {
+		/* A TSS whose esp0 points outside guest RAM, then an entry from user mode. */
+		static uint32_t tss[26];
+		static uint64_t gdt[4];
+		static uint32_t user_stack[256];
+		uint32_t base = (uint32_t)tss;
+		tss[1] = 0x70000000;
+		gdt[3] = (uint64_t)(sizeof(tss) - 1) | (uint64_t)(base & 0xFFFFFF) << 16 |
+		         (uint64_t)0x89 << 40 | (uint64_t)(base >> 24) << 56;
+		struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
+			sizeof(gdt) - 1, (uint32_t)gdt };
+		if (call(VMI_CALL_SetGDT, (uint32_t)&gdtr, 0, 0) || call(VMI_CALL_SetTR, 3 << 3, 0, 0)) {
+			put("hostile: esp0: could not load the TSS\n");
+			exit_with(3);
+		}
+		install_gate(0x41, counting_handler, 3);
+		load_idt();
+		put("hostile: esp0: entering user mode with a kernel stack outside guest RAM\n");
+		static uint32_t frame[5];
+		frame[0] = (uint32_t)user_int;
+		frame[1] = VMI_PROCESS_USER_CS;
+		frame[2] = 0x202;
+		frame[3] = (uint32_t)&user_stack[256];
+		frame[4] = VMI_PROCESS_USER_DS;
+		enter_user_mode(frame);
 	}
 	if (word_is(cmdline, "window")) {
 		put("hostile: window: writing vmirun's hypercall page\n");

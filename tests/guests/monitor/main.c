@@ -232,8 +232,8 @@ static void check_descriptors(void)
 	check(status == VMI_ERROR_INVALID, "a call gate in the GDT is refused", status);
 	status = vmi2(VMI_CALL_UpdateKernelStack, (uint32_t)&tss, (uint32_t)interrupt_stack_top);
 	check(status == 0 && tss.esp0 == (uint32_t)interrupt_stack_top, "UpdateKernelStack", status);
-	check(vmi2(VMI_CALL_UpdateKernelStack, (uint32_t)&tss, 0x70000000) == VMI_ERROR_INVALID,
-	      "a kernel stack outside guest memory is refused", 0);
+	/* The ROM stores esp0 in the TSS without entering vmirun; a bad one is caught when an
+	 * entry from user mode needs it (tests/guests/hostile `esp0`). */
 }
 
 static void check_control_registers(void)
