@@ -23,6 +23,18 @@ static uint32_t gate_handler(uint32_t low, uint32_t high)
 	return (low & 0xFFFF) | (high & 0xFFFF0000);
 }
 
+static struct virtual_gate gate_from(uint32_t low, uint32_t high)
+{
+	struct virtual_gate gate = {
+		.handler = gate_handler(low, high),
+		.selector = (uint16_t)(low >> 16),
+		.present = (high & DESC_PRESENT) != 0,
+		.dpl = (uint8_t)DESC_DPL(high),
+		.trap_gate = DESC_TYPE(high) == GATE_TRAP32,
+	};
+	return gate;
+}
+
 static uint32_t segment_base(uint64_t descriptor)
 {
 	uint32_t low = (uint32_t)descriptor, high = (uint32_t)(descriptor >> 32);
@@ -101,11 +113,7 @@ uint32_t descriptors_set_idt(uint32_t pseudo_descriptor)
 		uint32_t low, high;
 		if (read_entry(base, i, &low, &high) != 0 || descriptors_valid_gate(low, high) != 0)
 			return VMI_ERROR_INVALID;
-		gates[i].present = (high & DESC_PRESENT) != 0;
-		gates[i].handler = gate_handler(low, high);
-		gates[i].selector = (uint16_t)(low >> 16);
-		gates[i].dpl = (uint8_t)DESC_DPL(high);
-		gates[i].trap_gate = DESC_TYPE(high) == GATE_TRAP32;
+		gates[i] = gate_from(low, high);
 	}
 	for (unsigned i = 0; i < VIRTUAL_IDT_ENTRIES; i++)
 		virtual_cpu.idt[i] = gates[i];
@@ -121,14 +129,8 @@ uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t lo
 	uint32_t entry[2] = { low, high };
 	if (guest_write(table + index * 8, entry, sizeof(entry)) != 0)
 		return VMI_ERROR_INVALID;
-	if (table == virtual_cpu.idt_base) {
-		struct virtual_gate *gate = &virtual_cpu.idt[index];
-		gate->present = (high & DESC_PRESENT) != 0;
-		gate->handler = gate_handler(low, high);
-		gate->selector = (uint16_t)(low >> 16);
-		gate->dpl = (uint8_t)DESC_DPL(high);
-		gate->trap_gate = DESC_TYPE(high) == GATE_TRAP32;
-	}
+	if (table == virtual_cpu.idt_base)
+		virtual_cpu.idt[index] = gate_from(low, high);
 	return 0;
 }
 

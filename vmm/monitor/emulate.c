@@ -10,6 +10,7 @@
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
+#include "monitor/monitor.h"
 #include "monitor/virtual_cpu.h"
 
 #define PREFIX_OPERAND_SIZE 0x66
@@ -17,6 +18,7 @@
 #define MAX_PREFIXES        4
 #define VECTOR_GP           13
 #define CR0_TS              0x8
+#define EFLAGS_DF           0x400
 #define DESC_PRESENT        (1ull << 47)
 #define DESC_SEGMENT        (1ull << 44)
 #define DESC_CODE           (1ull << 43)
@@ -125,39 +127,38 @@ static enum emulate_result status_or_fault(uint32_t status, struct emulate_outco
 	return status == 0 ? EMULATE_DONE : general_protection(outcome, 0);
 }
 
-static void store_in(struct vcpu_regs *regs, unsigned size, uint32_t value)
+void emulate_port_in(struct vcpu_regs *regs, uint16_t port, unsigned size)
 {
 	uint32_t keep = size == 4 ? 0 : ~((1u << (size * 8)) - 1);
-	regs->eax = (regs->eax & keep) | value;
+	regs->eax = (regs->eax & keep) | io_bus_read(port, size);
 }
 
-/* ins/outs, with or without rep. A fault on guest memory stops the loop with the
- * registers showing how far it got, as on hardware; the guest sees #GP. */
-static enum emulate_result string_io(struct vcpu_regs *regs, unsigned size, int out, int rep,
-                                     struct emulate_outcome *outcome)
+int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep)
 {
 	uint32_t count = rep ? regs->ecx : 1;
-	int step = (regs->eflags & 0x400) ? -(int)size : (int)size;
+	int step = (regs->eflags & EFLAGS_DF) ? -(int)size : (int)size;
 	uint16_t port = (uint16_t)regs->edx;
 
 	while (count) {
 		uint32_t value = 0;
+		if ((count & 0xFFFF) == 0)
+			monitor_check_timeout();
 		if (out) {
 			if (guest_read(regs->esi, &value, size) != 0)
-				return general_protection(outcome, 0);
+				return -1;
 			io_bus_write(port, size, value);
 			regs->esi += (uint32_t)step;
 		} else {
 			value = io_bus_read(port, size);
 			if (guest_write(regs->edi, &value, size) != 0)
-				return general_protection(outcome, 0);
+				return -1;
 			regs->edi += (uint32_t)step;
 		}
 		count--;
 		if (rep)
 			regs->ecx = count;
 	}
-	return EMULATE_DONE;
+	return 0;
 }
 
 /* A selector the guest loads from its own GDT: present code or data, or null for data. */
@@ -326,14 +327,15 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 		if (opcode & 2)
 			io_bus_write(port, size, regs->eax);
 		else
-			store_in(regs, size, io_bus_read(port, size));
+			emulate_port_in(regs, port, size);
 		return EMULATE_DONE;
 	case 0x6C: case 0x6D: case 0x6E: case 0x6F: { /* ins/outs */
 		outcome->mnemonic = (opcode & 2) ? "outs" : "ins";
-		enum emulate_result result = string_io(regs, size, (opcode & 2) != 0, rep, outcome);
-		if (result == EMULATE_DONE)
-			regs->eip += (uint32_t)at;
-		return result;
+		/* A fault on guest memory stops the loop where it got to, as on hardware: #GP. */
+		if (emulate_string_io(regs, size, (opcode & 2) != 0, rep) != 0)
+			return general_protection(outcome, 0);
+		regs->eip += (uint32_t)at;
+		return EMULATE_DONE;
 	}
 	case 0xF4:
 		if (operand16 || rep)

@@ -26,6 +26,16 @@ struct emulate_outcome {
 enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *code,
                                         size_t available, struct emulate_outcome *outcome);
 
+/* Port I/O on the virtual CPU, shared by the emulator and the I/O hypercalls. */
+
+/* in: a `size`-byte read of `port` into AL, AX or EAX, the rest of EAX kept. */
+void emulate_port_in(struct vcpu_regs *regs, uint16_t port, unsigned size);
+
+/* ins/outs (ECX items with `rep`, else one) between guest memory at EDI/ESI and the port in
+ * DX, stepping as DF says. ECX may be anything up to 2^32, so --timeout gets in now and
+ * then. 0, or -1 at an item outside guest memory, the registers showing how far it got. */
+int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep);
+
 /* Decodes a 32-bit ModRM memory or register operand at code[0]: returns the bytes used
  * (ModRM, SIB, displacement), or -1 if it runs past `available`. Exposed for tests. */
 int emulate_decode_modrm(const struct vcpu_regs *regs, const uint8_t *code, size_t available,

@@ -9,6 +9,7 @@
 #include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
 #include "monitor/descriptors.h"
+#include "monitor/emulate.h"
 #include "monitor/guest_access.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
@@ -32,12 +33,18 @@ static void set64(struct vcpu_regs *regs, uint64_t value)
 	regs->edx = (uint32_t)(value >> 32);
 }
 
+/* The guest's state as after the call returned, for calls that send it elsewhere. */
+static void take_return_or_stop(struct vcpu_regs *regs)
+{
+	if (vcpu_hypercall_take_return(regs) != 0)
+		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "hypercall with an unreadable stack");
+}
+
 /* A call the guest's current ring may not make: #GP at the far call, as hardware would
  * fault on the privileged instruction. */
 static void reflect_general_protection(struct vcpu_regs *regs)
 {
-	if (vcpu_hypercall_take_return(regs) != 0)
-		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "hypercall with an unreadable stack");
+	take_return_or_stop(regs);
 	regs->eip -= FAR_CALL_LENGTH;
 	virtual_cpu_deliver(regs, 13, 0, 0);
 }
@@ -49,32 +56,14 @@ static void port_out(struct vcpu_regs *regs, unsigned size)
 
 static void port_in(struct vcpu_regs *regs, unsigned size)
 {
-	uint32_t value = io_bus_read((uint16_t)regs->edx, size);
-	uint32_t keep = size == 4 ? 0 : ~((1u << (size * 8)) - 1);
-	regs->eax = (regs->eax & keep) | value;
+	emulate_port_in(regs, (uint16_t)regs->edx, size);
 }
 
-/* rep outs / rep ins: ECX items between guest memory at ESI / EDI and the port. ECX may
- * be anything up to 2^32: the loop lets --timeout in now and then. */
+/* rep outs / rep ins, as the instructions: an item outside guest memory ends it early, the
+ * registers showing how far it got. */
 static void port_string(struct vcpu_regs *regs, unsigned size, int out)
 {
-	while (regs->ecx) {
-		if ((regs->ecx & 0xFFFF) == 0)
-			monitor_check_timeout();
-		uint32_t value = 0;
-		if (out) {
-			if (guest_read(regs->esi, &value, size) != 0)
-				break;
-			io_bus_write((uint16_t)regs->edx, size, value);
-			regs->esi += size;
-		} else {
-			value = io_bus_read((uint16_t)regs->edx, size);
-			if (guest_write(regs->edi, &value, size) != 0)
-				break;
-			regs->edi += size;
-		}
-		regs->ecx--;
-	}
+	emulate_string_io(regs, size, out, 1);
 }
 
 /* IRET: the guest jumped to the stub, which far-called here; the iret frame lies just
@@ -102,8 +91,7 @@ static void sysexit(struct vcpu_regs *regs)
  * host trap. The handler sees the caller's registers unchanged and IRETs to the stub's ret. */
 static void fast_syscall(struct vcpu_regs *regs)
 {
-	if (vcpu_hypercall_take_return(regs) != 0)
-		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "hypercall with an unreadable stack");
+	take_return_or_stop(regs);
 	virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, FAR_CALL_LENGTH);
 }
 

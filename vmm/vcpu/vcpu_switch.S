@@ -8,6 +8,17 @@
 	.text
 	.code64
 
+/* The guest's general registers from vcpu_guest_regs, whose address is in rbx (last). */
+.macro LOAD_GUEST_REGISTERS
+	movl VCPU_REG_EAX(%rbx), %eax
+	movl VCPU_REG_ECX(%rbx), %ecx
+	movl VCPU_REG_EDX(%rbx), %edx
+	movl VCPU_REG_EBP(%rbx), %ebp
+	movl VCPU_REG_ESI(%rbx), %esi
+	movl VCPU_REG_EDI(%rbx), %edi
+	movl VCPU_REG_EBX(%rbx), %ebx
+.endm
+
 /* void vcpu_switch_to_guest(void): loads vcpu_guest_regs and enters the guest. Returns only
  * by a longjmp out of the monitor; the host stack below this frame is the monitor's stack. */
 	.globl vcpu_switch_to_guest
@@ -41,13 +52,7 @@ vcpu_resume_guest:
 	pushq $VMI_PROCESS_CODE32_SELECTOR                /* cs */
 	movl VCPU_REG_EIP(%rbx), %eax
 	push %rax                                         /* eip */
-	movl VCPU_REG_EAX(%rbx), %eax
-	movl VCPU_REG_ECX(%rbx), %ecx
-	movl VCPU_REG_EDX(%rbx), %edx
-	movl VCPU_REG_EBP(%rbx), %ebp
-	movl VCPU_REG_ESI(%rbx), %esi
-	movl VCPU_REG_EDI(%rbx), %edi
-	movl VCPU_REG_EBX(%rbx), %ebx
+	LOAD_GUEST_REGISTERS
 	iretq
 	.size vcpu_resume_guest, . - vcpu_resume_guest
 /* Reached from the hypercall page with the call number in r11d, the guest's registers live
@@ -105,13 +110,7 @@ vcpu_hypercall_common:
 	push %rax
 	popfq
 	movl VCPU_REG_ESP(%rbx), %esp      /* zero-extends: rsp is the guest's stack again */
-	movl VCPU_REG_EAX(%rbx), %eax
-	movl VCPU_REG_ECX(%rbx), %ecx
-	movl VCPU_REG_EDX(%rbx), %edx
-	movl VCPU_REG_EBP(%rbx), %ebp
-	movl VCPU_REG_ESI(%rbx), %esi
-	movl VCPU_REG_EDI(%rbx), %edi
-	movl VCPU_REG_EBX(%rbx), %ebx
+	LOAD_GUEST_REGISTERS
 	lretl                             /* 32-bit far return: pops eip and cs=0x23 */
 
 	/* The monitor moved the guest elsewhere (an interrupt, an IRET): vcpu_guest_regs holds
