@@ -1,12 +1,14 @@
 /* The VMI ROM of the process platform (vmirun): linked at VMI_ROM_BASE into a flat image,
  * sealed by rom_seal and embedded in vmirun. Hot interrupt-flag calls are inline templates
- * on the shared vCPU page; everything else far-calls its hypercall entry. */
+ * on the shared vCPU page; IRET to user mode and the fast system-call entry switch the
+ * virtual ring in ROM code; everything else far-calls its hypercall entry. */
 
 #include <vmi/process.h>
 #include "rom_layout.inc"
 
-#define VCPU_FLAGS   (VMI_PROCESS_VCPU_PAGE + VMI_VCPU_FLAGS)
-#define VCPU_PENDING (VMI_PROCESS_VCPU_PAGE + VMI_VCPU_PENDING)
+#define VCPU(field)  (VMI_PROCESS_VCPU_PAGE + VMI_VCPU_##field)
+#define VCPU_FLAGS   VCPU(FLAGS)
+#define VCPU_PENDING VCPU(PENDING)
 #define HYPERCALL(n) lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(n)
 
 /* ---- inline templates: the vCPU page only, and the hypercall when an interrupt waits ---- */
@@ -42,6 +44,90 @@
 /* rdtsc runs natively in ring 3. */
 .macro read_tsc
 	rdtsc
+.endm
+
+/* ---- ring switches without vmirun ------------------------------------------------------ */
+
+/* IRET, the site having jumped here with the frame on top of the stack. Back to user mode on
+ * the platform's selectors, the ROM does it itself: it moves eip and eflags below the user's
+ * esp, commits the virtual ring, IF and ss, and pops them there. Everything else (to the
+ * kernel, TF set, or IF set with an interrupt waiting) goes to vmirun. The transition mark
+ * comes first, so an interrupt raised after the pending check waits for its end; a fault
+ * before the commit (an unwritable user stack) makes vmirun finish the IRET itself. */
+.macro iret_body
+	movl $VMI_TRANSITION_IRET, VCPU(TRANSITION)
+	movl %esp, VCPU(FRAME)
+	cmpl $VMI_PROCESS_USER_CS, 4(%esp)
+	jne 8f
+	testl $VMI_EFLAGS_TF, 8(%esp)
+	jnz 8f
+	testl $VMI_EFLAGS_IF, 8(%esp)
+	jz 1f
+	cmpl $0, VCPU_PENDING
+	jne 8f
+1:	movl %eax, VCPU(SCRATCH)
+	movl 12(%esp), %eax
+	leal -8(%eax), %eax             /* the user stack, with room for eflags and eip */
+	pushl 8(%esp)
+	popl (%eax)
+	pushl (%esp)
+	popl 4(%eax)
+	andl $VMI_EFLAGS_RESTORABLE, (%eax)
+	pushl 16(%esp)
+	popl VCPU(USER_SS)
+	testl $VMI_EFLAGS_IF, 8(%esp)   /* commit: from here on the guest is in user mode */
+	jz 2f
+	movl $VMI_EFLAGS_IF, VCPU_FLAGS
+	jmp 3f
+2:	movl $0, VCPU_FLAGS
+3:	movl $VMI_PROCESS_USER_CS, VCPU(CS)
+	movl %eax, %esp
+	movl VCPU(SCRATCH), %eax
+	/* a plain user-mode state from here: an interrupt at the popfl returns to it */
+	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	popfl
+	ret
+8:	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	HYPERCALL(VMI_CALL_IRET)
+	ud2
+.endm
+
+/* The fast system-call entry, called from user mode: what `int $0x80` does through a DPL-3
+ * interrupt gate, when vmirun has published one: the frame (ss, esp, eflags, cs, and as eip
+ * the `ret` below) goes on the kernel stack named by the TSS, the virtual ring and IF change,
+ * and the handler runs with every register as the caller left it. Without a published gate,
+ * or from the kernel, vmirun delivers the vector. */
+.macro syscall_body
+	movl $VMI_TRANSITION_SYSCALL, VCPU(TRANSITION)
+	pushfl                          /* the caller's flags, before the tests change them */
+	cmpl $0, VCPU(SYSCALL_EIP)
+	je 8f
+	testl $3, VCPU(CS)
+	jz 8f
+	movl %eax, VCPU(SCRATCH)
+	movl %esp, %eax
+	movl VCPU(ESP0_ADDRESS), %esp
+	movl (%esp), %esp               /* esp0 */
+	pushl VCPU(USER_SS)
+	addl $4, %eax
+	pushl %eax                      /* the user's esp: at the return address */
+	pushl -4(%eax)
+	andl $~VMI_EFLAGS_IF, (%esp)
+	testl $VMI_EFLAGS_IF, VCPU_FLAGS
+	jz 1f
+	orl $VMI_EFLAGS_IF, (%esp)
+1:	pushl VCPU(CS)
+	pushl $9f
+	pushl VCPU(SYSCALL_CS)
+	popl VCPU(CS)
+	movl $0, VCPU_FLAGS
+	movl VCPU(SCRATCH), %eax
+	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	jmp *VCPU(SYSCALL_EIP)
+8:	popfl
+	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	HYPERCALL(VMI_CALL_Syscall)
+9:	ret
 .endm
 
 /* ---- pure ROM code ------------------------------------------------------------------------ */
@@ -121,7 +207,7 @@
 	VMI_ROM_INLINE \m, VMI_CALL_GetInterruptMask, 0, 0, get_interrupt_mask
 	VMI_ROM_INLINE \m, VMI_CALL_SetInterruptMask, VMI_CLOBBER_FLAGS, \
 		VMI_LINK_FLAG_INTERNAL_BRANCH, set_interrupt_mask
-	hypercall_no_return \m, VMI_CALL_IRET
+	VMI_ROM_JUMP_BODY \m, VMI_CALL_IRET, 0, iret_body
 	hypercall_no_return \m, VMI_CALL_SYSEXIT
 	hypercall \m, VMI_CALL_Pause
 	hypercall \m, VMI_CALL_Halt
@@ -170,7 +256,7 @@
 	VMI_ROM_CALL_BODY \m, VMI_CALL_GetRelocationInfo, VMI_CLOBBER_FLAGS, relocation_info_body
 	hypercall \m, VMI_CALL_SetPxE2
 	hypercall \m, VMI_CALL_SetPxELong2
-	hypercall \m, VMI_CALL_Syscall
+	VMI_ROM_CALL_BODY \m, VMI_CALL_Syscall, 0, syscall_body
 .endm
 
 	.section .text.vmi_process_rom, "ax", @progbits

@@ -24,6 +24,8 @@ static const char *const trap_names[STATS_TRAP_KIND_COUNT] = {
 	[STATS_TRAP_GUEST_SYSCALL] = "guest_syscall",
 	[STATS_TRAP_FAULT] = "fault",
 	[STATS_TRAP_HALT] = "halt",
+	[STATS_TRAP_TRANSITION_STEP] = "transition_step",
+	[STATS_TRAP_TRANSITION_FAULT] = "transition_fault",
 };
 
 /* The call's name, or NULL for the reserved slots 0-3. */

@@ -11,6 +11,8 @@ enum stats_trap_kind {
 	STATS_TRAP_GUEST_SYSCALL,    /* an i386 system call caught by the seccomp filter */
 	STATS_TRAP_FAULT,            /* a fault that stopped the guest */
 	STATS_TRAP_HALT,             /* a trapped hlt */
+	STATS_TRAP_TRANSITION_STEP,  /* an interrupt waiting out a ROM ring switch, per step */
+	STATS_TRAP_TRANSITION_FAULT, /* a fault inside a ROM ring switch, resolved by vmirun */
 	STATS_TRAP_KIND_COUNT
 };
 

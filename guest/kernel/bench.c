@@ -21,6 +21,7 @@
 #define MIXED_ROUNDS       300
 #define MIXED_WORK         4
 #define MIXED_UNITS        1000
+#define COMPUTE_UNITS      100
 
 static unsigned repetitions;
 
@@ -135,6 +136,27 @@ static void bench_process_switch(void)
 	report("process_switch", leader.cycles, leader.iterations);
 }
 
+/* Plain user-mode arithmetic (the mixed workload's own), no kernel entry in a loop: what
+ * ordinary code costs on the platform, and so how far any platform can pull ahead of
+ * another on a workload that computes. Cycles per unit. */
+static void bench_compute(void)
+{
+	struct compute_bench bench;
+	memset(&bench, 0, sizeof(bench));
+	bench.units = COMPUTE_UNITS;
+	bench.repetitions = repetitions;
+	int pid = process_create("compute", user_bench_compute, (uint32_t)(uintptr_t)&bench);
+	scheduler_run();
+	const struct process *p = process_find(pid);
+	int faulted = !p || p->faulted;
+	process_reap_all();
+	if (faulted) {
+		kprintf("kernel: bench compute: the process faulted\n");
+		return;
+	}
+	report("compute", bench.cycles, bench.units);
+}
+
 /* --- the timer ------------------------------------------------------------------------------ */
 
 /* Arm a one-shot timer for "now" and wait until its handler has run and returned. */
@@ -218,6 +240,7 @@ void bench_run_all(void)
 	bench_syscall("syscall_int80", 0);
 	bench_syscall("syscall_fast", 1);
 	bench_process_switch();
+	bench_compute();
 	bench_alarm_roundtrip();
 	bench_mixed_workload();
 	timer_start_periodic(TIMER_TICK_HZ);

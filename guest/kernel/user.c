@@ -176,3 +176,17 @@ void user_cruncher(uint32_t argument)
 	cruncher->result = x;
 	user_exit(0, 0);
 }
+
+void user_bench_compute(uint32_t argument)
+{
+	struct compute_bench *bench = (struct compute_bench *)(uintptr_t)argument;
+	uint32_t x = 1;
+	for (uint32_t r = 0; r < bench->repetitions; r++) {
+		uint64_t start = user_cycles();
+		for (uint32_t unit = 0; unit < bench->units; unit++)
+			x = pong_answer(x + unit, 1);
+		bench->cycles[r] = user_cycles() - start;
+	}
+	bench->result = x;
+	user_exit(1, 0);
+}

@@ -108,6 +108,14 @@ struct cruncher {
 	uint32_t result;
 };
 
+/* user_bench_compute: `repetitions` timed loops of `units` of the cruncher's arithmetic,
+ * with no kernel entry inside a loop: what plain code costs on the platform. */
+struct compute_bench {
+	uint32_t units, repetitions;
+	uint32_t result;
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+};
+
 /* --- the programs (each ends with SYS_EXIT) ----------------------------------------------- */
 
 void user_syscall_probe(uint32_t argument);
@@ -121,6 +129,7 @@ void user_report_interrupt_flag(uint32_t argument);
 void user_bench_null_syscall(uint32_t argument);
 void user_bench_yield(uint32_t argument);
 void user_cruncher(uint32_t argument);
+void user_bench_compute(uint32_t argument);
 
 /* The ponger's answer to request `value`: `work` passes over a 1 KiB table built from it,
  * with data-dependent indexing, so the work touches memory like real code does. The pinger

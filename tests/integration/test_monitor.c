@@ -28,6 +28,17 @@ static struct run_result run_guest(const char *guest, const char *const *extra)
 	return r;
 }
 
+/* A counter from --stats' text report: "  NAME   VALUE" (-1 if absent). */
+static long stats_count(const char *report, const char *name)
+{
+	for (const char *at = strstr(report, name); at; at = strstr(at + 1, name)) {
+		if (at[-1] != ' ' || at[strlen(name)] != ' ')
+			continue;
+		return strtol(at + strlen(name), NULL, 10);
+	}
+	return -1;
+}
+
 TestSuite(monitor, .timeout = 120);
 
 Test(monitor, every_check_of_the_virtual_cpu_passes)
@@ -41,6 +52,9 @@ Test(monitor, every_check_of_the_virtual_cpu_passes)
 	cr_assert(strstr(r.err, "interrupts delivered"), "%s", r.err);
 	cr_assert(strstr(r.err, "vector 32"), "no alarm interrupt counted:\n%s", r.err);
 	cr_assert(strstr(r.err, "vector 128"), "no system call counted:\n%s", r.err);
+	/* alarms met the ROM's ring switches, and one IRET faulted inside its own */
+	cr_assert_gt(stats_count(r.err, "transition_step"), 0, "%s", r.err);
+	cr_assert_eq(stats_count(r.err, "transition_fault"), 1, "%s", r.err);
 	run_result_free(&r);
 }
 
@@ -140,6 +154,15 @@ Test(monitor, a_guest_that_loads_fs_and_gs_does_not_disturb_vmirun)
 	struct run_result r = hostile("segments", "30");
 	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
 	cr_assert(strstr(r.out, "hostile: segments: FS kept\n"), "%s", r.out);
+	run_result_free(&r);
+}
+
+Test(monitor, the_fast_system_call_entry_with_a_kernel_stack_outside_guest_ram_stops_the_guest)
+{
+	struct run_result r = hostile("esp0fast", "30");
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.err, "guest cannot take vector 128 from user mode"), "%s", r.err);
+	cr_assert(strstr(r.err, "could not build its frame"), "%s", r.err);
 	run_result_free(&r);
 }
 

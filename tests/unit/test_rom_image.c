@@ -284,13 +284,14 @@ Test(rom_image, process_hot_templates_touch_only_the_vcpu_page)
 	rom_release(&file);
 }
 
-/* Every other call is `lcall $0x33, $entry(N); ret` (IRET, SYSEXIT: `ud2` for `ret`). */
+/* Every other call is `lcall $0x33, $entry(N); ret` (SYSEXIT: `ud2` for `ret`). */
 Test(rom_image, process_call_stubs_far_call_their_own_entry)
 {
 	struct rom_file file = rom_read(PROCESS_ROM);
 	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
 		unsigned type = rom_process_type(call);
-		if (call == VMI_CALL_Init || call == VMI_CALL_GetRelocationInfo)
+		if (call == VMI_CALL_Init || call == VMI_CALL_GetRelocationInfo ||
+		    call == VMI_CALL_IRET || call == VMI_CALL_Syscall)
 			continue;
 		const uint8_t *slot = rom_slot(&file, call);
 		if (type == VMI_LINK_NOP) {
@@ -376,6 +377,73 @@ Test(rom_image, init_and_relocation_info_bodies_exist)
 	rom_expect_body(PROCESS_ROM, VMI_CALL_GetRelocationInfo);
 	rom_expect_body(NATIVE_ROM, VMI_CALL_Init);
 	rom_expect_body(NATIVE_ROM, VMI_CALL_GetRelocationInfo);
+}
+
+/* The ring switches the process ROM makes itself (IRET, the fast system-call entry): a stub
+ * that jumps to a body after the call table. The body marks the transition with its first
+ * instruction and clears the mark just before its one far call (its own entry, the slow
+ * path), addresses memory only through the stack, EAX, or the vCPU page, and ends in the
+ * slow path's terminator (IRET: ud2; Syscall: the ret its frames return to). */
+static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned terminator)
+{
+	struct rom_file file = rom_read(PROCESS_ROM);
+	cs_insn *insns;
+	size_t count = cs_disasm(rom_capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
+	                         rom_slot_address(&file, call), 1, &insns);
+	cr_assert_eq(count, 1);
+	cr_assert_eq(insns[0].id, X86_INS_JMP, "call %u stub is %s", call, insns[0].mnemonic);
+	uint32_t body = (uint32_t)insns[0].detail->x86.operands[0].imm;
+	cs_free(insns, count);
+	uint32_t offset = body - file.image.base;
+	cr_assert_geq(offset, VMI_ROM_CALL_TABLE_END);
+	cr_assert_lt(offset, file.image.facts.link_table_offset);
+	count = cs_disasm(rom_capstone, file.bytes + offset, file.image.facts.link_table_offset - offset,
+	                  body, 0, &insns);
+	const uint32_t mark = VMI_PROCESS_VCPU_PAGE + VMI_VCPU_TRANSITION;
+	size_t lcall = 0, end = 0;
+	for (size_t i = 0; i < count && !end; i++) {
+		const cs_x86 *x86 = &insns[i].detail->x86;
+		for (unsigned o = 0; o < x86->op_count; o++) {
+			const cs_x86_op *op = &x86->operands[o];
+			if (op->type != X86_OP_MEM)
+				continue;
+			if (op->mem.base == X86_REG_ESP || op->mem.base == X86_REG_EAX)
+				continue;
+			uint32_t address = (uint32_t)op->mem.disp;
+			cr_assert(op->mem.base == X86_REG_INVALID && op->mem.index == X86_REG_INVALID &&
+			          address >= VMI_PROCESS_VCPU_PAGE &&
+			          address < VMI_PROCESS_VCPU_PAGE + VMI_VCPU_PAGE_USED,
+			          "call %u: %s %s outside the vCPU page", call, insns[i].mnemonic,
+			          insns[i].op_str);
+		}
+		if (insns[i].id == X86_INS_LCALL) {
+			cr_assert_eq(lcall, 0, "call %u: more than one far call", call);
+			lcall = i;
+			uint32_t target;
+			memcpy(&target, insns[i].bytes + 1, 4);
+			cr_assert_eq(target, VMI_PROCESS_HYPERCALL_ENTRY(call), "call %u", call);
+		}
+		if (lcall && i == lcall + 1)
+			end = i;
+	}
+	cr_assert(lcall > 1 && end, "call %u: no slow path", call);
+	cr_assert_eq(insns[end].id, terminator, "call %u ends in %s", call, insns[end].mnemonic);
+	/* first: movl $kind, mark; last before the far call: movl $0, mark */
+	cr_assert_eq(insns[0].id, X86_INS_MOV);
+	cr_assert_eq((uint32_t)insns[0].detail->x86.operands[0].mem.disp, mark);
+	cr_assert_eq((uint32_t)insns[0].detail->x86.operands[1].imm, transition);
+	cr_assert_eq(insns[lcall - 1].id, X86_INS_MOV);
+	cr_assert_eq((uint32_t)insns[lcall - 1].detail->x86.operands[0].mem.disp, mark);
+	cr_assert_eq(insns[lcall - 1].detail->x86.operands[1].imm, VMI_TRANSITION_NONE);
+	cs_free(insns, count);
+	cr_assert_eq(rom_record(&file, call).type, rom_process_type(call));
+	rom_release(&file);
+}
+
+Test(rom_image, process_ring_switches_stay_on_the_vcpu_page_and_their_own_entry)
+{
+	rom_expect_ring_switch(VMI_CALL_IRET, VMI_TRANSITION_IRET, X86_INS_UD2);
+	rom_expect_ring_switch(VMI_CALL_Syscall, VMI_TRANSITION_SYSCALL, X86_INS_RET);
 }
 
 /* The callable stub of an INLINE call is its template followed by ret. */
@@ -672,8 +740,11 @@ Test(rom_image, refuses_a_length_too_short_for_the_call_table)
 Test(rom_image, refuses_a_file_longer_than_its_length_byte)
 {
 	struct rom_copy c = rom_copy_of(PROCESS_ROM);
-	c.bytes[VMI_ROM_HDR_LENGTH]--;
-	rom_expect_refused(&c, "bad length: the length byte says");
+	uint8_t *longer = realloc(c.bytes, c.size + VMI_ROM_LENGTH_UNIT);
+	cr_assert_not_null(longer);
+	memset(longer + c.size, 0, VMI_ROM_LENGTH_UNIT);
+	c.bytes = longer;
+	rom_expect_refused_size(&c, c.size + VMI_ROM_LENGTH_UNIT, "bad length: the length byte says");
 }
 
 Test(rom_image, refuses_an_unknown_major_version)

@@ -119,6 +119,7 @@ uint32_t descriptors_set_idt(uint32_t pseudo_descriptor)
 		virtual_cpu.idt[i] = gates[i];
 	virtual_cpu.idt_base = base;
 	virtual_cpu.idt_limit = limit;
+	virtual_cpu_publish_syscall_entry();
 	return 0;
 }
 
@@ -129,8 +130,10 @@ uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t lo
 	uint32_t entry[2] = { low, high };
 	if (guest_write(table + index * 8, entry, sizeof(entry)) != 0)
 		return VMI_ERROR_INVALID;
-	if (table == virtual_cpu.idt_base)
+	if (table == virtual_cpu.idt_base) {
 		virtual_cpu.idt[index] = gate_from(low, high);
+		virtual_cpu_publish_syscall_entry();
+	}
 	return 0;
 }
 
@@ -236,6 +239,7 @@ uint32_t descriptors_set_tr(uint32_t selector)
 	guest_write32(virtual_cpu.gdt_base + index * 8 + 4, busy_high);
 	virtual_cpu.tr_selector = (uint16_t)selector;
 	virtual_cpu.tss_base = base;
+	virtual_cpu_publish_syscall_entry();
 	uint32_t esp0;
 	if (guest_read32(base + VMI_TSS_ESP0, &esp0) == 0)
 		virtual_cpu.esp0 = esp0;

@@ -182,13 +182,13 @@ static enum emulate_result far_transfer(struct vcpu_regs *regs, uint32_t selecto
 	if (!selector_usable(selector, 1))
 		return general_protection(outcome, selector & 0xFFFC);
 	if (is_call) {
-		uint32_t frame[2] = { next_eip, virtual_cpu.cs };
+		uint32_t frame[2] = { next_eip, virtual_cpu_shared()->cs };
 		if (guest_write(regs->esp - 8, frame, 8) != 0)
 			return general_protection(outcome, 0);
 		regs->esp -= 8;
 	}
 	regs->eip = offset;
-	virtual_cpu.cs = (uint16_t)((selector & 0xFFFC) | virtual_cpu.cpl);
+	virtual_cpu_set_code_selector((uint16_t)((selector & 0xFFFC) | virtual_cpu_ring()));
 	return EMULATE_DONE;
 }
 
@@ -304,7 +304,7 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 	if (at >= available)
 		return EMULATE_UNSUPPORTED;
 	/* Virtual user mode may not do what only a kernel may: #GP, as on hardware. */
-	if (virtual_cpu.cpl != 0 && privileged(code + at, available - at)) {
+	if (virtual_cpu_ring() != 0 && privileged(code + at, available - at)) {
 		outcome->mnemonic = "privileged instruction in user mode";
 		return general_protection(outcome, 0);
 	}
@@ -368,7 +368,7 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 		if (operand16)
 			return EMULATE_UNSUPPORTED;
 		outcome->mnemonic = "iret";
-		if (virtual_cpu.cpl != 0 || virtual_cpu_iret(regs, regs->esp) != 0)
+		if (virtual_cpu_ring() != 0 || virtual_cpu_iret(regs, regs->esp) != 0)
 			return general_protection(outcome, 0);
 		return EMULATE_DONE;
 	case 0x8E: { /* mov r/m16, %sreg */

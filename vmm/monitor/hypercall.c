@@ -80,10 +80,9 @@ static void sysexit(struct vcpu_regs *regs)
 	vcpu_redirect = 1;
 	regs->eip = regs->edx;
 	regs->esp = regs->ecx;
-	virtual_cpu.cpl = 3;
 	/* what sysexit loads: the flat user selectors */
-	virtual_cpu.cs = VMI_PROCESS_USER_CS;
-	virtual_cpu.user_ss = VMI_PROCESS_USER_DS;
+	virtual_cpu_set_code_selector(VMI_PROCESS_USER_CS);
+	virtual_cpu_shared()->user_ss = VMI_PROCESS_USER_DS;
 	virtual_cpu_set_interrupts_enabled(1);
 }
 
@@ -235,7 +234,7 @@ void vcpu_hypercall(uint32_t call)
 	stats_count_hypercall(call);
 	if (call == VMI_CALL_Syscall)
 		fast_syscall(regs);
-	else if (virtual_cpu.cpl != 0)
+	else if (virtual_cpu_ring() != 0)
 		reflect_general_protection(regs);
 	else
 		dispatch(call, regs);

@@ -14,6 +14,7 @@
 #include "monitor/emulate.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
+#include "monitor/transition.h"
 #include "monitor/virtual_cpu.h"
 #include "sandbox.h"
 #include "vcpu/host_fs.h"
@@ -189,6 +190,11 @@ static void handle_fault(int sig, ucontext_t *uc)
 	}
 	regs_from_context(uc, &regs);
 	long trapno = (long)uc->uc_mcontext.gregs[REG_TRAPNO];
+	if ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
+	    transition_on_fault(&regs)) {
+		regs_to_context(&regs, uc);
+		return;
+	}
 	if (sig == SIGSEGV && trapno == 13 && try_emulate(uc, &regs))
 		return;
 	unsigned vector = (unsigned)trapno & 0xFF;
@@ -204,7 +210,7 @@ static void handle_fault(int sig, ucontext_t *uc)
 			virtual_cpu.cr2 = address;
 			virtual_cpu_shared()->cr2 = address;
 			/* the hardware always says "user"; the guest expects its virtual ring */
-			error_code = (error_code & ~4) | (virtual_cpu.cpl == 3 ? 4 : 0);
+			error_code = (error_code & ~4) | (virtual_cpu_ring() == 3 ? 4 : 0);
 		}
 	}
 	virtual_cpu_deliver(&regs, vector, error_code, 0);
@@ -212,8 +218,8 @@ static void handle_fault(int sig, ucontext_t *uc)
 }
 
 /* The alarm timer: mark its vector pending, and take it at once if the guest's own code
- * was running with interrupts enabled; otherwise the ROM's enable path or the monitor's
- * return path takes it. */
+ * was running with interrupts enabled (inside a ROM ring switch: once it ends); otherwise
+ * the ROM's enable path or the monitor's return path takes it. */
 static void on_alarm(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
@@ -224,7 +230,11 @@ static void on_alarm(int sig, siginfo_t *info, void *context)
 	(void)info;
 	clear_alignment_check();
 	timer_on_signal();
-	if (vcpu_is_running() && in_guest_code(uc) && virtual_cpu_interrupts_enabled()) {
+	if (vcpu_is_running() && in_guest_code(uc) && transition_under_way()) {
+		regs_from_context(uc, &regs);
+		transition_step_out(&regs);
+		regs_to_context(&regs, uc);
+	} else if (vcpu_is_running() && in_guest_code(uc) && virtual_cpu_interrupts_enabled()) {
 		regs_from_context(uc, &regs);
 		if (virtual_cpu_deliver_pending(&regs))
 			regs_to_context(&regs, uc);

@@ -10,21 +10,56 @@
 
 struct virtual_cpu virtual_cpu;
 
+/* Until vmirun maps the guest's window (and in host-side unit tests, which have none) the
+ * state lives in an ordinary page. */
+static struct vmi_vcpu_page unattached_page;
+static struct vmi_vcpu_page *shared_page = &unattached_page;
+
 struct vmi_vcpu_page *virtual_cpu_shared(void)
 {
-	return (struct vmi_vcpu_page *)(uintptr_t)VMI_PROCESS_VCPU_PAGE;
+	return shared_page;
+}
+
+void virtual_cpu_attach_shared(void)
+{
+	shared_page = (struct vmi_vcpu_page *)(uintptr_t)VMI_PROCESS_VCPU_PAGE;
 }
 
 void virtual_cpu_reset(void)
 {
 	memset(&virtual_cpu, 0, sizeof(virtual_cpu));
+	virtual_cpu_attach_shared();
 	virtual_cpu.cr0 = 0x11; /* PE, ET: protected mode without paging, as multiboot leaves it */
-	virtual_cpu.cs = VMI_PROCESS_KERNEL_CS;
-	virtual_cpu.user_ss = VMI_PROCESS_USER_DS;
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();
-	shared->flags = 0;
-	shared->pending = 0;
-	shared->cr2 = 0;
+	memset((void *)shared, 0, sizeof(*shared));
+	shared->cs = VMI_PROCESS_KERNEL_CS;
+	shared->user_ss = VMI_PROCESS_USER_DS;
+}
+
+unsigned virtual_cpu_ring(void)
+{
+	return (virtual_cpu_shared()->cs & 3) ? 3 : 0;
+}
+
+void virtual_cpu_set_code_selector(uint16_t cs)
+{
+	virtual_cpu_shared()->cs = cs;
+}
+
+void virtual_cpu_publish_syscall_entry(void)
+{
+	const struct virtual_cpu *vc = &virtual_cpu;
+	const struct virtual_gate *gate = &vc->idt[VMI_SYSCALL_VECTOR];
+	struct vmi_vcpu_page *shared = virtual_cpu_shared();
+	/* A trap gate would leave interrupts enabled at the handler; vmirun delivers those. */
+	int usable = gate->present && gate->dpl == 3 && !gate->trap_gate && vc->tss_base &&
+	             VMI_SYSCALL_VECTOR * 8 + 7 <= vc->idt_limit;
+	shared->syscall_eip = 0; /* first, so the ROM never pairs a new handler with an old stack */
+	if (!usable)
+		return;
+	shared->syscall_cs = gate->selector & 0xFFFC;
+	shared->esp0_address = vc->tss_base + VMI_TSS_ESP0;
+	shared->syscall_eip = gate->handler;
 }
 
 int virtual_cpu_interrupts_enabled(void)
@@ -95,7 +130,8 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}
-	if (software_length && gate->dpl < vc->cpl) {
+	unsigned ring = virtual_cpu_ring();
+	if (software_length && gate->dpl < ring) {
 		regs->eip -= software_length;
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
@@ -104,7 +140,7 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	uint32_t flags = (regs->eflags & ~(uint32_t)VMI_EFLAGS_IF) |
 	                 (virtual_cpu_interrupts_enabled() ? VMI_EFLAGS_IF : 0);
 	uint32_t esp = regs->esp;
-	if (vc->cpl == 3) {
+	if (ring == 3) {
 		/* As the CPU does, take esp0 from the loaded TSS on every entry from user mode:
 		 * the native ROM's UpdateKernelStack only writes the TSS. */
 		uint32_t tss_esp0;
@@ -114,11 +150,11 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "
 			                             "(UpdateKernelStack was never called)");
 		esp = vc->esp0;
-		push(regs, &esp, vc->user_ss, vector);
+		push(regs, &esp, virtual_cpu_shared()->user_ss, vector);
 		push(regs, &esp, regs->esp, vector);
 	}
 	push(regs, &esp, flags, vector);
-	push(regs, &esp, vc->cs, vector);
+	push(regs, &esp, virtual_cpu_shared()->cs, vector);
 	push(regs, &esp, regs->eip, vector);
 	if (error_code >= 0)
 		push(regs, &esp, (uint32_t)error_code, vector);
@@ -126,8 +162,7 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	regs->esp = esp;
 	regs->eip = gate->handler;
 	regs->eflags &= ~0x100u; /* TF, as the CPU clears it on entry */
-	vc->cpl = 0;
-	vc->cs = gate->selector & 0xFFFC;
+	virtual_cpu_set_code_selector(gate->selector & 0xFFFC);
 	if (!gate->trap_gate)
 		virtual_cpu_set_interrupts_enabled(0);
 	vc->interrupts_delivered++;
@@ -148,7 +183,6 @@ int virtual_cpu_deliver_pending(struct vcpu_regs *regs)
 	return 1;
 }
 
-#define USER_EFLAGS   0x40DD5u  /* CF PF AF ZF SF TF DF OF AC: what IRET may restore */
 #define EFLAGS_FIXED  0x202u    /* bit 1, and IF: always set in hardware ring 3 */
 
 int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame)
@@ -164,15 +198,14 @@ int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame)
 	if (to_user && guest_read(frame + 12, words + 3, 8) != 0)
 		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
 	regs->eip = words[0];
-	regs->eflags = (words[2] & USER_EFLAGS) | EFLAGS_FIXED;
+	regs->eflags = (words[2] & VMI_EFLAGS_RESTORABLE) | EFLAGS_FIXED;
 	virtual_cpu_set_interrupts_enabled((words[2] & VMI_EFLAGS_IF) != 0);
 	if (to_user) {
 		regs->esp = words[3];
-		virtual_cpu.cpl = 3;
-		virtual_cpu.user_ss = (uint16_t)words[4];
+		virtual_cpu_shared()->user_ss = words[4] & 0xFFFF;
 	} else {
 		regs->esp = frame + 12;
 	}
-	virtual_cpu.cs = (uint16_t)cs;
+	virtual_cpu_set_code_selector((uint16_t)cs);
 	return 0;
 }

@@ -1,7 +1,8 @@
 /* The virtual CPU the monitor makes out of the deprivileged guest: what it sees as its
  * privilege level, interrupt flag, descriptor tables, control registers and pending
- * interrupts. The interrupt flag and pending summary live in the shared vCPU page, where the
- * ROM reads and writes them directly; the rest lives here, out of the guest's reach. */
+ * interrupts. The interrupt flag, pending summary and virtual ring live in the shared vCPU
+ * page, where the ROM reads and writes them directly (it switches rings itself on the fast
+ * paths); the rest lives here, out of the guest's reach. */
 #ifndef VMM_MONITOR_VIRTUAL_CPU_H
 #define VMM_MONITOR_VIRTUAL_CPU_H
 
@@ -23,7 +24,6 @@ struct virtual_gate {
 };
 
 struct virtual_cpu {
-	unsigned cpl;          /* 0: guest kernel, 3: guest user */
 	uint32_t idt_base;
 	uint16_t idt_limit;
 	struct virtual_gate idt[VIRTUAL_IDT_ENTRIES];
@@ -34,8 +34,6 @@ struct virtual_cpu {
 	uint16_t tr_selector;
 	uint32_t tss_base;
 	uint32_t esp0;         /* the guest kernel stack for entries from user mode */
-	uint16_t cs;           /* the code selector the guest believes it runs on (never loaded) */
-	uint16_t user_ss;      /* the stack selector it last returned to user mode with */
 	uint32_t cr0, cr2, cr3, cr4;
 	uint32_t pending[VIRTUAL_IDT_ENTRIES / 32];
 	uint64_t interrupts_delivered;
@@ -43,11 +41,21 @@ struct virtual_cpu {
 
 extern struct virtual_cpu virtual_cpu;
 
-/* The page the ROM shares with the monitor, at VMI_PROCESS_VCPU_PAGE. */
+/* The page the ROM shares with the monitor, at VMI_PROCESS_VCPU_PAGE once attached. */
 struct vmi_vcpu_page *virtual_cpu_shared(void);
+void virtual_cpu_attach_shared(void);
 
-
+/* Attaches the shared page (mapped by then) and resets the virtual CPU to boot state. */
 void virtual_cpu_reset(void);
+
+/* The virtual ring: 0 (kernel) when the shared code selector's RPL is 0, else 3 (user). */
+unsigned virtual_cpu_ring(void);
+/* Enters a ring: `cs` is the selector the guest believes it runs on, its RPL the ring. */
+void virtual_cpu_set_code_selector(uint16_t cs);
+
+/* Publishes the vector-0x80 gate and the TSS's esp0 for the ROM's fast system-call entry
+ * (or withdraws them): after every change to the IDT or the task register. */
+void virtual_cpu_publish_syscall_entry(void);
 
 int virtual_cpu_interrupts_enabled(void);
 void virtual_cpu_set_interrupts_enabled(int enabled);

@@ -3,6 +3,7 @@
 #include <vmi/calls.h>
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
+#include <vmi/rom.h>
 
 #define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO
 
@@ -73,6 +74,13 @@ enter_user_mode:
 	.globl user_int
 user_int:
 	int $0x41
+1:	jmp 1b
+
+/* The same through the ROM's fast system-call entry. */
+	.globl user_fast_syscall
+user_fast_syscall:
+	movl $(VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_Syscall)), %eax
+	call *%eax
 1:	jmp 1b
 
 /* Far call into the middle of a hypercall entry: not an entry at all. */

@@ -4,7 +4,8 @@
  * interrupt handler that never returns), `misaligned` (far call into the middle of a
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
  * where the host keeps its thread pointer), `esp0` (a kernel stack outside guest RAM for
- * entries from user mode). vmirun must refuse,
+ * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
+ * entry, which builds the frame itself). vmirun must refuse,
  * reflect, or stop the guest with a reason, and never crash. */
 #include <stdint.h>
 
@@ -17,7 +18,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__
 uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
 void misaligned_far_call(void);
 void enter_user_mode(const uint32_t *frame) __attribute__((noreturn));
-extern char counting_handler[], looping_handler[], stack_top[], user_int[];
+extern char counting_handler[], looping_handler[], stack_top[], user_int[], user_fast_syscall[];
 volatile uint32_t interrupts_taken;
 
 static uint64_t idt[256] __attribute__((aligned(8)));
@@ -230,7 +231,8 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
 		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
 	}
-	if (word_is(cmdline, "esp0")) {
+	int fast = word_is(cmdline, "esp0fast");
+	if (fast || word_is(cmdline, "esp0")) {
 		/* A TSS whose esp0 points outside guest RAM, then an entry from user mode. */
 		static uint32_t tss[26];
 		static uint64_t gdt[4];
@@ -245,11 +247,11 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 			put("hostile: esp0: could not load the TSS\n");
 			exit_with(3);
 		}
-		install_gate(0x41, counting_handler, 3);
+		install_gate(fast ? VMI_SYSCALL_VECTOR : 0x41, counting_handler, 3);
 		load_idt();
 		put("hostile: esp0: entering user mode with a kernel stack outside guest RAM\n");
 		static uint32_t frame[5];
-		frame[0] = (uint32_t)user_int;
+		frame[0] = (uint32_t)(fast ? user_fast_syscall : user_int);
 		frame[1] = VMI_PROCESS_USER_CS;
 		frame[2] = 0x202;
 		frame[3] = (uint32_t)&user_stack[256];

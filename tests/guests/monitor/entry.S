@@ -61,6 +61,46 @@ user_entry:
 	movl $1, user_privileged_returned
 2:	jmp 2b
 
+/* Virtual user mode, second program: fast system calls (the ROM's entry, which switches
+ * rings itself) in a loop under a fast periodic alarm, each checked for its result and for
+ * the registers it must keep, until the kernel says stop; then system call 3 ends it. */
+	.globl user_storm
+user_storm:
+	movl $0x600df00d, %esi
+	movl $0x5eed, %edi
+	xorl %ebp, %ebp
+1:	movl $2, %eax
+	movl %ebp, %ebx
+	call *fast_syscall_stub
+	leal 7(%ebp), %edx
+	cmpl %edx, %eax
+	jne 2f
+	cmpl $0x600df00d, %esi
+	jne 2f
+	cmpl $0x5eed, %edi
+	je 3f
+2:	incl user_storm_errors
+3:	incl %ebp
+	movl %ebp, user_storm_calls
+	cmpl $0, user_storm_stop
+	jne 4f
+	cmpl $50000000, %ebp
+	jb 1b
+4:	movl $3, %eax
+	call *fast_syscall_stub
+5:	jmp 5b
+
+/* Virtual user mode entered with its stack outside guest RAM: the first push faults. */
+	.globl user_bad_stack
+user_bad_stack:
+	pushl $0
+6:	jmp 6b
+
+	.data
+	.align 4
+fast_syscall_stub:
+	.long VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_Syscall)
+
 	.bss
 	.align 16
 	.space 16384

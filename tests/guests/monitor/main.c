@@ -1,7 +1,7 @@
 /* The "monitor" test guest: drives vmirun's virtual CPU through the process ROM's calls and
  * checks the documented semantics: Init, interrupt masking and delivery, alarms, halt,
- * exceptions with vectors and error codes, descriptor validation, control registers, and a
- * trip to virtual user mode and back. Prints one line per check; exits with the failures. */
+ * exceptions with vectors and error codes, descriptor validation, control registers, trips
+ * to virtual user mode and back, and the ROM's own ring switches under interrupt fire. Prints one line per check; exits with the failures. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,9 +44,11 @@ void trap(struct frame *frame);
 void *memset(void *to, int value, size_t count);
 extern char interrupt_entry_0[], interrupt_entry_3[], interrupt_entry_6[], interrupt_entry_13[],
 	interrupt_entry_14[], interrupt_entry_32[], interrupt_entry_64[], interrupt_entry_65[],
-	interrupt_entry_128[], user_entry[], interrupt_stack_top[], user_stack_top[];
+	interrupt_entry_128[], user_entry[], user_storm[], user_bad_stack[], interrupt_stack_top[],
+	user_stack_top[];
 
 uint32_t user_syscall_result, user_privileged_returned;
+volatile uint32_t user_storm_calls, user_storm_errors, user_storm_stop;
 uint32_t user_privileged_call = ROM_CALL(VMI_CALL_GetCR0);
 
 static uint64_t idt[256] __attribute__((aligned(8)));
@@ -54,7 +56,8 @@ static uint64_t gdt[8] __attribute__((aligned(8)));
 static struct tss tss;
 static volatile uint32_t ticks, last_vector, last_error, last_eip, last_cs, skip_bytes;
 static volatile uint32_t syscall_number, syscall_ebx, syscall_cs, user_gp_cs, user_gp_count;
-static volatile uint32_t resume_eip, resume_esp, syscall_flags;
+static volatile uint32_t resume_eip, resume_esp, syscall_flags, storm_ticks_wanted;
+static volatile uint32_t user_fault_vector, user_fault_cs, user_fault_eip, user_fault_error;
 static unsigned failures, checks;
 
 void *memset(void *to, int value, size_t count)
@@ -119,8 +122,19 @@ void trap(struct frame *frame)
 	switch (frame->vector) {
 	case 32:
 		ticks++;
+		if (storm_ticks_wanted && ticks >= storm_ticks_wanted)
+			user_storm_stop = 1;
 		return;
 	case 128:
+		if (frame->eax == 2) {   /* the storm's call: a result that depends on ebx */
+			frame->eax = frame->ebx + 7;
+			return;
+		}
+		if (frame->eax == 3) {   /* the storm is over: take the kernel back where it left */
+			frame->eip = resume_eip;
+			frame->cs = VMI_PROCESS_KERNEL_CS;
+			return;
+		}
 		syscall_number = frame->eax;
 		syscall_ebx = frame->ebx;
 		syscall_cs = frame->cs;
@@ -132,6 +146,17 @@ void trap(struct frame *frame)
 			/* user mode made a privileged call: take the kernel back where it left */
 			user_gp_cs = frame->cs;
 			user_gp_count++;
+			frame->eip = resume_eip;
+			frame->cs = VMI_PROCESS_KERNEL_CS;
+			return;
+		}
+		break;
+	case 14:
+		if ((frame->cs & 3) == 3) {
+			user_fault_vector = frame->vector;
+			user_fault_cs = frame->cs;
+			user_fault_eip = frame->eip;
+			user_fault_error = frame->error_code;
 			frame->eip = resume_eip;
 			frame->cs = VMI_PROCESS_KERNEL_CS;
 			return;
@@ -347,10 +372,11 @@ static void check_exceptions(void)
 	      "int $48 with no gate is #GP naming the vector", last_error);
 }
 
-static void check_user_mode(void)
+/* IRETs to user mode at `eip` with stack `esp` and IF set; returns when a handler sends
+ * the kernel back to resume_eip. */
+static void run_in_user_mode(uint32_t eip, uint32_t esp)
 {
-	uint32_t frame[5] = { (uint32_t)user_entry, VMI_PROCESS_USER_CS, VMI_EFLAGS_IF | 2,
-	                      (uint32_t)user_stack_top, VMI_PROCESS_USER_DS };
+	uint32_t frame[5] = { eip, VMI_PROCESS_USER_CS, VMI_EFLAGS_IF | 2, esp, VMI_PROCESS_USER_DS };
 	__asm__ volatile(
 		"movl $1f, resume_eip\n\t"
 		"movl %%esp, resume_esp\n\t"
@@ -364,6 +390,11 @@ static void check_user_mode(void)
 		"movl resume_esp, %%esp\n\t"
 		: : "r"(frame), "i"(VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET))
 		: "eax", "ebx", "ecx", "edx", "esi", "edi", "memory", "cc");
+}
+
+static void check_user_mode(void)
+{
+	run_in_user_mode((uint32_t)user_entry, (uint32_t)user_stack_top);
 	check(syscall_number == 1 && syscall_ebx == 0x1234, "int 0x80 from user mode reaches vector 0x80",
 	      syscall_number);
 	check(syscall_cs == VMI_PROCESS_USER_CS, "the system call frame says user mode", syscall_cs);
@@ -379,6 +410,42 @@ static void check_user_mode(void)
 	vmi0(VMI_CALL_DisableInterrupts);
 }
 
+/* The ROM's own ring switches under interrupt fire: system calls through the fast entry in
+ * user mode while a 100 us alarm keeps arriving, many of them in the middle of an entry or an
+ * IRET (vmirun holds those until the switch ends). Every call must come back right. */
+static void check_ring_switch_storm(void)
+{
+	uint64_t hz = vmi64(VMI_CALL_GetCycleFrequency, 0);
+	uint64_t period = hz / 10000;   /* the fastest alarm vmirun accepts */
+	ticks = 0;
+	storm_ticks_wanted = 400;
+	uint32_t status = set_alarm(VMI_ALARM_PERIODIC, rdtsc() + period, period);
+	check(status == 0, "a 10 kHz periodic alarm is accepted", status);
+	run_in_user_mode((uint32_t)user_storm, (uint32_t)user_stack_top);
+	vmi1(VMI_CALL_CancelAlarm, 0);
+	vmi0(VMI_CALL_DisableInterrupts);
+	storm_ticks_wanted = 0;
+	check(user_storm_stop == 1 && ticks >= 400, "alarms keep arriving during fast system calls",
+	      ticks);
+	check(user_storm_calls > 1000, "user mode made many fast system calls", user_storm_calls);
+	check(user_storm_errors == 0, "every fast system call returned its result, registers kept",
+	      user_storm_errors);
+}
+
+/* An IRET to user mode whose user stack is outside guest RAM: the CPU would return and the
+ * first push fault in user mode; the ROM, which writes that stack, must end the same way. */
+static void check_iret_to_a_bad_user_stack(void)
+{
+	user_fault_vector = 0;
+	run_in_user_mode((uint32_t)user_bad_stack, 0x60000000);
+	vmi0(VMI_CALL_DisableInterrupts);
+	check(user_fault_vector == 14 && user_fault_cs == VMI_PROCESS_USER_CS &&
+	      user_fault_eip == (uint32_t)user_bad_stack,
+	      "IRET to a bad user stack returns; the first push faults in user mode", user_fault_eip);
+	check(user_fault_error & 4, "that page fault says user mode", user_fault_error);
+	check(vmi0(VMI_CALL_GetCR2) == 0x5FFFFFFC, "CR2 holds the pushed address", vmi0(VMI_CALL_GetCR2));
+}
+
 void guest_main(uint32_t magic, uint32_t info)
 {
 	(void)info;
@@ -392,5 +459,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	check_exceptions();
 	vmi0(VMI_CALL_DisableInterrupts);
 	check_user_mode();
+	check_ring_switch_storm();
+	check_iret_to_a_bad_user_stack();
 	finish();
 }
