@@ -59,9 +59,12 @@ void user_pinger(uint32_t argument)
 			break;
 		}
 		uint32_t sender = user_syscall(game->fast, SYS_RECEIVE, (uint32_t)(uintptr_t)&message, 0, 0);
+		uint64_t start = user_cycles();
+		uint32_t expected = pong_answer(round, game->work);
+		game->compute_cycles += user_cycles() - start;
 		if (sender != (uint32_t)game->peer || message.sender != sender ||
 		    message.type != MESSAGE_PONG || message.data[0] != round ||
-		    message.data[1] != pong_answer(round, game->work))
+		    message.data[1] != expected)
 			game->errors++;
 		game->completed++;
 	}
@@ -79,7 +82,9 @@ void user_ponger(uint32_t argument)
 		if (message.type == MESSAGE_STOP)
 			break;
 		message.type = MESSAGE_PONG;
+		uint64_t start = user_cycles();
 		message.data[1] = pong_answer(message.data[0], game->work);
+		game->compute_cycles += user_cycles() - start;
 		if (user_syscall(game->fast, SYS_SEND, sender, (uint32_t)(uintptr_t)&message, 0) != 0)
 			break;
 	}
@@ -171,8 +176,10 @@ void user_cruncher(uint32_t argument)
 {
 	struct cruncher *cruncher = (struct cruncher *)(uintptr_t)argument;
 	uint32_t x = 1;
+	uint64_t start = user_cycles();
 	for (uint32_t unit = 0; unit < cruncher->units; unit++)
 		x = pong_answer(x + unit, 1);
+	cruncher->compute_cycles = user_cycles() - start;
 	cruncher->result = x;
 	user_exit(0, 0);
 }

@@ -22,7 +22,8 @@ static inline uint32_t syscall_int80(uint32_t number, uint32_t a, uint32_t b, ui
 }
 
 /* The same through the VMI fast entry: a cold SDK site linked like any other call, which
- * vmirun turns into vector 0x80 without a host trap and the native ROM into int $0x80. */
+ * the process ROM turns into vector 0x80 without entering vmirun and the native ROM into
+ * int $0x80. */
 static inline uint32_t syscall_fast(uint32_t number, uint32_t a, uint32_t b, uint32_t c)
 {
 	uint32_t result;
@@ -63,6 +64,7 @@ struct ping_pong {
 	uint32_t work;            /* the ponger's computation per request (iterations) */
 	uint32_t errors;          /* replies that were not what was asked for */
 	uint32_t completed;
+	uint64_t compute_cycles;  /* spent in pong_answer, timed in user mode */
 };
 
 /* user_report_interrupt_flag: what user mode sees of the interrupt flag. */
@@ -106,6 +108,7 @@ struct yield_bench {
 struct cruncher {
 	uint32_t units;
 	uint32_t result;
+	uint64_t compute_cycles;  /* the whole run, timed in user mode */
 };
 
 /* user_bench_compute: `repetitions` timed loops of `units` of the cruncher's arithmetic,

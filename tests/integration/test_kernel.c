@@ -28,7 +28,8 @@ static const char *const selftests[] = {
 
 static const char *const benchmarks[] = {
 	"irq_disable_enable", "irq_save_restore", "irq_critical_section", "syscall_int80",
-	"syscall_fast", "process_switch", "compute", "alarm_roundtrip", "mixed_workload", NULL,
+	"syscall_fast", "process_switch", "compute", "alarm_roundtrip", "mixed_workload",
+	"mixed_workload_compute", NULL,
 };
 
 static const char *kernel_path(void)
