@@ -132,6 +132,22 @@ Test(monitor, an_interrupt_handler_that_loops_is_stopped_by_the_timeout)
 	run_result_free(&r);
 }
 
+Test(monitor, a_guest_that_holds_the_transition_mark_is_stopped_by_the_timeout)
+{
+	struct run_result r = hostile("transition", "1");
+	cr_assert_eq(r.exit_status, 6, "status %d\n%s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "vmirun: timeout"), "%s", r.err);
+	run_result_free(&r);
+}
+
+Test(monitor, a_fault_inside_a_forged_iret_transition_stops_the_guest_with_a_reason)
+{
+	struct run_result r = hostile("transitionfault", "30");
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s", r.exit_status, r.err);
+	cr_assert(strstr(r.err, "IRET with its frame outside guest memory"), "%s", r.err);
+	run_result_free(&r);
+}
+
 Test(monitor, a_far_call_into_the_middle_of_an_entry_is_a_guest_fault)
 {
 	struct run_result r = hostile("misaligned", "30");

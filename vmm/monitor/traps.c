@@ -190,8 +190,9 @@ static void handle_fault(int sig, ucontext_t *uc)
 	}
 	regs_from_context(uc, &regs);
 	long trapno = (long)uc->uc_mcontext.gregs[REG_TRAPNO];
-	if ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
-	    transition_on_fault(&regs)) {
+	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
+	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
+	                          transition_on_fault(&regs))) {
 		regs_to_context(&regs, uc);
 		return;
 	}

@@ -5,7 +5,9 @@
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
  * where the host keeps its thread pointer), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
- * entry, which builds the frame itself). vmirun must refuse,
+ * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
+ * with an interrupt due, so vmirun single-steps for ever), `transitionfault` (fault while
+ * the mark says an IRET with a frame outside guest RAM is under way). vmirun must refuse,
  * reflect, or stop the guest with a reason, and never crash. */
 #include <stdint.h>
 
@@ -212,6 +214,28 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		bad_stack();
 	if (word_is(cmdline, "irqloop"))
 		irq_loop();
+	if (word_is(cmdline, "transition") || word_is(cmdline, "transitionfault")) {
+		volatile struct vmi_vcpu_page *page = (struct vmi_vcpu_page *)VMI_PROCESS_VCPU_PAGE;
+		install_gate(VMI_ALARM_IRQ0_VECTOR, counting_handler, 0);
+		install_gate(6, counting_handler, 0);
+		load_idt();
+		page->frame = 0x70000000;
+		if (word_is(cmdline, "transitionfault")) {
+			put("hostile: transition: a fault inside a forged IRET transition\n");
+			page->transition = VMI_TRANSITION_IRET;
+			__asm__ volatile("ud2");
+			exit_with(3);
+		}
+		put("hostile: transition: holding the transition mark with an alarm due\n");
+		uint32_t low, high;
+		__asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
+		uint64_t due = ((uint64_t)high << 32 | low) + 1000000;   /* well under 1 ms */
+		call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, (uint32_t)due, (uint32_t)(due >> 32));
+		call(VMI_CALL_EnableInterrupts, 0, 0, 0);
+		page->transition = VMI_TRANSITION_IRET;
+		for (;;)
+			;
+	}
 	if (word_is(cmdline, "misaligned")) {
 		put("hostile: misaligned: far call into the middle of a hypercall entry\n");
 		misaligned_far_call();
