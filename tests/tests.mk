@@ -5,8 +5,10 @@ CRITERION_LIBS := -lcriterion
 CAPSTONE_LIBS  := -lcapstone
 
 # --- test guests: tests/guests/NAME/*.{S,c} -> build/tests/guests/NAME.elf -------------
+# tests/guests/common/ is not a guest: what it holds is linked into every one.
 GUEST_LD      := tests/guests/guest.ld
-TEST_GUESTS   := $(notdir $(patsubst %/,%,$(dir $(wildcard tests/guests/*/))))
+TEST_GUESTS   := $(filter-out common,$(notdir $(patsubst %/,%,$(dir $(wildcard tests/guests/*/)))))
+TEST_GUEST_COMMON_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/common/*.c)))
 TEST_GUEST_ELFS := $(foreach g,$(TEST_GUESTS),$(BUILD)/tests/guests/$(g).elf)
 
 $(BUILD)/tests/guests/%.o: tests/guests/%.S
@@ -17,7 +19,7 @@ $(BUILD)/tests/guests/%.o: tests/guests/%.c
 	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
 define test_guest_rule
-$(BUILD)/tests/guests/$(1).elf: $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/$(1)/*.S tests/guests/$(1)/*.c))) $(GUEST_LD)
+$(BUILD)/tests/guests/$(1).elf: $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/$(1)/*.S tests/guests/$(1)/*.c))) $(TEST_GUEST_COMMON_OBJS) $(GUEST_LD)
 	$$(CC) $$(GUEST_LDFLAGS) -T $(GUEST_LD) -o $$@ $$(filter %.o,$$^) $$(GUEST_LIBS)
 endef
 $(foreach g,$(TEST_GUESTS),$(eval $(call test_guest_rule,$(g))))

@@ -231,14 +231,14 @@ static void on_alarm(int sig, siginfo_t *info, void *context)
 	(void)info;
 	clear_alignment_check();
 	timer_on_signal();
-	if (vcpu_is_running() && in_guest_code(uc) && transition_under_way()) {
+	if (vcpu_is_running() && in_guest_code(uc)) {
 		regs_from_context(uc, &regs);
-		transition_step_out(&regs);
-		regs_to_context(&regs, uc);
-	} else if (vcpu_is_running() && in_guest_code(uc) && virtual_cpu_interrupts_enabled()) {
-		regs_from_context(uc, &regs);
-		if (virtual_cpu_deliver_pending(&regs))
+		if (transition_under_way()) {
+			transition_step_out(&regs);
 			regs_to_context(&regs, uc);
+		} else if (virtual_cpu_deliver_pending(&regs)) {
+			regs_to_context(&regs, uc);
+		}
 	}
 	host_fs_leave(guest_fs);
 }

@@ -17,26 +17,6 @@
 extern uint64_t first_tsc;   /* written by _start */
 
 void guest_main(uint32_t magic, uint32_t info_address) __attribute__((noreturn));
-void *memcpy(void *destination, const void *source, size_t count);
-void *memset(void *destination, int value, size_t count);
-
-/* gcc may emit calls to these for struct copies and clears; string instructions keep it
- * from turning them back into calls to themselves. */
-void *memcpy(void *destination, const void *source, size_t count)
-{
-	void *result = destination;
-	__asm__ volatile("rep movsb"
-	                 : "+D"(destination), "+S"(source), "+c"(count) : : "memory");
-	return result;
-}
-
-void *memset(void *destination, int value, size_t count)
-{
-	void *result = destination;
-	__asm__ volatile("rep stosb"
-	                 : "+D"(destination), "+c"(count) : "a"(value) : "memory");
-	return result;
-}
 
 /* --- the machine ------------------------------------------------------------------------ */
 

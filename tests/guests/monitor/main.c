@@ -10,6 +10,8 @@
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
 
+#include "../common/string.h"
+
 #define REGPARM __attribute__((regparm(3)))
 #define ROM_CALL(n) ((uintptr_t)VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(n))
 
@@ -41,7 +43,6 @@ struct tss {
 
 void guest_main(uint32_t magic, uint32_t info) __attribute__((noreturn));
 void trap(struct frame *frame);
-void *memset(void *to, int value, size_t count);
 extern char interrupt_entry_0[], interrupt_entry_3[], interrupt_entry_6[], interrupt_entry_13[],
 	interrupt_entry_14[], interrupt_entry_32[], interrupt_entry_64[], interrupt_entry_65[],
 	interrupt_entry_128[], user_entry[], user_storm[], user_bad_stack[], interrupt_stack_top[],
@@ -60,12 +61,6 @@ static volatile uint32_t resume_eip, resume_esp, syscall_flags, storm_ticks_want
 static volatile uint32_t user_fault_vector, user_fault_cs, user_fault_eip, user_fault_error;
 static unsigned failures, checks;
 
-void *memset(void *to, int value, size_t count)
-{
-	void *result = to;
-	__asm__ volatile("rep stosb" : "+D"(to), "+c"(count) : "a"(value) : "memory");
-	return result;
-}
 
 /* --- output through the ROM's OUTB ------------------------------------------------------- */
 

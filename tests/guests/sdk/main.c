@@ -19,27 +19,9 @@
 
 void guest_main(uint32_t magic, uint32_t info_address) __attribute__((noreturn));
 void sdk_iret_here(uint32_t cs, uint32_t eflags);   /* entry.S */
-void *memcpy(void *destination, const void *source, size_t count);
-void *memset(void *destination, int value, size_t count);
 
 extern const struct vmi_site __vmi_sites_start[], __vmi_sites_end[];
 
-/* gcc may emit calls to these for struct copies and clears. */
-void *memcpy(void *destination, const void *source, size_t count)
-{
-	void *result = destination;
-	__asm__ volatile("rep movsb"
-	                 : "+D"(destination), "+S"(source), "+c"(count) : : "memory");
-	return result;
-}
-
-void *memset(void *destination, int value, size_t count)
-{
-	void *result = destination;
-	__asm__ volatile("rep stosb"
-	                 : "+D"(destination), "+c"(count) : "a"(value) : "memory");
-	return result;
-}
 
 /* --- console, through the SDK's INB/OUTB sites ------------------------------------------- */
 
