@@ -6,6 +6,8 @@
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
+#include "address_space.h"
+#include "monitor/guest_access.h"
 #include "monitor/transition.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
@@ -65,11 +67,22 @@ int transition_on_fault(struct vcpu_regs *regs)
 		virtual_cpu_deliver_pending(regs);
 		return 1;
 	}
-	char message[160];
-	snprintf(message, sizeof(message),
-	         "guest cannot take vector %u from user mode: the fast system-call entry could not "
-	         "build its frame (the kernel stack the TSS names is not guest memory)",
-	         VMI_SYSCALL_VECTOR);
+	/* Either the kernel stack the TSS names or, in the one word before it switches, the
+	 * caller's own stack was not guest memory: say which. */
+	uint32_t esp0 = 0;
+	int kernel_stack_ok = guest_read32(shared->esp0_address, &esp0) == 0 && esp0 >= 20 &&
+	                      address_space_guest_writable(esp0 - 20, 20);
+	char message[200];
+	if (kernel_stack_ok)
+		snprintf(message, sizeof(message),
+		         "guest cannot take vector %u from user mode: the fast system-call entry could "
+		         "not build its frame (the caller's stack at 0x%08x is not guest memory)",
+		         VMI_SYSCALL_VECTOR, regs->esp);
+	else
+		snprintf(message, sizeof(message),
+		         "guest cannot take vector %u from user mode: the fast system-call entry could "
+		         "not build its frame (the kernel stack the TSS names, esp0 0x%08x, is not "
+		         "guest memory)", VMI_SYSCALL_VECTOR, esp0);
 	stats_count_trap(STATS_TRAP_FAULT);
 	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
 }
