@@ -7,6 +7,7 @@ BENCH_KERNEL_RUNS ?= 5
 BENCH_DIR         := $(BUILD)/bench
 BENCH_STARTUP     := $(BENCH_DIR)/bench-startup
 BENCH_KERNEL      := $(BENCH_DIR)/bench-kernel
+BENCH_NATIVE      := $(BENCH_DIR)/bench-native_flags
 REFERENCE_KERNEL  := $(BUILD)/guest/kernel.elf
 
 $(BENCH_DIR)/bench-%: bench/%.c
@@ -18,10 +19,12 @@ $(BENCH_KERNEL): bench/kernel_matrix.c
 	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_STARTUP) $(BENCH_KERNEL)
+	@$(MAKE) --no-print-directory all $(BENCH_STARTUP) $(BENCH_KERNEL) $(BENCH_NATIVE)
 	$(BENCH_STARTUP) $(VMIRUN) $(BUILD)/tests/guests/hello.elf $(BENCH_RUNS) > $(BENCH_DIR)/startup.md
 	@cat $(BENCH_DIR)/startup.md
 	$(BENCH_KERNEL) $(VMIRUN) $(REFERENCE_KERNEL) $(BENCH_KERNEL_RUNS) $(BENCH_DIR)
 	gnuplot -e "datafile='$(BENCH_DIR)/kernel.dat'; outbase='$(BENCH_DIR)/kernel'" bench/kernel.gp
 	@cat $(BENCH_DIR)/kernel.md
 	@echo "chart: $(BENCH_DIR)/kernel.png, $(BENCH_DIR)/kernel.svg"
+	$(BENCH_NATIVE) > $(BENCH_DIR)/native_flags.md
+	@cat $(BENCH_DIR)/native_flags.md
