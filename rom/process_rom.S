@@ -1,7 +1,7 @@
 /* The VMI ROM of the process platform (vmirun): linked at VMI_ROM_BASE into a flat image,
  * sealed by rom_seal and embedded in vmirun. Hot interrupt-flag calls are inline templates
- * on the shared vCPU page; IRET to user mode and the fast system-call entry switch the
- * virtual ring in ROM code; everything else far-calls its hypercall entry. */
+ * on the shared vCPU page; IRET and SYSEXIT to user mode and the fast system-call entry
+ * switch the virtual ring in ROM code; everything else far-calls its hypercall entry. */
 
 #include <vmi/process.h>
 #include "rom_layout.inc"
@@ -92,6 +92,28 @@
 	ud2
 .endm
 
+/* SYSEXIT (EDX = user EIP, ECX = user ESP): to user mode on the flat user selectors with
+ * interrupts enabled, the flags otherwise as they are. With an interrupt waiting, vmirun
+ * does it (and delivers); from user mode vmirun refuses it (#GP, as the CPU would). Nothing
+ * here can fault. */
+.macro sysexit_body
+	movl $VMI_TRANSITION_SYSEXIT, VCPU(TRANSITION)
+	testl $3, VCPU(CS)
+	jnz 8f
+	cmpl $0, VCPU_PENDING
+	jne 8f
+	movl $VMI_PROCESS_USER_DS, VCPU(USER_SS)
+	movl $VMI_PROCESS_USER_CS, VCPU(CS)
+	movl $VMI_EFLAGS_IF, VCPU_FLAGS
+	movl %ecx, %esp
+	/* a plain user-mode state from here: an interrupt at the jmp returns to it */
+	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	jmp *%edx
+8:	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	HYPERCALL(VMI_CALL_SYSEXIT)
+	ud2
+.endm
+
 /* The fast system-call entry, called from user mode: what `int $0x80` does through a DPL-3
  * interrupt gate, when vmirun has published one: the frame (ss, esp, eflags, cs, and as eip
  * the `ret` below) goes on the kernel stack named by the TSS, the virtual ring and IF change,
@@ -155,17 +177,6 @@
 	.endif
 .endm
 
-/* IRET and SYSEXIT: vmirun resumes the guest elsewhere; ud2 stops a guest that comes back. */
-.macro hypercall_no_return mode, call
-	.ifc \mode,stub
-	VMI_ROM_SLOT \call
-	HYPERCALL(\call)
-	ud2
-	.endif
-	.ifc \mode,record
-	VMI_ROM_RECORD \call, VMI_LINK_JUMP_REL, 0, 0, VMI_ROM_STUB_ADDRESS(\call)
-	.endif
-.endm
 
 /* ---- the calls, in order ------------------------------------------------------------------ */
 
@@ -208,7 +219,7 @@
 	VMI_ROM_INLINE \m, VMI_CALL_SetInterruptMask, VMI_CLOBBER_FLAGS, \
 		VMI_LINK_FLAG_INTERNAL_BRANCH, set_interrupt_mask
 	VMI_ROM_JUMP_BODY \m, VMI_CALL_IRET, 0, iret_body
-	hypercall_no_return \m, VMI_CALL_SYSEXIT
+	VMI_ROM_JUMP_BODY \m, VMI_CALL_SYSEXIT, 0, sysexit_body
 	hypercall \m, VMI_CALL_Pause
 	hypercall \m, VMI_CALL_Halt
 	hypercall \m, VMI_CALL_Reboot

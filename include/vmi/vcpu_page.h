@@ -17,9 +17,9 @@
 #define VMI_VCPU_CS              12   /* u32: the code selector the guest believes it runs
                                          on (never loaded); its RPL is the virtual ring */
 #define VMI_VCPU_USER_SS         16   /* u32: the stack selector of the last return to user */
-/* A ring switch the ROM makes itself (the IRET to user mode, the fast system-call entry) is
- * a transition: while this is nonzero vmirun injects no interrupt (it single-steps the ROM
- * to the end, then delivers), and a fault inside one is resolved by its kind. */
+/* A ring switch the ROM makes itself (IRET or SYSEXIT to user mode, the fast system-call
+ * entry) is a transition: while this is nonzero vmirun injects no interrupt (it single-steps
+ * the ROM to the end, then delivers), and a fault inside one is resolved by its kind. */
 #define VMI_VCPU_TRANSITION      20   /* u32: VMI_TRANSITION_* */
 #define VMI_VCPU_SCRATCH         24   /* u32: the register a transition borrows (EAX) */
 #define VMI_VCPU_FRAME           28   /* u32: the IRET frame of the transition under way */
@@ -33,6 +33,7 @@
 #define VMI_TRANSITION_NONE      0
 #define VMI_TRANSITION_IRET      1    /* a fault before it commits: vmirun does the IRET */
 #define VMI_TRANSITION_SYSCALL   2    /* a fault: the kernel stack is unusable, a stop */
+#define VMI_TRANSITION_SYSEXIT   3    /* cannot fault */
 
 /* Init: EAX = guest address of a struct vmi_init_info to fill (info->size set by the guest
  * to the size it knows); returns 0 in EAX, or VMI_ERROR_INVALID if the size is too small. */

@@ -284,14 +284,14 @@ Test(rom_image, process_hot_templates_touch_only_the_vcpu_page)
 	rom_release(&file);
 }
 
-/* Every other call is `lcall $0x33, $entry(N); ret` (SYSEXIT: `ud2` for `ret`). */
+/* Every other call is `lcall $0x33, $entry(N); ret`. */
 Test(rom_image, process_call_stubs_far_call_their_own_entry)
 {
 	struct rom_file file = rom_read(PROCESS_ROM);
 	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
 		unsigned type = rom_process_type(call);
 		if (call == VMI_CALL_Init || call == VMI_CALL_GetRelocationInfo ||
-		    call == VMI_CALL_IRET || call == VMI_CALL_Syscall)
+		    call == VMI_CALL_IRET || call == VMI_CALL_SYSEXIT || call == VMI_CALL_Syscall)
 			continue;
 		const uint8_t *slot = rom_slot(&file, call);
 		if (type == VMI_LINK_NOP) {
@@ -379,11 +379,12 @@ Test(rom_image, init_and_relocation_info_bodies_exist)
 	rom_expect_body(NATIVE_ROM, VMI_CALL_GetRelocationInfo);
 }
 
-/* The ring switches the process ROM makes itself (IRET, the fast system-call entry): a stub
+/* The ring switches the process ROM makes itself (IRET, SYSEXIT, the fast system-call
+ * entry): a stub
  * that jumps to a body after the call table. The body marks the transition with its first
  * instruction and clears the mark just before its one far call (its own entry, the slow
  * path), addresses memory only through the stack, EAX, or the vCPU page, and ends in the
- * slow path's terminator (IRET: ud2; Syscall: the ret its frames return to). */
+ * slow path's terminator (IRET, SYSEXIT: ud2; Syscall: the ret its frames return to). */
 static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned terminator)
 {
 	struct rom_file file = rom_read(PROCESS_ROM);
@@ -443,6 +444,7 @@ static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned 
 Test(rom_image, process_ring_switches_stay_on_the_vcpu_page_and_their_own_entry)
 {
 	rom_expect_ring_switch(VMI_CALL_IRET, VMI_TRANSITION_IRET, X86_INS_UD2);
+	rom_expect_ring_switch(VMI_CALL_SYSEXIT, VMI_TRANSITION_SYSEXIT, X86_INS_UD2);
 	rom_expect_ring_switch(VMI_CALL_Syscall, VMI_TRANSITION_SYSCALL, X86_INS_RET);
 }
 

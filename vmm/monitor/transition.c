@@ -55,6 +55,8 @@ int transition_on_fault(struct vcpu_regs *regs)
 	shared->transition = VMI_TRANSITION_NONE;
 	stepping_out = 0;
 	regs->eflags &= ~(uint32_t)VMI_EFLAGS_TF;
+	if (kind != VMI_TRANSITION_IRET && kind != VMI_TRANSITION_SYSCALL)
+		return 0; /* SYSEXIT cannot fault: a mark the guest wrote itself; an ordinary fault */
 	stats_count_trap(STATS_TRAP_TRANSITION_FAULT);
 	if (kind == VMI_TRANSITION_IRET) {
 		/* Nothing is committed before the user-stack writes: the frame is intact and EAX

@@ -1,6 +1,6 @@
-/* The ROM's own ring switches (IRET to user mode, the fast system-call entry), seen from
- * vmirun: while one is under way no interrupt may be injected, and a fault inside one is
- * resolved by its kind. The ROM marks them in the shared page (VMI_VCPU_TRANSITION). */
+/* The ROM's own ring switches (IRET or SYSEXIT to user mode, the fast system-call entry),
+ * seen from vmirun: while one is under way no interrupt may be injected, and a fault inside
+ * one is resolved by its kind. The ROM marks them in the shared page (VMI_VCPU_TRANSITION). */
 #ifndef VMM_MONITOR_TRANSITION_H
 #define VMM_MONITOR_TRANSITION_H
 
@@ -20,8 +20,9 @@ int transition_on_step(struct vcpu_regs *regs);
 
 /* A fault with a transition under way (as `regs` say): an IRET that could not write the user
  * stack is finished by vmirun, as the CPU would have finished it (the user's first access
- * then faults in user mode); a fault building the system-call frame stops the guest.
- * Returns 1 if it resolved the fault (`regs` ready to resume), 0 if no transition. */
+ * then faults in user mode); a fault building the system-call frame stops the guest. The
+ * mark is cleared either way. Returns 1 if it resolved the fault (`regs` ready to resume),
+ * 0 if the fault is an ordinary one (no transition, or one that cannot fault). */
 int transition_on_fault(struct vcpu_regs *regs);
 
 #endif

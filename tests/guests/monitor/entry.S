@@ -90,6 +90,16 @@ user_storm:
 	call *fast_syscall_stub
 5:	jmp 5b
 
+/* Virtual user mode entered by SYSEXIT: records how many ticks the kernel had counted when
+ * it got here, then system call 3 takes the kernel back. */
+	.globl user_after_sysexit
+user_after_sysexit:
+	movl ticks, %eax
+	movl %eax, user_ticks_seen
+	movl $3, %eax
+	call *fast_syscall_stub
+7:	jmp 7b
+
 /* Virtual user mode entered with its stack outside guest RAM: the first push faults. */
 	.globl user_bad_stack
 user_bad_stack:

@@ -45,8 +45,8 @@ void guest_main(uint32_t magic, uint32_t info) __attribute__((noreturn));
 void trap(struct frame *frame);
 extern char interrupt_entry_0[], interrupt_entry_3[], interrupt_entry_6[], interrupt_entry_13[],
 	interrupt_entry_14[], interrupt_entry_32[], interrupt_entry_64[], interrupt_entry_65[],
-	interrupt_entry_128[], user_entry[], user_storm[], user_bad_stack[], interrupt_stack_top[],
-	user_stack_top[];
+	interrupt_entry_128[], user_entry[], user_storm[], user_bad_stack[], user_after_sysexit[],
+	interrupt_stack_top[], user_stack_top[];
 
 uint32_t user_syscall_result, user_privileged_returned;
 volatile uint32_t user_storm_calls, user_storm_errors, user_storm_stop;
@@ -55,7 +55,8 @@ uint32_t user_privileged_call = ROM_CALL(VMI_CALL_GetCR0);
 static uint64_t idt[256] __attribute__((aligned(8)));
 static uint64_t gdt[8] __attribute__((aligned(8)));
 static struct tss tss;
-static volatile uint32_t ticks, last_vector, last_error, last_eip, last_cs, skip_bytes;
+volatile uint32_t ticks, user_ticks_seen;
+static volatile uint32_t last_vector, last_error, last_eip, last_cs, skip_bytes;
 static volatile uint32_t syscall_number, syscall_ebx, syscall_cs, user_gp_cs, user_gp_count;
 static volatile uint32_t resume_eip, resume_esp, syscall_flags, storm_ticks_wanted;
 static volatile uint32_t user_fault_vector, user_fault_cs, user_fault_eip, user_fault_error;
@@ -405,6 +406,48 @@ static void check_user_mode(void)
 	vmi0(VMI_CALL_DisableInterrupts);
 }
 
+/* SYSEXITs to user_after_sysexit; returns when it sends the kernel back. */
+static void run_after_sysexit(void)
+{
+	__asm__ volatile(
+		"movl $1f, resume_eip\n\t"
+		"movl %%esp, resume_esp\n\t"
+		"movl %0, %%edx\n\t"
+		"movl %1, %%ecx\n\t"
+		"jmp %P2\n"
+		"1:\n\t"
+		"movl resume_esp, %%esp\n\t"
+		: : "i"(user_after_sysexit), "i"(user_stack_top),
+		    "i"(VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_SYSEXIT))
+		: "eax", "ebx", "ecx", "edx", "esi", "edi", "memory", "cc");
+}
+
+/* SYSEXIT enables interrupts: with none waiting the ROM goes to user mode itself; with one
+ * waiting it is taken at the user's first instruction, before that instruction runs. */
+static void check_sysexit(void)
+{
+	uint64_t hz = vmi64(VMI_CALL_GetCycleFrequency, 0);
+	vmi0(VMI_CALL_DisableInterrupts);
+	ticks = 0;
+	user_ticks_seen = 0xFFFFFFFF;
+	run_after_sysexit();
+	check(user_ticks_seen == 0, "SYSEXIT reaches user mode", user_ticks_seen);
+	check(vmi0(VMI_CALL_GetInterruptMask) & VMI_EFLAGS_IF, "SYSEXIT enabled interrupts", 0);
+
+	vmi0(VMI_CALL_DisableInterrupts);
+	ticks = 0;
+	user_ticks_seen = 0xFFFFFFFF;
+	uint64_t start = rdtsc();
+	set_alarm(VMI_ALARM_ONE_SHOT, start, 0);
+	while (rdtsc() < start + hz / 500)
+		;
+	check(ticks == 0, "the alarm waits while interrupts are disabled", ticks);
+	run_after_sysexit();
+	check(user_ticks_seen == 1, "an interrupt pending at SYSEXIT is taken before user code runs",
+	      user_ticks_seen);
+	vmi0(VMI_CALL_DisableInterrupts);
+}
+
 /* The ROM's own ring switches under interrupt fire: system calls through the fast entry in
  * user mode while a 100 us alarm keeps arriving, many of them in the middle of an entry or an
  * IRET (vmirun holds those until the switch ends). Every call must come back right. */
@@ -454,6 +497,7 @@ void guest_main(uint32_t magic, uint32_t info)
 	check_exceptions();
 	vmi0(VMI_CALL_DisableInterrupts);
 	check_user_mode();
+	check_sysexit();
 	check_ring_switch_storm();
 	check_iret_to_a_bad_user_stack();
 	finish();
