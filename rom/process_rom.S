@@ -75,6 +75,7 @@
 	andl $VMI_EFLAGS_RESTORABLE, (%eax)
 	pushl 16(%esp)
 	popl VCPU(USER_SS)
+	andl $0xFFFF, VCPU(USER_SS)     /* a selector: frames get it zero-extended */
 	testl $VMI_EFLAGS_IF, 8(%esp)   /* commit: from here on the guest is in user mode */
 	jz 2f
 	movl $VMI_EFLAGS_IF, VCPU_FLAGS

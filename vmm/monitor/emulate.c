@@ -182,7 +182,7 @@ static enum emulate_result far_transfer(struct vcpu_regs *regs, uint32_t selecto
 	if (!selector_usable(selector, 1))
 		return general_protection(outcome, selector & 0xFFFC);
 	if (is_call) {
-		uint32_t frame[2] = { next_eip, virtual_cpu_shared()->cs };
+		uint32_t frame[2] = { next_eip, virtual_cpu_shared()->cs & 0xFFFF };
 		if (guest_write(regs->esp - 8, frame, 8) != 0)
 			return general_protection(outcome, 0);
 		regs->esp -= 8;

@@ -150,18 +150,19 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "
 			                             "(UpdateKernelStack was never called)");
 		esp = vc->esp0;
-		push(regs, &esp, virtual_cpu_shared()->user_ss, vector);
+		/* selectors go in frames zero-extended, whatever the guest left in the page */
+		push(regs, &esp, virtual_cpu_shared()->user_ss & 0xFFFF, vector);
 		push(regs, &esp, regs->esp, vector);
 	}
 	push(regs, &esp, flags, vector);
-	push(regs, &esp, virtual_cpu_shared()->cs, vector);
+	push(regs, &esp, virtual_cpu_shared()->cs & 0xFFFF, vector);
 	push(regs, &esp, regs->eip, vector);
 	if (error_code >= 0)
 		push(regs, &esp, (uint32_t)error_code, vector);
 
 	regs->esp = esp;
 	regs->eip = gate->handler;
-	regs->eflags &= ~0x100u; /* TF, as the CPU clears it on entry */
+	regs->eflags &= ~(uint32_t)VMI_EFLAGS_TF; /* as the CPU clears it on entry */
 	virtual_cpu_set_code_selector(gate->selector & 0xFFFC);
 	if (!gate->trap_gate)
 		virtual_cpu_set_interrupts_enabled(0);
