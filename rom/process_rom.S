@@ -48,6 +48,13 @@
 
 /* ---- ring switches without vmirun ------------------------------------------------------ */
 
+/* A ring switch's way out to vmirun: the transition mark is cleared just before the far
+ * call, so vmirun never sees a hypercall from inside a transition. */
+.macro slow_path call
+	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
+	HYPERCALL(\call)
+.endm
+
 /* IRET, the site having jumped here with the frame on top of the stack. Back to user mode on
  * the platform's selectors, the ROM does it itself: it moves eip and eflags below the user's
  * esp, commits the virtual ring, IF and ss, and pops them there. Everything else (to the
@@ -88,8 +95,7 @@
 	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
 	popfl
 	ret
-8:	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
-	HYPERCALL(VMI_CALL_IRET)
+8:	slow_path VMI_CALL_IRET
 	ud2
 .endm
 
@@ -110,8 +116,7 @@
 	/* a plain user-mode state from here: an interrupt at the jmp returns to it */
 	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
 	jmp *%edx
-8:	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
-	HYPERCALL(VMI_CALL_SYSEXIT)
+8:	slow_path VMI_CALL_SYSEXIT
 	ud2
 .endm
 
@@ -148,8 +153,7 @@
 	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
 	jmp *VCPU(SYSCALL_EIP)
 8:	popfl
-	movl $VMI_TRANSITION_NONE, VCPU(TRANSITION)
-	HYPERCALL(VMI_CALL_Syscall)
+	slow_path VMI_CALL_Syscall
 9:	ret
 .endm
 
