@@ -5,7 +5,8 @@ CRITERION_LIBS := -lcriterion
 CAPSTONE_LIBS  := -lcapstone
 
 # --- test guests: tests/guests/NAME/*.{S,c} -> build/tests/guests/NAME.elf -------------
-# tests/guests/common/ is not a guest: what it holds is linked into every one.
+# tests/guests/common/ is not a guest: what it holds (memcpy/memset, number formatting) is
+# linked into every one.
 GUEST_LD      := tests/guests/guest.ld
 TEST_GUESTS   := $(filter-out common,$(notdir $(patsubst %/,%,$(dir $(wildcard tests/guests/*/)))))
 TEST_GUEST_COMMON_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/common/*.c)))

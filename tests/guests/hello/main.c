@@ -7,6 +7,8 @@
 #include "vmi/multiboot.h"
 #include "vmi/process.h"
 
+#include "../common/format.h"
+
 #define SERIAL_THR_EMPTY   0x20u
 #define SERIAL_POLL_LIMIT  100000u
 
@@ -106,30 +108,14 @@ static void write_span(const char *text, size_t length)
 
 static void write_decimal(uint32_t value)
 {
-	char digits[11];
-	int position = sizeof(digits) - 1;
-	digits[position] = '\0';
-	do {
-		digits[--position] = (char)('0' + value % 10);
-		value /= 10;
-	} while (value != 0);
-	write_text(&digits[position]);
-}
-
-static void format_hex32(uint32_t value, int digit_count, char *out)
-{
-	static const char hex_digits[] = "0123456789abcdef";
-	for (int i = digit_count - 1; i >= 0; i--) {
-		out[i] = hex_digits[value & 0xf];
-		value >>= 4;
-	}
-	out[digit_count] = '\0';
+	char digits[FORMAT_DECIMAL_SIZE];
+	write_text(format_decimal(value, digits));
 }
 
 static void write_hex(uint32_t value, int digit_count)
 {
 	char text[9];
-	format_hex32(value, digit_count, text);
+	format_hex(value, digit_count, text);
 	write_text(text);
 }
 
@@ -363,7 +349,7 @@ void guest_main(uint32_t magic, uint32_t info_address)
 	if (magic != MULTIBOOT_BOOTLOADER_MAGIC) {
 		write_native("hello: bad multiboot magic 0x");
 		char text[9];
-		format_hex32(magic, 8, text);
+		format_hex(magic, 8, text);
 		write_native(text);
 		write_native("\n");
 		exit_with(EXIT_BAD_MAGIC);

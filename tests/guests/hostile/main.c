@@ -16,6 +16,8 @@
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
 
+#include "../common/format.h"
+
 void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__((noreturn));
 uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
 void misaligned_far_call(void);
@@ -40,13 +42,8 @@ static void put(const char *s)
 
 static void put_dec(uint32_t v)
 {
-	char digits[12];
-	int n = 0;
-	do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-	while (n) {
-		char c[2] = { digits[--n], 0 };
-		put(c);
-	}
+	char digits[FORMAT_DECIMAL_SIZE];
+	put(format_decimal(v, digits));
 }
 
 static _Noreturn void exit_with(uint32_t code)

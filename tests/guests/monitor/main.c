@@ -10,6 +10,7 @@
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
 
+#include "../common/format.h"
 #include "../common/string.h"
 
 #define REGPARM __attribute__((regparm(3)))
@@ -69,16 +70,15 @@ static void put_char(char c) { vmi2(VMI_CALL_OUTB, (uint8_t)c, VMI_PORT_COM1); }
 static void put(const char *s) { while (*s) put_char(*s++); }
 static void put_hex(uint32_t v)
 {
+	char text[9];
+	format_hex(v, 8, text);
 	put("0x");
-	for (int shift = 28; shift >= 0; shift -= 4)
-		put_char("0123456789abcdef"[(v >> shift) & 0xF]);
+	put(text);
 }
 static void put_dec(uint32_t v)
 {
-	char digits[12];
-	int n = 0;
-	do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-	while (n) put_char(digits[--n]);
+	char digits[FORMAT_DECIMAL_SIZE];
+	put(format_decimal(v, digits));
 }
 
 static void check(int ok, const char *name, uint32_t seen)

@@ -6,6 +6,8 @@
 
 #include <vmi/process.h>
 
+#include "../common/format.h"
+
 #define KERNEL_CODE 0x08
 #define TICKS_WANTED 10
 
@@ -43,11 +45,8 @@ static void put(const char *s)
 
 static void put_dec(uint32_t v)
 {
-	char digits[12];
-	int n = 0;
-	do digits[n++] = (char)('0' + v % 10); while ((v /= 10) != 0);
-	while (n)
-		put_char(digits[--n]);
+	char digits[FORMAT_DECIMAL_SIZE];
+	put(format_decimal(v, digits));
 }
 
 static _Noreturn void exit_with(uint8_t code)

@@ -7,6 +7,8 @@
 #include <vmi/process.h>
 #include "vmiguest.h"
 
+#include "../common/format.h"
+
 #define SERIAL_THR_EMPTY   0x20u
 #define SERIAL_POLL_LIMIT  100000u
 
@@ -41,25 +43,14 @@ static void print(const char *text)
 
 static void print_decimal(uint32_t value)
 {
-	char digits[11];
-	int position = sizeof(digits) - 1;
-	digits[position] = '\0';
-	do {
-		digits[--position] = (char)('0' + value % 10);
-		value /= 10;
-	} while (value != 0);
-	print(&digits[position]);
+	char digits[FORMAT_DECIMAL_SIZE];
+	print(format_decimal(value, digits));
 }
 
 static void print_hex(uint32_t value, int digit_count)
 {
-	static const char hex_digits[] = "0123456789abcdef";
 	char text[9];
-	for (int i = digit_count - 1; i >= 0; i--) {
-		text[i] = hex_digits[value & 0xf];
-		value >>= 4;
-	}
-	text[digit_count] = '\0';
+	format_hex(value, digit_count, text);
 	print("0x");
 	print(text);
 }
