@@ -72,11 +72,7 @@ check: deps
 	$(UNIT_TESTS) --jobs 2
 	@echo "== unit tests (ASan+UBSan build)"
 	$(UNIT_TESTS_SAN) --jobs 2
-	@echo "== integration tests (vmirun and qemu-system-i386)"
-	$(INTEGRATION_TESTS) --jobs 2
-	@echo "== integration tests that host guests, with vmirun built with UBSan"
-	VMIRUN=$(abspath $(VMIRUN_UBSAN)) $(INTEGRATION_TESTS) --jobs 2 \
-		--filter '@(vmirun|monitor|native|sdk|kernel)/*'
+	@bash tests/integration/run_suites.sh $(BUILD)
 	@echo "== bounded fuzzing ($(FUZZ_SECONDS)s per target)"
 	@for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(BUILD)/fuzz/corpus/$$(basename $$t); \

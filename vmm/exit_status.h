@@ -11,6 +11,8 @@ enum vmirun_exit_status {
 	EXIT_STATUS_HALTED = 8,
 	EXIT_STATUS_REBOOT = 10,
 	EXIT_STATUS_SANDBOX = 12,
+	EXIT_STATUS_HOST_UNSUPPORTED = 14,  /* the host check failed: this host cannot run guests */
+	EXIT_STATUS_INTERNAL_ERROR = 16,    /* a fault in vmirun's own code: a bug */
 };
 
 #endif

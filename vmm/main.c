@@ -14,6 +14,7 @@
 #include "devices/console.h"
 #include "devices/exit_port.h"
 #include "exit_status.h"
+#include "host_check.h"
 #include "loader/boot_info.h"
 #include "loader/kernel_image.h"
 #include "monitor/monitor.h"
@@ -126,6 +127,20 @@ int main(int argc, char **argv)
 	if (options.show_version) {
 		printf("vmirun (OpenVMI) %s\n", VMIRUN_VERSION);
 		return 0;
+	}
+
+	/* Before anything else: a host that cannot run 32-bit code would only fail later, and
+	 * less clearly. VMIRUN_HOST_CHECK_FAIL=NAME reports NAME missing, for tests. */
+	struct host_facts host;
+	host_probe(&host, getenv("VMIRUN_HOST_CHECK_FAIL"));
+	if (options.check_host) {
+		host_print_table(stdout, &host);
+		return host_verdict(&host, error, sizeof(error)) < 0 ? 0 : EXIT_STATUS_HOST_UNSUPPORTED;
+	}
+	char host_line[512];
+	if (host_verdict(&host, host_line, sizeof(host_line)) >= 0) {
+		fprintf(stderr, "vmirun: %s\n", host_line);
+		return EXIT_STATUS_HOST_UNSUPPORTED;
 	}
 
 	size_t kernel_size;

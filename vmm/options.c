@@ -36,6 +36,9 @@ void options_print_help(void)
 	"                     embedded one (checked as guests check it)\n"
 	"  --no-rom           map no ROM: guests fall back to their native ROM, and their\n"
 	"                     privileged instructions are trapped and emulated\n"
+	"  --check-host       probe what this host gives the process platform (a 32-bit\n"
+	"                     code segment, the low 4 GiB, memfd, seccomp traps, signals,\n"
+	"                     timers), print a table and exit: 0 if guests can run, else 14\n"
 	"  --help             show this help and exit\n"
 	"  --version          show the version and exit\n"
 	"\n"
@@ -49,7 +52,11 @@ void options_print_help(void)
 	"  8                  the guest halted with nothing that could wake it\n"
 	"  10                 the guest called Reboot\n"
 	"  12                 code that left compatibility mode made a system call the\n"
-	"                     sandbox refuses\n",
+	"                     sandbox refuses\n"
+	"  14                 this host cannot run guests: the host check (run before every\n"
+	"                     guest; see --check-host) names what is missing and the remedy\n"
+	"  16                 internal error: a fault in vmirun's own code (a bug; the\n"
+	"                     signal, address and nearest symbol go to stderr)\n",
 	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
 }
 
@@ -96,7 +103,7 @@ static int parse_seconds(const char *text, double *seconds)
 }
 
 enum { OPT_MEM = 1, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_ROM, OPT_NO_ROM, OPT_HELP,
-       OPT_VERSION };
+       OPT_VERSION, OPT_CHECK_HOST };
 
 int options_parse(int argc, char **argv, struct vmirun_options *options,
                   char error[OPTIONS_ERROR_MAX])
@@ -110,6 +117,7 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		{ "no-rom", no_argument, NULL, OPT_NO_ROM },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
+		{ "check-host", no_argument, NULL, OPT_CHECK_HOST },
 		{ NULL, 0, NULL, 0 },
 	};
 
@@ -171,6 +179,9 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 			return 0;
 		case OPT_VERSION:
 			options->show_version = 1;
+			return 0;
+		case OPT_CHECK_HOST:
+			options->check_host = 1;
 			return 0;
 		case ':':
 			snprintf(error, OPTIONS_ERROR_MAX, "%s needs a value", argv[optind - 1]);

@@ -22,6 +22,7 @@ struct vmirun_options {
 	int no_rom;                   /* --no-rom */
 	int show_help;
 	int show_version;
+	int check_host;               /* --check-host: probe the host, print the table, exit */
 };
 
 /* Parses argv. Returns 0, or -1 with a one-line reason in `error`. */

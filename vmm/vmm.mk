@@ -8,6 +8,8 @@ VMM_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VMM_LIB_SRCS)) \
 VMM_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(VMM_LIB_SRCS)) \
                 $(patsubst %.S,$(BUILD)/san/%.o,$(VMM_ASM_SRCS))
 VMM_LIBS     :=
+# vmirun exports its global symbols, so an internal error can name the nearest one.
+VMIRUN_LDFLAGS := -rdynamic
 
 # The default ROM is embedded: the object depends on the sealed image rom/rom.mk builds.
 ROM_EMBED_FLAGS := -DPROCESS_ROM_PATH='"$(PROCESS_ROM_IMAGE)"'
@@ -24,7 +26,7 @@ all: $(VMIRUN)
 # HOST_SHARED_OBJS is complete only after every part's .mk is read: expand it late.
 .SECONDEXPANSION:
 $(VMIRUN): $(BUILD)/$(VMM_MAIN_SRC:.c=.o) $(VMM_LIB_OBJS) $$(HOST_SHARED_OBJS)
-	$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS)
+	$(CC) $(HOST_LDFLAGS) $(VMIRUN_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS)
 
 # vmirun under UBSan: ASan cannot host a guest (its shadow memory sits in the low 4 GiB
 # vmirun reserves), UBSan can; make check runs the guest-hosting suites with it too.
@@ -33,7 +35,7 @@ VMIRUN_UBSAN   := $(BUILD)/ubsan/vmirun
 VMM_UBSAN_OBJS := $(patsubst %.c,$(BUILD)/ubsan/%.o,$(VMM_MAIN_SRC) $(VMM_LIB_SRCS)) \
                   $(patsubst %.S,$(BUILD)/ubsan/%.o,$(VMM_ASM_SRCS))
 $(VMIRUN_UBSAN): $(VMM_UBSAN_OBJS) $$(patsubst %.c,$(BUILD)/ubsan/%.o,$$(HOST_SHARED_SRCS))
-	$(CC) -fsanitize=undefined -o $@ $(filter %.o,$^) $(VMM_LIBS)
+	$(CC) -fsanitize=undefined $(VMIRUN_LDFLAGS) -o $@ $(filter %.o,$^) $(VMM_LIBS)
 $(BUILD)/ubsan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(UBSAN_CFLAGS) -Iguest/vmiguest -c -o $@ $<

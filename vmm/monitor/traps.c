@@ -1,6 +1,7 @@
 /* Signal handlers: how guest faults, trapped privileged instructions, trapped i386 system
  * calls and the timeout reach the monitor. They run on a signal stack of their own, since
  * the interrupted stack is the guest's, and tell guest from host by the code selector. */
+#include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -125,14 +126,49 @@ static _Noreturn void stop_on_fault(const ucontext_t *uc, const struct vcpu_regs
 	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
 }
 
-/* A fault in vmirun itself is a bug: let the default action report it. */
-static void host_fault(int sig)
+/* "symbol+0xoffset" for a code address in vmirun (its global symbols are exported for this),
+ * else "file+0xoffset" for addr2line. Calls nothing the sandbox refuses. */
+static void describe_host_address(uint64_t address, char *text, size_t size)
 {
-	static const char text[] = "vmirun: internal error: fault in vmirun's own code\n";
-	if (write(STDERR_FILENO, text, sizeof(text) - 1) < 0) {
+	Dl_info where;
+	if (!dladdr((void *)(uintptr_t)address, &where) || !where.dli_fname) {
+		snprintf(text, size, "outside any loaded file");
+	} else if (where.dli_sname && where.dli_saddr) {
+		snprintf(text, size, "%s+0x%llx", where.dli_sname,
+		         (unsigned long long)(address - (uint64_t)(uintptr_t)where.dli_saddr));
+	} else {
+		const char *file = strrchr(where.dli_fname, '/');
+		snprintf(text, size, "%s+0x%llx", file ? file + 1 : where.dli_fname,
+		         (unsigned long long)(address - (uint64_t)(uintptr_t)where.dli_fbase));
+	}
+}
+
+/* A fault in vmirun itself is a bug: say so with the signal, where and the nearest symbol,
+ * and exit with the internal-error status. No sigaction (the sandbox refuses it): write
+ * and exit only. */
+static _Noreturn void host_fault(int sig, const siginfo_t *info, const ucontext_t *uc)
+{
+	char text[400], place[160];
+	uint64_t rip = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	const char *name = sigabbrev_np(sig);
+
+	describe_host_address(rip, place, sizeof(place));
+	int length;
+	if (sig == SIGSYS)
+		length = snprintf(text, sizeof(text),
+		                  "vmirun: internal error: vmirun's own code made system call %d, which "
+		                  "the sandbox refuses, at 0x%llx (%s)\n", info->si_syscall,
+		                  (unsigned long long)rip, place);
+	else
+		length = snprintf(text, sizeof(text),
+		                  "vmirun: internal error: SIG%s in vmirun's own code at 0x%llx (%s), "
+		                  "address 0x%llx\n", name ? name : "?", (unsigned long long)rip, place,
+		                  (unsigned long long)(uintptr_t)info->si_addr);
+	if (length > 0 && write(STDERR_FILENO, text, (size_t)length < sizeof(text) ?
+	                        (size_t)length : sizeof(text) - 1) < 0) {
 		/* nothing more to say */
 	}
-	signal(sig, SIG_DFL);
+	_exit(EXIT_STATUS_INTERNAL_ERROR);
 }
 
 /* Runs the privileged instruction at the faulting eip if the monitor emulates it. */
@@ -169,31 +205,66 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 	return 1;
 }
 
-static void handle_fault(int sig, ucontext_t *uc);
+/* A guest system call (int $0x80) never reaches the host kernel. It arrives in one of two
+ * ways: as SIGSYS, from the seccomp filter that traps every i386 system call, or, where the
+ * host turned 32-bit system calls off (ia32_emulation=0), as #GP. Both come here with eip
+ * past the instruction and eax holding the call number. */
+static void take_guest_syscall(ucontext_t *uc, struct vcpu_regs *regs)
+{
+	char message[256];
+
+	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
+	if (in_guest_code(uc) && virtual_cpu.idt[VMI_SYSCALL_VECTOR].present) {
+		virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, INT_N_LENGTH);
+		regs_to_context(regs, uc);
+		return;
+	}
+	snprintf(message, sizeof(message),
+	         "guest made an i386 system call (number %d) at eip 0x%08x; it never reaches the "
+	         "host, and the guest has no handler installed for it", (int)regs->eax,
+	         regs->eip - INT_N_LENGTH);
+	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
+}
+
+/* The #GP that int $0x80 raises where the host has no 32-bit system calls: the IDT gate
+ * 0x80 is missing, so the error code names it (vector << 3 | IDT). */
+#define INT80_GP_ERROR_CODE ((VMI_SYSCALL_VECTOR << 3) | 2)
+static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct vcpu_regs *regs)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	if (sig != SIGSEGV || g[REG_TRAPNO] != 13 || g[REG_ERR] != INT80_GP_ERROR_CODE)
+		return 0;
+	const uint8_t *code = address_space_guest_readable(regs->eip, INT_N_LENGTH);
+	return code && code[0] == 0xCD && code[1] == VMI_SYSCALL_VECTOR;
+}
+
+static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc);
 
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
 	uint16_t guest_fs = host_fs_enter();
-	(void)info;
 	clear_alignment_check();
-	handle_fault(sig, context);
+	handle_fault(sig, info, context);
 	host_fs_leave(guest_fs);
 }
 
-static void handle_fault(int sig, ucontext_t *uc)
+static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 {
 	struct vcpu_regs regs;
 
-	if (!in_guest(uc) || !vcpu_is_running()) {
-		host_fault(sig);
-		return;
-	}
+	if (!in_guest(uc) || !vcpu_is_running())
+		host_fault(sig, info, uc);
 	regs_from_context(uc, &regs);
 	long trapno = (long)uc->uc_mcontext.gregs[REG_TRAPNO];
 	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
 	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
 	                          transition_on_fault(&regs))) {
 		regs_to_context(&regs, uc);
+		return;
+	}
+	if (in_guest_code(uc) && is_int80_without_ia32(sig, uc, &regs)) {
+		regs.eip += INT_N_LENGTH;
+		take_guest_syscall(uc, &regs);
 		return;
 	}
 	if (sig == SIGSEGV && trapno == 13 && try_emulate(uc, &regs))
@@ -243,8 +314,6 @@ static void on_alarm(int sig, siginfo_t *info, void *context)
 	host_fs_leave(guest_fs);
 }
 
-/* The seccomp filter turns every i386 system call into SIGSYS: the guest's int 0x80 is a
- * guest event and never reaches the host kernel. */
 static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc);
 
 static void on_guest_syscall(int sig, siginfo_t *info, void *context)
@@ -260,6 +329,10 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 	struct vcpu_regs regs;
 	char message[256];
 
+	/* A refused call from vmirun's own code (above 4 GiB) is vmirun's bug, not an escape. */
+	if (sandbox_is_violation(info->si_arch) &&
+	    (uint64_t)(uintptr_t)info->si_call_addr >= 0x100000000ull)
+		host_fault(sig, info, uc);
 	if (sandbox_is_violation(info->si_arch)) {
 		snprintf(message, sizeof(message),
 		         "sandbox: 64-bit system call %d at 0x%llx refused: only guest code that left "
@@ -273,23 +346,11 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 		}
 		vcpu_stop_guest(VCPU_STOP_SANDBOX, message);
 	}
-	if (!in_guest(uc) || !vcpu_is_running()) {
-		host_fault(sig);
-		return;
-	}
+	if (!in_guest(uc) || !vcpu_is_running())
+		host_fault(sig, info, uc);
 	regs_from_context(uc, &regs);
-	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
 	regs.eax = (uint32_t)info->si_syscall; /* the kernel replaced it with -ENOSYS */
-	if (in_guest_code(uc) && virtual_cpu.idt[VMI_SYSCALL_VECTOR].present) {
-		virtual_cpu_deliver(&regs, VMI_SYSCALL_VECTOR, -1, INT_N_LENGTH);
-		regs_to_context(&regs, uc);
-		return;
-	}
-	snprintf(message, sizeof(message),
-	         "guest made an i386 system call (number %d) at eip 0x%08x; it never reaches the "
-	         "host, and the guest has no handler installed for it", info->si_syscall,
-	         (uint32_t)(uintptr_t)info->si_call_addr - INT_N_LENGTH);
-	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, &regs, message);
+	take_guest_syscall(uc, &regs);
 }
 
 static void arm_timer(double seconds)

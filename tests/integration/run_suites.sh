@@ -1,0 +1,47 @@
+#!/bin/bash
+# make check's integration stage. Guest-hosting tests run directly where `vmirun --check-host`
+# passes, else inside an x86-64 VM under QEMU TCG (tools/hostvm); either way once more in a
+# VM booted with ia32_emulation=0, where a guest's int $0x80 arrives as #GP, not SIGSYS.
+# Usage: run_suites.sh BUILD_DIR   (vmirun, ubsan/vmirun and tests/integration_tests in it)
+set -uo pipefail
+
+build=${1:?usage: run_suites.sh BUILD_DIR}
+vmirun=$build/vmirun
+vmirun_ubsan=$(realpath "$build/ubsan/vmirun")
+tests=$build/tests/integration_tests
+hostvm=$(dirname "$0")/../../tools/hostvm/run.sh
+
+# The suites that host no guest under vmirun: QEMU's and vmirom's. Everything else does.
+host_only='@(*qemu*|vmirom/*)'
+hosting='!(*qemu*|vmirom/*)'
+# Everything the guest-hosting tests open, at the same paths inside the VM; setpriv is
+# util-linux's (busybox's lacks --reuid).
+vm_files=(--file "$build/vmirun" --file "$build/ubsan/vmirun" --file "$build/vmirom"
+          --file "$build/tests" --file "$build/guest" --file "$build/rom" --file /usr/bin/setpriv)
+
+failed=0
+step() {   # step TITLE COMMAND...: runs one stage, remembering a failure
+	local title=$1
+	shift
+	echo "== $title"
+	"$@" || { echo "== FAILED: $title"; failed=1; }
+}
+
+if "$vmirun" --check-host > "$build/check-host.txt" 2>&1; then
+	echo "== integration: this host runs guests (vmirun --check-host passed): guest-hosting tests run directly"
+	step "integration tests (vmirun and qemu-system-i386)" "$tests" --jobs 2
+	step "integration tests that host guests, with vmirun built with UBSan" \
+		env VMIRUN="$vmirun_ubsan" "$tests" --jobs 2 --filter "$hosting"
+else
+	echo "== integration: this host cannot run guests ($(sed -n 's/^verdict: //p' "$build/check-host.txt" | cut -c1-160)...);"
+	echo "== guest-hosting tests run inside an x86-64 VM under QEMU TCG (tools/hostvm/run.sh), none skipped"
+	step "integration tests that host no guest (qemu-system-i386, vmirom), here" \
+		"$tests" --jobs 2 --filter "$host_only"
+	step "integration tests that host guests, in the VM: vmirun, then vmirun built with UBSan" \
+		"$hostvm" "${vm_files[@]}" --timeout 1200 -- sh -c \
+		"$tests --jobs 2 --filter '$hosting' && VMIRUN=$vmirun_ubsan $tests --jobs 2 --filter '$hosting'"
+fi
+step "integration tests that host guests, in a VM booted with ia32_emulation=0 (int \$0x80 as #GP)" \
+	"$hostvm" "${vm_files[@]}" --kernel-arg ia32_emulation=0 --timeout 1200 -- \
+	"$tests" --jobs 2 --filter "$hosting"
+exit $failed
