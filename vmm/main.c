@@ -80,6 +80,18 @@ static void print_registers(const struct vcpu_regs *r)
 	        r->eip, r->eflags, r->esp, r->ebp, r->eax, r->ebx, r->ecx, r->edx, r->esi, r->edi);
 }
 
+/* VMIRUN_TEST_INTERNAL_FAULT=segv|syscall: a bug of vmirun's own, on purpose, once the
+ * sandbox is locked, so tests see how internal errors are reported. For tests only. */
+void fault_on_purpose(const char *kind);
+__attribute__((noinline)) void fault_on_purpose(const char *kind)
+{
+	static volatile uintptr_t nowhere = 8;
+	if (strcmp(kind, "segv") == 0)
+		*(volatile int *)nowhere = 0;
+	else if (strcmp(kind, "syscall") == 0)
+		(void)getppid();
+}
+
 static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options *options)
 {
 	switch (stop->reason) {
@@ -186,8 +198,11 @@ int main(int argc, char **argv)
 		die("cannot create the alarm timer: %s", strerror(errno));
 	if (monitor_install_trap_handlers() != 0)
 		die("cannot install signal handlers: %s", strerror(errno));
+	const char *test_fault = getenv("VMIRUN_TEST_INTERNAL_FAULT");
 	if (sandbox_lock() != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
+	if (test_fault)
+		fault_on_purpose(test_fault);
 	monitor_set_timeout(options.timeout_seconds);
 
 	struct vcpu_regs initial = {

@@ -339,3 +339,71 @@ Test(vmirun, refuses_a_host_elf64)
 	expect_one_line_error(&r, "64-bit");
 	run_result_free(&r);
 }
+
+/* --- the host check and internal errors ---------------------------------------------------- */
+
+Test(vmirun, check_host_prints_every_capability_and_a_verdict)
+{
+	struct run_result r = VMIRUN("--check-host");
+	cr_assert(r.exited, "killed by signal %d", r.term_signal);
+	static const char *const names[] = { "code32-gdt", "code32-ldt", "round-trip",
+		"low-memory", "memfd", "seccomp-trap", "alt-stack", "posix-timer", "guest-int80" };
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		cr_assert(strstr(r.out, names[i]), "no row for %s:\n%s", names[i], r.out);
+	/* The status follows the verdict: this suite only runs where guests run. */
+	cr_assert_eq(r.exit_status, 0, "%s", r.out);
+	cr_assert(strstr(r.out, "verdict: this host runs vmirun's guests"), "%s", r.out);
+	run_result_free(&r);
+}
+
+static void expect_host_unsupported(const char *forced, const char *cause)
+{
+	setenv("VMIRUN_HOST_CHECK_FAIL", forced, 1);
+	struct run_result r = VMIRUN(hello());
+	unsetenv("VMIRUN_HOST_CHECK_FAIL");
+	expect_status(&r, 14);
+	cr_assert_eq(r.out_len, 0, "the guest ran: %s", r.out);
+	cr_assert(strncmp(r.err, "vmirun: ", 8) == 0, "%s", r.err);
+	cr_assert(strstr(r.err, cause), "%s", r.err);
+	cr_assert(strstr(r.err, "remedy: "), "%s", r.err);
+	cr_assert_eq(strchr(r.err, '\n'), r.err + r.err_len - 1, "not one line: %s", r.err);
+	run_result_free(&r);
+}
+
+Test(vmirun, a_host_without_32bit_code_stops_before_the_guest_with_one_line)
+{
+	expect_host_unsupported("all", "no process run 32-bit code");
+	expect_host_unsupported("code32-gdt", "no 32-bit code segment in the GDT (0x23)");
+	expect_host_unsupported("round-trip", "round trip");
+	expect_host_unsupported("memfd", "memfd");
+}
+
+Test(vmirun, check_host_fails_with_status_14_when_a_capability_is_missing)
+{
+	setenv("VMIRUN_HOST_CHECK_FAIL", "seccomp-trap", 1);
+	struct run_result r = VMIRUN("--check-host");
+	unsetenv("VMIRUN_HOST_CHECK_FAIL");
+	expect_status(&r, 14);
+	cr_assert(strstr(r.out, "seccomp-trap  no"), "%s", r.out);
+	cr_assert(strstr(r.out, "verdict: this host lacks seccomp filters"), "%s", r.out);
+	run_result_free(&r);
+}
+
+static void expect_internal_error(const char *kind, const char *text, const char *symbol)
+{
+	setenv("VMIRUN_TEST_INTERNAL_FAULT", kind, 1);
+	struct run_result r = VMIRUN(hello());
+	unsetenv("VMIRUN_TEST_INTERNAL_FAULT");
+	expect_status(&r, 16);
+	cr_assert(strstr(r.err, "vmirun: internal error: "), "%s", r.err);
+	cr_assert(strstr(r.err, text), "%s", r.err);
+	cr_assert(strstr(r.err, symbol), "not the nearest symbol %s: %s", symbol, r.err);
+	cr_assert_null(strstr(r.err, "vmirun: sandbox:"), "misreported as an escape: %s", r.err);
+	run_result_free(&r);
+}
+
+Test(vmirun, a_fault_in_vmiruns_own_code_is_an_internal_error_with_its_place)
+{
+	expect_internal_error("segv", "SIGSEGV in vmirun's own code at 0x", "(fault_on_purpose+0x");
+	expect_internal_error("syscall", "own code made system call 110", "(getppid+0x");
+}

@@ -227,12 +227,13 @@ static void take_guest_syscall(ucontext_t *uc, struct vcpu_regs *regs)
 }
 
 /* The #GP that int $0x80 raises where the host has no 32-bit system calls: the IDT gate
- * 0x80 is missing, so the error code names it (vector << 3 | IDT). */
-#define INT80_GP_ERROR_CODE ((VMI_SYSCALL_VECTOR << 3) | 2)
+ * 0x80 is missing, so the error code points into the IDT (bit 1). Its index field is
+ * 0x80 on hardware (0x402); QEMU's TCG puts the gate's byte offset there (0x802). */
+#define ERROR_CODE_IDT 2
 static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct vcpu_regs *regs)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
-	if (sig != SIGSEGV || g[REG_TRAPNO] != 13 || g[REG_ERR] != INT80_GP_ERROR_CODE)
+	if (sig != SIGSEGV || g[REG_TRAPNO] != 13 || (g[REG_ERR] & 3) != ERROR_CODE_IDT)
 		return 0;
 	const uint8_t *code = address_space_guest_readable(regs->eip, INT_N_LENGTH);
 	return code && code[0] == 0xCD && code[1] == VMI_SYSCALL_VECTOR;
