@@ -17,4 +17,7 @@ void monitor_check_timeout(void);
 /* The guest halted (Halt call or trapped hlt). */
 void monitor_halt(struct vcpu_regs *regs);
 
+/* Nonzero while monitor_halt sleeps: an alarm then wakes the halt loop, which looks itself. */
+int monitor_is_halting(void);
+
 #endif

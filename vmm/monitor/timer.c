@@ -45,6 +45,24 @@ int timer_signal(void)
 	return SIGRTMIN;
 }
 
+int timer_kick_signal(void)
+{
+	return SIGRTMIN + 1;
+}
+
+/* A second timer, only to look again at a pending interrupt (traps.c). */
+static timer_t kick_timer;
+static int kick_timer_ready;
+
+void timer_kick_soon(void)
+{
+	struct itimerspec when;
+	memset(&when, 0, sizeof(when));
+	when.it_value.tv_nsec = 100000;
+	if (kick_timer_ready)
+		timer_settime(kick_timer, 0, &when, NULL);
+}
+
 int timer_setup(void)
 {
 	struct sigevent event;
@@ -54,6 +72,10 @@ int timer_setup(void)
 	if (timer_create(CLOCK_MONOTONIC, &event, &alarm_timer) != 0)
 		return -1;
 	alarm_timer_ready = 1;
+	event.sigev_signo = timer_kick_signal();
+	if (timer_create(CLOCK_MONOTONIC, &event, &kick_timer) != 0)
+		return -1;
+	kick_timer_ready = 1;
 	/* Opened now: the sandbox allows reads, not opens, once the guest runs. */
 	schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	return 0;

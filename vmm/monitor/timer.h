@@ -28,6 +28,11 @@ int timer_alarm_armed(void);
 /* The signal the alarm timer raises (handled by the monitor's trap code). */
 int timer_signal(void);
 
+/* The signal of the kick timer, which only makes the monitor look again at a pending
+ * interrupt; timer_kick_soon arms it 100 us ahead. */
+int timer_kick_signal(void);
+void timer_kick_soon(void);
+
 /* Called from the alarm signal handler: marks the alarm vector pending. */
 void timer_on_signal(void);
 

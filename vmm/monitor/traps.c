@@ -290,28 +290,63 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 	regs_to_context(&regs, uc);
 }
 
+/* Delivers a pending interrupt if the guest's own code was running with interrupts
+ * enabled (inside a ROM ring switch: once it ends). */
+static void deliver_if_in_guest_code(ucontext_t *uc)
+{
+	struct vcpu_regs regs;
+
+	regs_from_context(uc, &regs);
+	if (transition_under_way()) {
+		transition_step_out(&regs);
+		regs_to_context(&regs, uc);
+	} else if (virtual_cpu_deliver_pending(&regs)) {
+		regs_to_context(&regs, uc);
+	}
+}
+
+/* An interrupt raised while vmirun's own code ran (a hypercall on its way back, another
+ * handler) may have missed the monitor's last look before returning to the guest, and a
+ * guest that spins with interrupts enabled would never come back for it: look again
+ * shortly, from the kick timer. Not while halted: the halt loop looks itself. */
+static void look_again_later(void)
+{
+	if (vcpu_is_running() && !monitor_is_halting() && virtual_cpu_interrupts_enabled() &&
+	    virtual_cpu_highest_pending() >= 0)
+		timer_kick_soon();
+}
+
 /* The alarm timer: mark its vector pending, and take it at once if the guest's own code
- * was running with interrupts enabled (inside a ROM ring switch: once it ends); otherwise
- * the ROM's enable path or the monitor's return path takes it. */
+ * was running; otherwise the ROM's enable path, the monitor's return path or the kick
+ * takes it. */
 static void on_alarm(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
-	struct vcpu_regs regs;
 	uint16_t guest_fs = host_fs_enter();
 
 	(void)sig;
 	(void)info;
 	clear_alignment_check();
 	timer_on_signal();
-	if (vcpu_is_running() && in_guest_code(uc)) {
-		regs_from_context(uc, &regs);
-		if (transition_under_way()) {
-			transition_step_out(&regs);
-			regs_to_context(&regs, uc);
-		} else if (virtual_cpu_deliver_pending(&regs)) {
-			regs_to_context(&regs, uc);
-		}
-	}
+	if (vcpu_is_running() && in_guest_code(uc))
+		deliver_if_in_guest_code(uc);
+	else
+		look_again_later();
+	host_fs_leave(guest_fs);
+}
+
+static void on_kick(int sig, siginfo_t *info, void *context)
+{
+	ucontext_t *uc = context;
+	uint16_t guest_fs = host_fs_enter();
+
+	(void)sig;
+	(void)info;
+	clear_alignment_check();
+	if (vcpu_is_running() && in_guest_code(uc))
+		deliver_if_in_guest_code(uc);
+	else
+		look_again_later();
 	host_fs_leave(guest_fs);
 }
 
@@ -405,6 +440,11 @@ static int handle(int sig, void (*handler)(int, siginfo_t *, void *))
 	action.sa_flags = SA_SIGINFO | SA_ONSTACK;
 	sigemptyset(&action.sa_mask);
 	sigaddset(&action.sa_mask, SIGALRM);
+	/* the alarm and the kick never interrupt each other */
+	if (sig == timer_signal() || sig == timer_kick_signal()) {
+		sigaddset(&action.sa_mask, timer_signal());
+		sigaddset(&action.sa_mask, timer_kick_signal());
+	}
 	return sigaction(sig, &action, NULL);
 }
 
@@ -418,7 +458,7 @@ int monitor_install_trap_handlers(void)
 		if (handle(faults[i], on_fault) != 0)
 			return -1;
 	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0 ||
-	    handle(timer_signal(), on_alarm) != 0)
+	    handle(timer_signal(), on_alarm) != 0 || handle(timer_kick_signal(), on_kick) != 0)
 		return -1;
 	return 0;
 }
