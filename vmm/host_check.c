@@ -429,8 +429,6 @@ void host_probe(struct host_facts *result, const char *forced_missing)
 		return;
 	}
 	memset(facts, 0, sizeof(*facts));
-	for (int i = 0; i < HOST_CAPABILITY_COUNT; i++)
-		facts->works[i] = 0;
 
 	describe_child_death(facts, HOST_ROUND_TRIP, in_child(probe_code32, facts));
 	if (facts->works[HOST_ROUND_TRIP]) {

@@ -316,6 +316,14 @@ static void look_again_later(void)
 		timer_kick_soon();
 }
 
+static void take_pending_now_or_later(ucontext_t *uc)
+{
+	if (vcpu_is_running() && in_guest_code(uc))
+		deliver_if_in_guest_code(uc);
+	else
+		look_again_later();
+}
+
 /* The alarm timer: mark its vector pending, and take it at once if the guest's own code
  * was running; otherwise the ROM's enable path, the monitor's return path or the kick
  * takes it. */
@@ -328,10 +336,7 @@ static void on_alarm(int sig, siginfo_t *info, void *context)
 	(void)info;
 	clear_alignment_check();
 	timer_on_signal();
-	if (vcpu_is_running() && in_guest_code(uc))
-		deliver_if_in_guest_code(uc);
-	else
-		look_again_later();
+	take_pending_now_or_later(uc);
 	host_fs_leave(guest_fs);
 }
 
@@ -343,10 +348,7 @@ static void on_kick(int sig, siginfo_t *info, void *context)
 	(void)sig;
 	(void)info;
 	clear_alignment_check();
-	if (vcpu_is_running() && in_guest_code(uc))
-		deliver_if_in_guest_code(uc);
-	else
-		look_again_later();
+	take_pending_now_or_later(uc);
 	host_fs_leave(guest_fs);
 }
 
