@@ -11,6 +11,7 @@
 
 #include <vmi/calls.h>
 #include <vmi/vcpu_page.h>
+#include "monitor/clock_calibration.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 
@@ -31,13 +32,15 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
 }
 
+static uint64_t cycle_counter(void)
+{
+	return __rdtsc();
+}
+
 static void calibrate(void)
 {
-	uint64_t start_ns = monotonic_ns(), start = __rdtsc(), now_ns;
-	while ((now_ns = monotonic_ns()) - start_ns < CALIBRATION_NS)
-		;
-	uint64_t cycles = __rdtsc() - start;
-	cycles_per_second = (uint64_t)((double)cycles * 1e9 / (double)(now_ns - start_ns));
+	const struct clock_sources clocks = { monotonic_ns, cycle_counter };
+	cycles_per_second = clock_calibrate(&clocks, CALIBRATION_NS);
 }
 
 int timer_signal(void)

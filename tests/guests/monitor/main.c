@@ -188,6 +188,17 @@ static uint32_t set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
 	return ((alarm_fn)ROM_CALL(VMI_CALL_SetAlarm))(flags, expiry, period);
 }
 
+/* With interrupts disabled, waits (up to a second) for vmirun to mark an interrupt pending in
+ * the vCPU page. A fixed wait would race the host: a loaded host delivers a due alarm late. */
+static int wait_for_pending(uint64_t hz)
+{
+	const struct vmi_vcpu_page *page = (const struct vmi_vcpu_page *)VMI_PROCESS_VCPU_PAGE;
+	uint64_t start = rdtsc();
+	while (!page->pending && rdtsc() - start < hz)
+		;
+	return page->pending != 0;
+}
+
 /* --- the checks ------------------------------------------------------------------------ */
 
 static void check_init(void)
@@ -301,8 +312,7 @@ static void check_alarms(void)
 	ticks = 0;
 	uint64_t start = rdtsc();
 	set_alarm(VMI_ALARM_ONE_SHOT, start + hz / 1000, 0);
-	while (rdtsc() < start + hz / 200)
-		;
+	check(wait_for_pending(hz), "the alarm becomes pending while interrupts are disabled", 0);
 	uint32_t before = ticks;
 	vmi0(VMI_CALL_EnableInterrupts);
 	uint32_t after = ticks;
@@ -437,10 +447,8 @@ static void check_sysexit(void)
 	vmi0(VMI_CALL_DisableInterrupts);
 	ticks = 0;
 	user_ticks_seen = 0xFFFFFFFF;
-	uint64_t start = rdtsc();
-	set_alarm(VMI_ALARM_ONE_SHOT, start, 0);
-	while (rdtsc() < start + hz / 500)
-		;
+	set_alarm(VMI_ALARM_ONE_SHOT, rdtsc(), 0);
+	check(wait_for_pending(hz), "the alarm becomes pending before SYSEXIT", 0);
 	check(ticks == 0, "the alarm waits while interrupts are disabled", ticks);
 	run_after_sysexit();
 	check(user_ticks_seen == 1, "an interrupt pending at SYSEXIT is taken before user code runs",
