@@ -1,7 +1,8 @@
 #!/bin/bash
 # make check's integration stage. Guest-hosting tests run directly where `vmirun --check-host`
 # passes, else inside an x86-64 VM under QEMU TCG (tools/hostvm); either way once more in a
-# VM booted with ia32_emulation=0, where a guest's int $0x80 arrives as #GP, not SIGSYS.
+# VM booted with ia32_emulation=0 (a guest's int $0x80 arrives as #GP, not SIGSYS) and nofsgsbase
+# (vmirun restores its thread pointer with arch_prctl, and checks a null FS by reading it).
 # Usage: run_suites.sh BUILD_DIR   (vmirun, ubsan/vmirun and tests/integration_tests in it)
 set -uo pipefail
 
@@ -43,7 +44,7 @@ else
 		"$hostvm" "${vm_files[@]}" --timeout 1200 -- sh -c \
 		"$tests --jobs 1 --filter '$hosting' && VMIRUN=$vmirun_ubsan $tests --jobs 1 --filter '$hosting'"
 fi
-step "integration tests that host guests, in a VM booted with ia32_emulation=0 (int \$0x80 as #GP)" \
-	"$hostvm" "${vm_files[@]}" --kernel-arg ia32_emulation=0 --timeout 1200 -- \
+step "integration tests that host guests, in a VM booted with ia32_emulation=0 (int \$0x80 as #GP) and nofsgsbase (FS restored by arch_prctl)" \
+	"$hostvm" "${vm_files[@]}" --kernel-arg ia32_emulation=0 --kernel-arg nofsgsbase --timeout 1200 -- \
 	"$tests" --jobs 1 --filter "$hosting"
 exit $failed

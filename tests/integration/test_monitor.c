@@ -173,6 +173,35 @@ Test(monitor, a_guest_that_loads_fs_and_gs_does_not_disturb_vmirun)
 	run_result_free(&r);
 }
 
+/* M1: vmirun read such an instruction with one lookup that covered neither area, and
+ * copied from NULL inside its SIGSEGV handler. On hardware the null DS makes the fault a
+ * #GP, which vmirun reads the instruction for; QEMU's TCG checks no null data selectors,
+ * so there the fault is a #PF at address 0 and the read is not reached. */
+Test(monitor, a_fault_at_an_instruction_across_the_rom_areas_end_is_the_guests)
+{
+	char *argv[] = { (char *)vmirun_path(), "--no-rom", "--timeout", "30", NULL, "--",
+	                 "straddle", NULL };
+	argv[4] = strdup(build_path("tests/guests/hostile.elf"));
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
+	free(argv[4]);
+	cr_assert(r.exited, "vmirun died of signal %d; stderr:\n%s", r.term_signal, r.err);
+	cr_assert_eq(r.exit_status, 4, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.err, "vmirun: guest fault:"), "%s", r.err);
+	cr_assert(strstr(r.err, "eip 0x000ffff8"), "%s", r.err);
+	run_result_free(&r);
+}
+
+/* H1: a null FS with a zero base left vmirun's first thread-local access faulting. */
+Test(monitor, a_guest_that_nulls_fs_does_not_disturb_vmirun)
+{
+	struct run_result r = hostile("nullfs", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: nullfs: vmirun kept its thread pointer\n"), "%s\n%s",
+	          r.out, r.err);
+	run_result_free(&r);
+}
+
 Test(monitor, the_fast_system_call_entry_with_a_kernel_stack_outside_guest_ram_stops_the_guest)
 {
 	struct run_result r = hostile("esp0fast", "30");

@@ -177,11 +177,16 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 	uint8_t code[MAX_INSTRUCTION_BYTES];
 	size_t available = 0;
 
-	while (available < sizeof(code) && address_space_guest_readable(regs->eip + (uint32_t)available, 1))
-		available++;
+	/* Byte by byte: an instruction may straddle two areas (the ROM's end and RAM's start),
+	 * which no single lookup covers. */
+	for (; available < sizeof(code); available++) {
+		const uint8_t *byte = address_space_guest_readable(regs->eip + (uint32_t)available, 1);
+		if (!byte)
+			break;
+		code[available] = *byte;
+	}
 	if (available == 0)
 		return 0;
-	memcpy(code, address_space_guest_readable(regs->eip, (uint32_t)available), available);
 
 	struct emulate_outcome outcome;
 	switch (emulate_instruction(regs, code, available, &outcome)) {
@@ -243,7 +248,14 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc);
 
 static void on_fault(int sig, siginfo_t *info, void *context)
 {
+	ucontext_t *uc = context;
 	uint16_t guest_fs = host_fs_enter();
+	/* The hypercall path read through a null FS the guest left with a base of its own:
+	 * the base is the host's again, so resume where the path would have restored it. */
+	if (uc->uc_mcontext.gregs[REG_RIP] == (greg_t)(uintptr_t)vcpu_fs_probe) {
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)vcpu_fs_restore;
+		return;
+	}
 	clear_alignment_check();
 	handle_fault(sig, info, context);
 	host_fs_leave(guest_fs);

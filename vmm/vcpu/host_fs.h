@@ -15,25 +15,29 @@ extern uint8_t vcpu_have_fsgsbase;
 /* Records the host's FS base; before the guest first runs. */
 void host_fs_setup(void);
 
-/* Returns the FS selector the guest left and, if it is not null, restores the host's FS.
- * Touches no thread-local data, so it may run first thing in a signal handler. */
+/* The hypercall path's check of a null FS (vcpu_switch.S): the read that faults when the
+ * base is not the host's, and where to resume when it does. */
+extern char vcpu_fs_probe[], vcpu_fs_restore[];
+
+/* Returns the FS selector the guest left and restores the host's FS base, whatever the
+ * selector: a null one may come with a zero base (Intel zeroes it on the load), and the
+ * first thread-local access (errno, siglongjmp's pointer guard) would fault. Touches no
+ * thread-local data, so it may run first thing in a signal handler. */
 static inline __attribute__((always_inline)) uint16_t host_fs_enter(void)
 {
 	uint16_t selector;
 	__asm__ volatile("mov %%fs, %0" : "=r"(selector));
-	if (selector) {
+	if (selector)
 		__asm__ volatile("mov %0, %%fs" : : "r"(0));
-		if (vcpu_have_fsgsbase) {
-			__asm__ volatile("wrfsbase %0" : : "r"(vcpu_host_fs_base) : "memory");
-		} else {
-			long result;
-			__asm__ volatile("syscall"
-			                 : "=a"(result)
-			                 : "a"(__NR_arch_prctl), "D"(ARCH_SET_FS),
-			                   "S"(vcpu_host_fs_base)
-			                 : "rcx", "r11", "memory");
-			(void)result;
-		}
+	if (vcpu_have_fsgsbase) {
+		__asm__ volatile("wrfsbase %0" : : "r"(vcpu_host_fs_base) : "memory");
+	} else {
+		long result;
+		__asm__ volatile("syscall"
+		                 : "=a"(result)
+		                 : "a"(__NR_arch_prctl), "D"(ARCH_SET_FS), "S"(vcpu_host_fs_base)
+		                 : "rcx", "r11", "memory");
+		(void)result;
 	}
 	return selector;
 }

@@ -76,24 +76,35 @@ vcpu_hypercall_common:
 	andq $~VCPU_HOST_FLAGS_CLEAR, (%rsp)
 	popfq
 
-	/* A guest that loaded FS replaced the host's thread pointer: put it back first. */
+	/* A guest that loaded FS replaced the host's thread pointer: put it back first. A null
+	 * selector proves nothing (loading one zeroes the base on Intel), so then the thread
+	 * pointer itself is checked: the x86-64 TLS ABI keeps its own value at %fs:0. With a
+	 * base the guest left, that read faults, and on_fault resumes at vcpu_fs_restore. */
 	mov %fs, %eax
 	movw %ax, vcpu_guest_fs(%rip)
-	testw %ax, %ax
-	jz 2f
 	mov %r11d, %r12d
+	testw %ax, %ax
+	jnz vcpu_fs_restore
+	cmpb $0, vcpu_have_fsgsbase(%rip)
+	jne vcpu_fs_restore                /* wrfsbase costs less than the check */
+	.globl vcpu_fs_probe
+vcpu_fs_probe:
+	mov %fs:0, %rax
+	cmp vcpu_host_fs_base(%rip), %rax
+	je 2f
+	.globl vcpu_fs_restore
+vcpu_fs_restore:
 	xor %eax, %eax
 	mov %eax, %fs
 	mov vcpu_host_fs_base(%rip), %rsi
 	cmpb $0, vcpu_have_fsgsbase(%rip)
 	je 3f
 	wrfsbase %rsi
-	jmp 4f
+	jmp 2f
 3:	mov $ARCH_SET_FS, %edi
 	mov $__NR_arch_prctl, %eax
 	syscall
-4:	mov %r12d, %r11d
-2:
+2:	mov %r12d, %r11d
 	movl %r11d, %edi
 	call vcpu_hypercall
 

@@ -3,7 +3,9 @@
  * 256 vectors), `stack` (take an exception with the stack outside guest RAM), `irqloop` (an
  * interrupt handler that never returns), `misaligned` (far call into the middle of a
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
- * where the host keeps its thread pointer), `esp0` (a kernel stack outside guest RAM for
+ * where the host keeps its thread pointer), `nullfs` (load FS, then a null selector, before
+ * a trap, a hypercall and an alarm), `straddle` (under --no-rom, fault at an instruction
+ * that runs from the ROM area into RAM), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
  * with an interrupt due, so vmirun single-steps for ever), `transitionfault` (fault while
@@ -251,6 +253,39 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		__asm__ volatile("movw %%fs, %0" : "=r"(fs));
 		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
 		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
+	}
+	if (word_is(cmdline, "nullfs")) {
+		/* A null FS after a non-null one, as kernels leave it on the way to user mode:
+		 * Intel zeroes the base with the load, so the host's thread pointer is gone even
+		 * though the selector reads 0. A trap (the signal path) comes first, then a
+		 * hypercall with nothing in between, then an alarm. */
+		install_gate(0x41, counting_handler, 0);
+		install_gate(VMI_ALARM_IRQ0_VECTOR, counting_handler, 0);
+		load_idt();
+		put("hostile: nullfs: FS loaded, then nulled; a trap, a hypercall and an alarm follow\n");
+		__asm__ volatile("movw %0, %%fs; movw %1, %%fs; int $0x41"
+		                 : : "r"((uint16_t)VMI_PROCESS_USER_DS), "r"((uint16_t)0) : "memory");
+		uint32_t regs[6] = { 0 };
+		__asm__ volatile("movw %0, %%fs; movw %1, %%fs"
+		                 : : "r"((uint16_t)VMI_PROCESS_USER_DS), "r"((uint16_t)0) : "memory");
+		hostile_hypercall(VMI_CALL_GetCR0, regs);
+		__asm__ volatile("movw %0, %%fs; movw %1, %%fs"
+		                 : : "r"((uint16_t)VMI_PROCESS_USER_DS), "r"((uint16_t)0) : "memory");
+		call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, 0, 0);
+		call(VMI_CALL_EnableInterrupts, 0, 0, 0);
+		while (interrupts_taken < 2)
+			__asm__ volatile("movw %0, %%fs; movw %1, %%fs"
+			                 : : "r"((uint16_t)VMI_PROCESS_USER_DS), "r"((uint16_t)0) : "memory");
+		call(VMI_CALL_DisableInterrupts, 0, 0, 0);
+		put("hostile: nullfs: vmirun kept its thread pointer\n");
+		exit_with(0);
+	}
+	if (word_is(cmdline, "straddle")) {
+		/* Under --no-rom: an instruction at the ROM area's last bytes runs on into RAM,
+		 * and faults (a null DS) so that vmirun reads it to see whether to emulate it. */
+		put("hostile: straddle: a faulting instruction across the ROM area's end\n");
+		__asm__ volatile("movw %0, %%ds; jmp *%1"
+		                 : : "r"((uint16_t)0), "r"(VMI_PROCESS_RAM_BASE - 8) : "memory");
 	}
 	int fast = word_is(cmdline, "esp0fast");
 	if (fast || word_is(cmdline, "esp0")) {
