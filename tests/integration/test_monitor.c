@@ -192,6 +192,49 @@ Test(monitor, a_fault_at_an_instruction_across_the_rom_areas_end_is_the_guests)
 	run_result_free(&r);
 }
 
+/* M6: the hypercall path did not save EIP, so this #GP carried a stale one. */
+Test(monitor, an_iret_that_faults_reports_the_iret_as_the_faulting_instruction)
+{
+	struct run_result r = hostile("badiret", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: badiret: #GP at the IRET's far call\n"), "%s\n%s", r.out,
+	          r.err);
+	run_result_free(&r);
+}
+
+/* M2b: vmirun far-returned through the frame in guest memory, so a call that wrote cs=0x33
+ * there sent the guest into 64-bit mode. The return takes eip from before the call and a
+ * constant cs. */
+Test(monitor, a_hypercall_that_writes_its_own_return_frame_still_returns_to_32_bit_code)
+{
+	struct run_result r = hostile("farframe", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: farframe: back in 32-bit code after the call\n"), "%s\n%s",
+	          r.out, r.err);
+	run_result_free(&r);
+}
+
+/* M2a: iretq with EFLAGS.NT set raised #GP in vmirun's code (status 16). */
+Test(monitor, eflags_nt_set_by_the_guest_does_not_fault_vmirun)
+{
+	struct run_result r = hostile("ntflag", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: ntflag: 1 interrupt taken\n"), "%s\n%s", r.out, r.err);
+	run_result_free(&r);
+}
+
+/* L1: the hypercall page's jump target was misaligned, so with EFLAGS.AC every hypercall
+ * took #AC on hardware. QEMU's TCG checks no alignment, so there this passes either way;
+ * unit test hypercall_page checks the alignment itself. */
+Test(monitor, hypercalls_work_with_eflags_ac_set)
+{
+	struct run_result r = hostile("acflag", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: acflag: a hypercall with AC set returned\n"), "%s\n%s",
+	          r.out, r.err);
+	run_result_free(&r);
+}
+
 /* H1: a null FS with a zero base left vmirun's first thread-local access faulting. */
 Test(monitor, a_guest_that_nulls_fs_does_not_disturb_vmirun)
 {

@@ -31,7 +31,12 @@ Test(hypercall_page, every_entry_loads_its_number_and_reaches_the_common_stub)
 	size_t used = hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, VMI_CALL_COUNT, COMMON);
 	cr_assert_gt(used, 0);
 	const uint64_t base = VMI_PROCESS_HYPERCALL_PAGE;
-	const uint64_t stub = base + VMI_CALL_COUNT * VMI_PROCESS_HYPERCALL_STRIDE;
+	/* the common stub: after the entries, where entry 0 jumps */
+	cs_insn *first;
+	cr_assert_eq(cs_disasm(capstone, page, VMI_PROCESS_HYPERCALL_STRIDE, base, 2, &first), 2);
+	const uint64_t stub = (uint64_t)first[1].detail->x86.operands[0].imm;
+	cs_free(first, 2);
+	cr_assert_geq(stub, base + VMI_CALL_COUNT * VMI_PROCESS_HYPERCALL_STRIDE);
 
 	for (unsigned n = 0; n < VMI_CALL_COUNT; n++) {
 		const uint8_t *code = page + n * VMI_PROCESS_HYPERCALL_STRIDE;
@@ -63,7 +68,12 @@ Test(hypercall_page, every_entry_loads_its_number_and_reaches_the_common_stub)
 	uint64_t target;
 	memcpy(&target, page + (stub - base) + insn[0].size, 8);
 	cr_assert_eq(target, COMMON);
+	/* ring-3 code reads it: misaligned, a guest running with EFLAGS.AC would take #AC */
+	cr_assert_eq((stub + insn[0].size) % 8, 0, "the stub's target at 0x%llx is not 8-aligned",
+	             (unsigned long long)(stub + insn[0].size));
 	cs_free(insn, count);
+	for (size_t i = VMI_CALL_COUNT * VMI_PROCESS_HYPERCALL_STRIDE; i < stub - base; i++)
+		cr_assert_eq(page[i], 0xCC, "padding byte 0x%zx", i);
 	for (size_t i = used; i < sizeof(page); i++)
 		cr_assert_eq(page[i], 0xCC);
 }

@@ -18,7 +18,8 @@
 #include "vcpu/vcpu.h"
 
 #define FAR_CALL_LENGTH     7         /* lcall $sel, $offset */
-#define STACK_ARGUMENT_BASE 12        /* far-return frame (8) + the stub's return address */
+#define STACK_ARGUMENT_BASE 4         /* above the stub's return address (the far-return
+                                         * frame is popped already) */
 #define CR0_TS              0x8
 #define CR0_PG              0x80000000u
 #define CPUID_HYPERVISOR    (1u << 31)
@@ -33,18 +34,11 @@ static void set64(struct vcpu_regs *regs, uint64_t value)
 	regs->edx = (uint32_t)(value >> 32);
 }
 
-/* The guest's state as after the call returned, for calls that send it elsewhere. */
-static void take_return_or_stop(struct vcpu_regs *regs)
-{
-	if (vcpu_hypercall_take_return(regs) != 0)
-		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "hypercall with an unreadable stack");
-}
-
 /* A call the guest's current ring may not make: #GP at the far call, as hardware would
  * fault on the privileged instruction. */
 static void reflect_general_protection(struct vcpu_regs *regs)
 {
-	take_return_or_stop(regs);
+	vcpu_hypercall_redirect();
 	regs->eip -= FAR_CALL_LENGTH;
 	virtual_cpu_deliver(regs, 13, 0, 0);
 }
@@ -67,17 +61,19 @@ static void port_string(struct vcpu_regs *regs, unsigned size, int out)
 }
 
 /* IRET: the guest jumped to the stub, which far-called here; the iret frame lies just
- * above the far-return frame. */
+ * above the far-return frame, where esp points now. */
 static void iret(struct vcpu_regs *regs)
 {
-	vcpu_redirect = 1; /* the frame replaces the far-return state entirely */
-	if (virtual_cpu_iret(regs, regs->esp + 8) != 0)
+	vcpu_hypercall_redirect(); /* the frame replaces the state entirely */
+	if (virtual_cpu_iret(regs, regs->esp) != 0) {
+		regs->eip -= FAR_CALL_LENGTH; /* the fault is the IRET's, at the stub's far call */
 		virtual_cpu_deliver(regs, 13, 0, 0);
+	}
 }
 
 static void sysexit(struct vcpu_regs *regs)
 {
-	vcpu_redirect = 1;
+	vcpu_hypercall_redirect();
 	regs->eip = regs->edx;
 	regs->esp = regs->ecx;
 	/* what sysexit loads: the flat user selectors */
@@ -90,7 +86,7 @@ static void sysexit(struct vcpu_regs *regs)
  * host trap. The handler sees the caller's registers unchanged and IRETs to the stub's ret. */
 static void fast_syscall(struct vcpu_regs *regs)
 {
-	take_return_or_stop(regs);
+	vcpu_hypercall_redirect();
 	virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, FAR_CALL_LENGTH);
 }
 
@@ -241,8 +237,9 @@ void vcpu_hypercall(uint32_t call)
 
 	/* An interrupt that became deliverable (raised while the monitor ran, or let in by
 	 * this call) is taken on the way back, at the instruction after the call. */
-	if (virtual_cpu_interrupts_enabled() && virtual_cpu_highest_pending() >= 0 &&
-	    vcpu_hypercall_take_return(regs) == 0)
+	if (virtual_cpu_interrupts_enabled() && virtual_cpu_highest_pending() >= 0) {
+		vcpu_hypercall_redirect();
 		virtual_cpu_deliver_pending(regs);
+	}
 	monitor_check_timeout();
 }

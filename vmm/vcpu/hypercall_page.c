@@ -17,8 +17,11 @@ void vcpu_hypercall_common(void);
 
 size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t common)
 {
-	const size_t stub_offset = (size_t)count * VMI_PROCESS_HYPERCALL_STRIDE;
 	const size_t stub_size = 14; /* jmp *0(%rip); .quad common */
+	/* The jump's 8-byte target aligned: a guest may run with EFLAGS.AC set, and the stub
+	 * reads it in ring 3, where a misaligned read would be #AC. */
+	size_t stub_offset = (size_t)count * VMI_PROCESS_HYPERCALL_STRIDE;
+	stub_offset += (8 - (stub_offset + 6) % 8) % 8;
 
 	if (stub_offset + stub_size > PAGE_SIZE)
 		return 0;

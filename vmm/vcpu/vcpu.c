@@ -75,19 +75,9 @@ void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
 	current_stop = NULL;
 }
 
-int vcpu_hypercall_take_return(struct vcpu_regs *regs)
+void vcpu_hypercall_redirect(void)
 {
-	uint32_t eip;
-	if (vcpu_redirect)
-		return 0; /* already plain */
-	const void *frame = address_space_guest_readable(regs->esp, 8);
-	if (!frame)
-		return -1;
-	memcpy(&eip, frame, 4);
-	regs->eip = eip;
-	regs->esp += 8;
 	vcpu_redirect = 1;
-	return 0;
 }
 
 static _Noreturn void stop_now(enum vcpu_stop_reason reason, const struct vcpu_regs *regs,

@@ -33,7 +33,7 @@ struct vcpu_stop {
 extern struct vcpu_regs vcpu_guest_regs;
 
 /* Set when a hypercall's return must load all of vcpu_guest_regs (eip and esp included)
- * instead of far-returning to the caller. */
+ * instead of jumping back to the caller. */
 extern uint8_t vcpu_redirect;
 
 /* Enters the guest at regs and runs it until it stops; fills *stop. */
@@ -49,11 +49,10 @@ _Noreturn void vcpu_stop_guest_with_regs(enum vcpu_stop_reason reason,
 /* Stops with VCPU_STOP_EXIT_PORT and the given value. */
 _Noreturn void vcpu_stop_exit_port(int value);
 
-/* Inside a hypercall: turns the guest's state into the one it would have after the call
- * returned (eip from the far-return frame, esp above it) and makes the return path load
- * vcpu_guest_regs in full, so the monitor may send the guest elsewhere. 0, or -1 if the
- * frame is unreadable. */
-int vcpu_hypercall_take_return(struct vcpu_regs *regs);
+/* Inside a hypercall, whose vcpu_guest_regs hold the state after the call returned (eip
+ * past the far call, esp above its frame): makes the return path load them in full, so the
+ * monitor may send the guest elsewhere (an interrupt, IRET, SYSEXIT) or change its flags. */
+void vcpu_hypercall_redirect(void);
 
 /* Nonzero while vcpu_run is running the guest (or the monitor on its behalf). */
 int vcpu_is_running(void);

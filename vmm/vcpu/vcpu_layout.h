@@ -15,7 +15,8 @@
 #define VCPU_REGS_SIZE   40
 
 /* Flags the monitor's C code must run with clear: DF (string direction), AC (alignment
- * checks, which Linux enables for user mode), TF (single step). */
-#define VCPU_HOST_FLAGS_CLEAR 0x40500
+ * checks, which Linux enables for user mode), TF (single step), NT (nested task). */
+#define VCPU_EFLAGS_NT        0x4000
+#define VCPU_HOST_FLAGS_CLEAR 0x44500
 
 #endif

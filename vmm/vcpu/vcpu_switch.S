@@ -48,6 +48,7 @@ vcpu_resume_guest:
 	movl VCPU_REG_ESP(%rbx), %eax
 	push %rax                                         /* esp */
 	movl VCPU_REG_EFLAGS(%rbx), %eax
+	andl $~VCPU_EFLAGS_NT, %eax                       /* iretq with NT set is a #GP */
 	push %rax                                         /* eflags */
 	pushq $VMI_PROCESS_CODE32_SELECTOR                /* cs */
 	movl VCPU_REG_EIP(%rbx), %eax
@@ -57,7 +58,7 @@ vcpu_resume_guest:
 	.size vcpu_resume_guest, . - vcpu_resume_guest
 /* Reached from the hypercall page with the call number in r11d, the guest's registers live
  * and rsp at the guest's far-return frame. Saves the registers, runs the monitor on the host
- * stack, and far-returns to the guest with whatever the monitor left in vcpu_guest_regs. */
+ * stack, and jumps back to the guest with whatever the monitor left in vcpu_guest_regs. */
 	.globl vcpu_hypercall_common
 	.type vcpu_hypercall_common, @function
 vcpu_hypercall_common:
@@ -65,7 +66,13 @@ vcpu_hypercall_common:
 	movl %ecx, vcpu_guest_regs+VCPU_REG_ECX(%rip)
 	movl %edx, vcpu_guest_regs+VCPU_REG_EDX(%rip)
 	movl %ebx, vcpu_guest_regs+VCPU_REG_EBX(%rip)
-	movl %esp, vcpu_guest_regs+VCPU_REG_ESP(%rip)
+	/* The far-return frame the call just pushed: the monitor sees the state after the
+	 * return (eip from the frame, esp above it), and the way back takes no word of guest
+	 * memory, which the call itself may have written. */
+	movl (%esp), %eax
+	movl %eax, vcpu_guest_regs+VCPU_REG_EIP(%rip)
+	leal 8(%esp), %eax
+	movl %eax, vcpu_guest_regs+VCPU_REG_ESP(%rip)
 	movl %ebp, vcpu_guest_regs+VCPU_REG_EBP(%rip)
 	movl %esi, vcpu_guest_regs+VCPU_REG_ESI(%rip)
 	movl %edi, vcpu_guest_regs+VCPU_REG_EDI(%rip)
@@ -117,17 +124,26 @@ vcpu_fs_restore:
 	lea vcpu_guest_regs(%rip), %rbx
 	cmpb $0, vcpu_redirect(%rip)
 	jne 1f
+	movl VCPU_REG_EIP(%rbx), %eax
+	movl %eax, vcpu_return_target(%rip)
 	movl VCPU_REG_EFLAGS(%rbx), %eax
 	push %rax
 	popfq
 	movl VCPU_REG_ESP(%rbx), %esp      /* zero-extends: rsp is the guest's stack again */
 	LOAD_GUEST_REGISTERS
-	lretl                             /* 32-bit far return: pops eip and cs=0x23 */
+	ljmpl *vcpu_return_target(%rip)   /* to eip, with the constant cs=0x23 */
 
-	/* The monitor moved the guest elsewhere (an interrupt, an IRET): vcpu_guest_regs holds
-	 * the complete new state, eip and esp included, with the far-return frame dropped. */
+	/* The monitor moved the guest elsewhere (an interrupt, an IRET): the whole state,
+	 * flags included, must load at once. */
 1:	movb $0, vcpu_redirect(%rip)
 	jmp vcpu_resume_guest
 	.size vcpu_hypercall_common, . - vcpu_hypercall_common
+
+	.data
+/* The far pointer a plain hypercall returns through: eip, then the guest's code selector. */
+vcpu_return_target:
+	.long 0
+	.word VMI_PROCESS_CODE32_SELECTOR
+	.text
 
 	.section .note.GNU-stack, "", @progbits

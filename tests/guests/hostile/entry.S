@@ -32,8 +32,26 @@ looping_handler:
 
 /* The IRET stub, as a ROM's would be: a jump here with the iret frame at ESP. */
 iret_hypercall:
+	.globl iret_far_call
+iret_far_call:
 	lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(VMI_CALL_IRET)
 	ud2
+
+/* A #GP handler that records the faulting eip (above the error code) and reports from C. */
+	.globl gp_recorder
+gp_recorder:
+	movl 4(%esp), %eax
+	movl %eax, gp_eip
+	movl $stack_top, %esp
+	call after_gp
+1:	jmp 1b
+
+/* GetGDT told to store at the far-return frame its own far call pushes (eip, then cs). */
+	.globl get_gdt_over_frame
+get_gdt_over_frame:
+	leal -8(%esp), %eax
+	lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(VMI_CALL_GetGDT)
+	ret
 
 /* uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]): loads eax, edx, ecx,
  * ebx, esi, edi from regs and far-calls the entry of `call` computed at run time. */

@@ -5,7 +5,9 @@
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
  * where the host keeps its thread pointer), `nullfs` (load FS, then a null selector, before
  * a trap, a hypercall and an alarm), `straddle` (under --no-rom, fault at an instruction
- * that runs from the ROM area into RAM), `esp0` (a kernel stack outside guest RAM for
+ * that runs from the ROM area into RAM), `badiret` (IRET to a null code selector: the #GP's
+ * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
+ * `acflag` (EFLAGS.NT or AC set across hypercalls), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
  * with an interrupt due, so vmirun single-steps for ever), `transitionfault` (fault while
@@ -24,8 +26,11 @@ void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__
 uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
 void misaligned_far_call(void);
 void enter_user_mode(const uint32_t *frame) __attribute__((noreturn));
+void get_gdt_over_frame(void);
+void after_gp(void) __attribute__((noreturn));
 extern char counting_handler[], looping_handler[], stack_top[], user_int[], user_fast_syscall[];
-volatile uint32_t interrupts_taken;
+extern char gp_recorder[], iret_far_call[];
+volatile uint32_t interrupts_taken, gp_eip;
 
 static uint64_t idt[256] __attribute__((aligned(8)));
 static uint32_t scratch[1024];
@@ -185,6 +190,87 @@ static void irq_loop(void)
 		;
 }
 
+void after_gp(void)
+{
+	if (gp_eip == (uint32_t)iret_far_call) {
+		put("hostile: badiret: #GP at the IRET's far call\n");
+		exit_with(0);
+	}
+	put("hostile: badiret: #GP at eip ");
+	put_dec(gp_eip);
+	put(", not at the IRET's far call\n");
+	exit_with(3);
+}
+
+/* An IRET whose frame names a null code selector: #GP, at the IRET itself. */
+static void bad_iret(void)
+{
+	install_gate(13, gp_recorder, 0);
+	load_idt();
+	put("hostile: badiret: IRET to a null code selector\n");
+	static uint32_t frame[3] = { 0x100000, 0, 0x2 };
+	enter_user_mode(frame);
+}
+
+/* GetGDT writes the pseudo-descriptor over its own far-return frame: limit 0x1F and base
+ * 0x00330000 make the frame's words eip 0x1F and cs 0x33, vmirun's 64-bit selector. */
+static void far_frame(void)
+{
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = { 0x1F, 0x00330000 };
+	if (call(VMI_CALL_SetGDT, (uint32_t)&gdtr, 0, 0) != 0) {
+		put("hostile: farframe: SetGDT refused an empty table\n");
+		exit_with(3);
+	}
+	put("hostile: farframe: GetGDT over its own far-return frame\n");
+	get_gdt_over_frame();
+	put("hostile: farframe: back in 32-bit code after the call\n");
+	exit_with(0);
+}
+
+static void set_flags(uint32_t flags)
+{
+	__asm__ volatile("pushfl; orl %0, (%%esp); popfl" : : "r"(flags) : "memory", "cc");
+}
+
+static void clear_flags(uint32_t flags)
+{
+	__asm__ volatile("pushfl; notl %0; andl %0, (%%esp); popfl" : "+r"(flags) : : "memory", "cc");
+}
+
+/* EFLAGS.NT set when vmirun re-enters the guest with iretq (an interrupt delivered on a
+ * hypercall's way back): iretq with NT is a #GP, in vmirun's own code. */
+static void nt_flag(void)
+{
+	volatile struct vmi_vcpu_page *page = (struct vmi_vcpu_page *)VMI_PROCESS_VCPU_PAGE;
+	install_gate(VMI_ALARM_IRQ0_VECTOR, counting_handler, 0);
+	load_idt();
+	put("hostile: ntflag: an interrupt taken on a hypercall's way back, with EFLAGS.NT set\n");
+	call(VMI_CALL_DisableInterrupts, 0, 0, 0);
+	call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, 0, 0);
+	for (uint32_t spin = 0; !page->pending && spin < 0x40000000; spin++)
+		;
+	set_flags(0x4000);
+	call(VMI_CALL_EnableInterrupts, 0, 0, 0);
+	clear_flags(0x4000);
+	put("hostile: ntflag: ");
+	put_dec(interrupts_taken);
+	put(" interrupt taken\n");
+	exit_with(interrupts_taken == 1 ? 0 : 3);
+}
+
+/* EFLAGS.AC set across hypercalls: the hypercall page's own reads must be aligned. */
+static void ac_flag(void)
+{
+	put("hostile: acflag: hypercalls with EFLAGS.AC set\n");
+	set_flags(0x40000);
+	uint32_t regs[6] = { 0 };
+	uint32_t cr0 = hostile_hypercall(VMI_CALL_GetCR0, regs);
+	clear_flags(0x40000);
+	put("hostile: acflag: ");
+	put(cr0 & 1 ? "a hypercall with AC set returned\n" : "GetCR0 says no protected mode\n");
+	exit_with(cr0 & 1 ? 0 : 3);
+}
+
 static int word_is(const char *cmdline, const char *word)
 {
 	for (const char *p = cmdline; *p; p++) {
@@ -280,6 +366,14 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: nullfs: vmirun kept its thread pointer\n");
 		exit_with(0);
 	}
+	if (word_is(cmdline, "badiret"))
+		bad_iret();
+	if (word_is(cmdline, "farframe"))
+		far_frame();
+	if (word_is(cmdline, "ntflag"))
+		nt_flag();
+	if (word_is(cmdline, "acflag"))
+		ac_flag();
 	if (word_is(cmdline, "straddle")) {
 		/* Under --no-rom: an instruction at the ROM area's last bytes runs on into RAM,
 		 * and faults (a null DS) so that vmirun reads it to see whether to emulate it. */
