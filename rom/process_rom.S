@@ -126,8 +126,12 @@
  * and the handler runs with every register as the caller left it. Without a published gate,
  * or from the kernel, vmirun delivers the vector. */
 .macro syscall_body
-	movl $VMI_TRANSITION_SYSCALL, VCPU(TRANSITION)
 	pushfl                          /* the caller's flags, before the tests change them */
+	/* marked after the pushfl: an interrupt inside the mark makes vmirun step out with TF,
+	 * which a pushfl there would hand the user's frame (and a #DB to the user later). A
+	 * fault on the pushfl (an unwritable word below the return address) is then an ordinary
+	 * user-mode fault for the kernel to handle. */
+	movl $VMI_TRANSITION_SYSCALL, VCPU(TRANSITION)
 	cmpl $0, VCPU(SYSCALL_EIP)
 	je 8f
 	testl $3, VCPU(CS)

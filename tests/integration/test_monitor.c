@@ -192,6 +192,18 @@ Test(monitor, a_fault_at_an_instruction_across_the_rom_areas_end_is_the_guests)
 	run_result_free(&r);
 }
 
+/* L5: the fast entry saved the caller's flags inside its marked transition, so a fault
+ * there stopped the whole guest; now it is the user's page fault, for the kernel. (M5: and
+ * the TF vmirun sets to step out of a marked switch never reaches the saved flags.) */
+Test(monitor, no_room_below_a_fast_system_calls_return_address_is_the_users_page_fault)
+{
+	struct run_result r = hostile("userstack", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: userstack: #PF at cr2 1048572 from user mode, a user "
+	                        "write\n"), "%s\n%s", r.out, r.err);
+	run_result_free(&r);
+}
+
 /* M6: the hypercall path did not save EIP, so this #GP carried a stale one. */
 Test(monitor, an_iret_that_faults_reports_the_iret_as_the_faulting_instruction)
 {

@@ -385,7 +385,10 @@ Test(rom_image, init_and_relocation_info_bodies_exist)
  * instruction and clears the mark just before its one far call (its own entry, the slow
  * path), addresses memory only through the stack, EAX, or the vCPU page, and ends in the
  * slow path's terminator (IRET, SYSEXIT: ud2; Syscall: the ret its frames return to). */
-static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned terminator)
+/* flags_first: the entry saves the caller's flags before it marks the transition, so that
+ * the TF vmirun sets to step out of a marked switch never reaches a saved frame. */
+static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned terminator,
+                                   int flags_first)
 {
 	struct rom_file file = rom_read(PROCESS_ROM);
 	cs_insn *insns;
@@ -429,10 +432,18 @@ static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned 
 	}
 	cr_assert(lcall > 1 && end, "call %u: no slow path", call);
 	cr_assert_eq(insns[end].id, terminator, "call %u ends in %s", call, insns[end].mnemonic);
-	/* first: movl $kind, mark; last before the far call: movl $0, mark */
-	cr_assert_eq(insns[0].id, X86_INS_MOV);
-	cr_assert_eq((uint32_t)insns[0].detail->x86.operands[0].mem.disp, mark);
-	cr_assert_eq((uint32_t)insns[0].detail->x86.operands[1].imm, transition);
+	/* first (after pushfl where flags come first): movl $kind, mark; last before the far
+	 * call: movl $0, mark */
+	size_t first = 0;
+	if (flags_first) {
+		cr_assert_eq(insns[0].id, X86_INS_PUSHFD, "call %u starts with %s, not pushfl", call,
+		             insns[0].mnemonic);
+		first = 1;
+	}
+	cr_assert_eq(insns[first].id, X86_INS_MOV, "call %u: %s %s", call, insns[first].mnemonic,
+	             insns[first].op_str);
+	cr_assert_eq((uint32_t)insns[first].detail->x86.operands[0].mem.disp, mark);
+	cr_assert_eq((uint32_t)insns[first].detail->x86.operands[1].imm, transition);
 	cr_assert_eq(insns[lcall - 1].id, X86_INS_MOV);
 	cr_assert_eq((uint32_t)insns[lcall - 1].detail->x86.operands[0].mem.disp, mark);
 	cr_assert_eq(insns[lcall - 1].detail->x86.operands[1].imm, VMI_TRANSITION_NONE);
@@ -443,9 +454,9 @@ static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned 
 
 Test(rom_image, process_ring_switches_stay_on_the_vcpu_page_and_their_own_entry)
 {
-	rom_expect_ring_switch(VMI_CALL_IRET, VMI_TRANSITION_IRET, X86_INS_UD2);
-	rom_expect_ring_switch(VMI_CALL_SYSEXIT, VMI_TRANSITION_SYSEXIT, X86_INS_UD2);
-	rom_expect_ring_switch(VMI_CALL_Syscall, VMI_TRANSITION_SYSCALL, X86_INS_RET);
+	rom_expect_ring_switch(VMI_CALL_IRET, VMI_TRANSITION_IRET, X86_INS_UD2, 0);
+	rom_expect_ring_switch(VMI_CALL_SYSEXIT, VMI_TRANSITION_SYSEXIT, X86_INS_UD2, 0);
+	rom_expect_ring_switch(VMI_CALL_Syscall, VMI_TRANSITION_SYSCALL, X86_INS_RET, 1);
 }
 
 /* The callable stub of an INLINE call is its template followed by ret. */

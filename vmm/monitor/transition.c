@@ -69,8 +69,8 @@ int transition_on_fault(struct vcpu_regs *regs)
 		virtual_cpu_deliver_pending(regs);
 		return 1;
 	}
-	/* Either the kernel stack the TSS names or, in the one word before it switches, the
-	 * caller's own stack was not guest memory: say which. */
+	/* Either the kernel stack the TSS names or the caller's own stack (read back for the
+	 * flags the entry saved there before marking) was not guest memory: say which. */
 	uint32_t esp0 = 0;
 	int kernel_stack_ok = guest_read32(shared->esp0_address, &esp0) == 0 && esp0 >= 20 &&
 	                      address_space_guest_writable(esp0 - 20, 20);

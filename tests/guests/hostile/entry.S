@@ -46,6 +46,26 @@ gp_recorder:
 	call after_gp
 1:	jmp 1b
 
+/* A #PF handler that records the error code and the frame's cs, and reports from C. */
+	.globl pf_recorder
+pf_recorder:
+	movl 0(%esp), %eax
+	movl %eax, pf_error
+	movl 8(%esp), %eax
+	movl %eax, pf_cs
+	movl $stack_top, %esp
+	call after_user_pf
+1:	jmp 1b
+
+/* User mode: the fast system-call entry with the stack at 1 MiB + 4: the return address
+ * lands at RAM's first word, the caller's flags one word lower, outside RAM. */
+	.globl user_fast_syscall_low_stack
+user_fast_syscall_low_stack:
+	movl $(VMI_PROCESS_RAM_BASE + 4), %esp
+	movl $(VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_Syscall)), %eax
+	call *%eax
+1:	jmp 1b
+
 /* GetGDT told to store at the far-return frame its own far call pushes (eip, then cs). */
 	.globl get_gdt_over_frame
 get_gdt_over_frame:

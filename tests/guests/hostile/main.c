@@ -7,7 +7,8 @@
  * a trap, a hypercall and an alarm), `straddle` (under --no-rom, fault at an instruction
  * that runs from the ROM area into RAM), `badiret` (IRET to a null code selector: the #GP's
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
- * `acflag` (EFLAGS.NT or AC set across hypercalls), `esp0` (a kernel stack outside guest RAM for
+ * `acflag` (EFLAGS.NT or AC set across hypercalls), `userstack` (the fast system-call entry
+ * with no room below the user's return address), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
  * with an interrupt due, so vmirun single-steps for ever), `transitionfault` (fault while
@@ -29,8 +30,9 @@ void enter_user_mode(const uint32_t *frame) __attribute__((noreturn));
 void get_gdt_over_frame(void);
 void after_gp(void) __attribute__((noreturn));
 extern char counting_handler[], looping_handler[], stack_top[], user_int[], user_fast_syscall[];
-extern char gp_recorder[], iret_far_call[];
-volatile uint32_t interrupts_taken, gp_eip;
+void after_user_pf(void) __attribute__((noreturn));
+extern char gp_recorder[], iret_far_call[], pf_recorder[], user_fast_syscall_low_stack[];
+volatile uint32_t interrupts_taken, gp_eip, pf_error, pf_cs;
 
 static uint64_t idt[256] __attribute__((aligned(8)));
 static uint32_t scratch[1024];
@@ -188,6 +190,48 @@ static void irq_loop(void)
 	call(VMI_CALL_EnableInterrupts, 0, 0, 0);
 	for (;;)
 		;
+}
+
+static uint32_t kernel_stack[1024];
+
+/* A TSS (GDT entry 3) whose esp0 is the kernel stack for entries from user mode. */
+static void load_tss(uint32_t esp0)
+{
+	static uint32_t tss[26];
+	static uint64_t gdt[4];
+	uint32_t base = (uint32_t)tss;
+	tss[1] = esp0;
+	gdt[3] = (uint64_t)(sizeof(tss) - 1) | (uint64_t)(base & 0xFFFFFF) << 16 |
+	         (uint64_t)0x89 << 40 | (uint64_t)(base >> 24) << 56;
+	struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
+		sizeof(gdt) - 1, (uint32_t)gdt };
+	if (call(VMI_CALL_SetGDT, (uint32_t)&gdtr, 0, 0) || call(VMI_CALL_SetTR, 3 << 3, 0, 0)) {
+		put("hostile: could not load the TSS\n");
+		exit_with(3);
+	}
+}
+
+static _Noreturn void enter_user_mode_at(const void *code)
+{
+	static uint32_t user_stack[256];
+	static uint32_t frame[5];
+	frame[0] = (uint32_t)code;
+	frame[1] = VMI_PROCESS_USER_CS;
+	frame[2] = 0x202;
+	frame[3] = (uint32_t)&user_stack[256];
+	frame[4] = VMI_PROCESS_USER_DS;
+	enter_user_mode(frame);
+}
+
+void after_user_pf(void)
+{
+	uint32_t regs[6] = { 0 };
+	uint32_t cr2 = hostile_hypercall(VMI_CALL_GetCR2, regs);
+	put("hostile: userstack: #PF at cr2 ");
+	put_dec(cr2);
+	put((pf_cs & 3) == 3 ? " from user mode" : " from the kernel");
+	put((pf_error & 6) == 6 ? ", a user write\n" : ", not a user write\n");
+	exit_with(cr2 == VMI_PROCESS_RAM_BASE - 4 && (pf_cs & 3) == 3 && (pf_error & 6) == 6 ? 0 : 3);
 }
 
 void after_gp(void)
@@ -384,29 +428,21 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 	int fast = word_is(cmdline, "esp0fast");
 	if (fast || word_is(cmdline, "esp0")) {
 		/* A TSS whose esp0 points outside guest RAM, then an entry from user mode. */
-		static uint32_t tss[26];
-		static uint64_t gdt[4];
-		static uint32_t user_stack[256];
-		uint32_t base = (uint32_t)tss;
-		tss[1] = 0x70000000;
-		gdt[3] = (uint64_t)(sizeof(tss) - 1) | (uint64_t)(base & 0xFFFFFF) << 16 |
-		         (uint64_t)0x89 << 40 | (uint64_t)(base >> 24) << 56;
-		struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
-			sizeof(gdt) - 1, (uint32_t)gdt };
-		if (call(VMI_CALL_SetGDT, (uint32_t)&gdtr, 0, 0) || call(VMI_CALL_SetTR, 3 << 3, 0, 0)) {
-			put("hostile: esp0: could not load the TSS\n");
-			exit_with(3);
-		}
+		load_tss(0x70000000);
 		install_gate(fast ? VMI_SYSCALL_VECTOR : 0x41, counting_handler, 3);
 		load_idt();
 		put("hostile: esp0: entering user mode with a kernel stack outside guest RAM\n");
-		static uint32_t frame[5];
-		frame[0] = (uint32_t)(fast ? user_fast_syscall : user_int);
-		frame[1] = VMI_PROCESS_USER_CS;
-		frame[2] = 0x202;
-		frame[3] = (uint32_t)&user_stack[256];
-		frame[4] = VMI_PROCESS_USER_DS;
-		enter_user_mode(frame);
+		enter_user_mode_at(fast ? user_fast_syscall : user_int);
+	}
+	if (word_is(cmdline, "userstack")) {
+		/* The fast entry saves the caller's flags below its return address; that word is
+		 * outside guest RAM: a page fault of the user's, for the kernel to handle. */
+		load_tss((uint32_t)&kernel_stack[1024]);
+		install_gate(VMI_SYSCALL_VECTOR, counting_handler, 3);
+		install_gate(14, pf_recorder, 0);
+		load_idt();
+		put("hostile: userstack: the fast system-call entry with no room below the return address\n");
+		enter_user_mode_at(user_fast_syscall_low_stack);
 	}
 	if (word_is(cmdline, "window")) {
 		put("hostile: window: writing vmirun's hypercall page\n");
