@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "run.h"
@@ -129,14 +130,56 @@ Test(monitor, an_interrupt_handler_that_loops_is_stopped_by_the_timeout)
 	struct run_result r = hostile("irqloop", "1");
 	cr_assert_eq(r.exit_status, 6, "status %d\n%s", r.exit_status, r.err);
 	cr_assert(strstr(r.err, "vmirun: timeout"), "%s", r.err);
+	cr_assert(strstr(r.out, "hostile: irqloop: in the handler, looping with interrupts "
+	                        "disabled\n"), "the handler was never entered:\n%s", r.out);
 	run_result_free(&r);
 }
 
 Test(monitor, a_guest_that_holds_the_transition_mark_is_stopped_by_the_timeout)
 {
-	struct run_result r = hostile("transition", "1");
-	cr_assert_eq(r.exit_status, 6, "status %d\n%s", r.exit_status, r.err);
+	char *argv[] = { (char *)vmirun_path(), "--stats", "--timeout", "1", NULL, "--",
+	                 "transition", NULL };
+	argv[4] = strdup(build_path("tests/guests/hostile.elf"));
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
+	free(argv[4]);
+	cr_assert(r.exited, "vmirun died of signal %d; stderr:\n%s", r.term_signal, r.err);
+	cr_assert_eq(r.exit_status, 6, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
 	cr_assert(strstr(r.err, "vmirun: timeout"), "%s", r.err);
+	/* held, not taken: vmirun kept single-stepping towards the transition's end */
+	cr_assert_null(strstr(r.out, "taken inside a held transition"), "%s", r.out);
+	cr_assert_gt(stats_count(r.err, "transition_step"), 100, "%s", r.err);
+	cr_assert_eq(stats_count(r.err, "vector 32"), -1, "the alarm was delivered:\n%s", r.err);
+	run_result_free(&r);
+}
+
+/* M4: a timeout that fired before the guest ran was lost, and the guest ran for ever. */
+Test(monitor, a_timeout_that_fires_before_the_guest_runs_still_stops_it)
+{
+	struct run_result r = hostile("spin", "0.000001");
+	cr_assert_eq(r.exit_status, 6, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.err, "vmirun: timeout"), "%s", r.err);
+	run_result_free(&r);
+}
+
+/* M4: a trapped rep outsb is emulated inside the SIGSEGV handler, with the timeout's
+ * signal held: only a look at the clock stops it in time. */
+Test(monitor, a_long_trapped_string_io_is_stopped_by_the_timeout)
+{
+	struct timespec start, end;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	char *argv[] = { (char *)vmirun_path(), "--mem", "3G", "--timeout", "0.5", NULL, "--",
+	                 "longio", NULL };
+	argv[5] = strdup(build_path("tests/guests/hostile.elf"));
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
+	free(argv[5]);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	double seconds = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
+	cr_assert(r.exited, "vmirun died of signal %d; stderr:\n%s", r.term_signal, r.err);
+	cr_assert_eq(r.exit_status, 6, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: longio: rep outsb over all of RAM, trapped\n"), "%s", r.out);
+	cr_assert_lt(seconds, 3.0, "a 0.5 s timeout took %.1f s", seconds);
 	run_result_free(&r);
 }
 

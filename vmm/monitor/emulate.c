@@ -142,7 +142,7 @@ int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep)
 	while (count) {
 		uint32_t value = 0;
 		if ((count & 0xFFFF) == 0)
-			monitor_check_timeout();
+			monitor_check_deadline();
 		if (out) {
 			if (guest_read(regs->esi, &value, size) != 0)
 				return -1;

@@ -14,6 +14,10 @@ int monitor_set_timeout(double seconds);
 /* Stops the guest if the timeout expired while the monitor was running. */
 void monitor_check_timeout(void);
 
+/* The same, reading the clock too: for long loops (rep ins/outs trapped in a signal
+ * handler) during which the timeout's signal is held. */
+void monitor_check_deadline(void);
+
 /* The guest halted (Halt call or trapped hlt). */
 void monitor_halt(struct vcpu_regs *regs);
 

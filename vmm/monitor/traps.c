@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/time.h>
+#include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
 
@@ -26,6 +27,8 @@
 
 static char signal_stack[64 * 1024] __attribute__((aligned(16)));
 static volatile sig_atomic_t timeout_expired;
+/* The timeout as a time, for long emulations that run inside a handler with SIGALRM held. */
+static uint64_t timeout_deadline_ns;
 
 /* Linux enables alignment checking for user mode, and the guest may have left AC set. */
 static inline void clear_alignment_check(void)
@@ -427,10 +430,18 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 		regs_from_context(uc, &regs);
 		vcpu_stop_guest_with_regs(VCPU_STOP_TIMEOUT, &regs, "timeout: the guest was stopped");
 	}
-	/* Not running, or the monitor is busy: it stops at its next return, or we retry soon. */
-	if (vcpu_is_running())
+	/* The run has not begun, or the monitor is busy: it stops at its next look, and until
+	 * the run is over we come back every millisecond in case no look comes. */
+	if (!vcpu_run_is_over())
 		arm_timer(0.001);
 	host_fs_leave(guest_fs);
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
 void monitor_check_timeout(void)
@@ -439,10 +450,19 @@ void monitor_check_timeout(void)
 		vcpu_stop_guest(VCPU_STOP_TIMEOUT, "timeout: the guest was stopped");
 }
 
+void monitor_check_deadline(void)
+{
+	if (timeout_deadline_ns && monotonic_ns() >= timeout_deadline_ns)
+		timeout_expired = 1;
+	monitor_check_timeout();
+}
+
 int monitor_set_timeout(double seconds)
 {
-	if (seconds > 0)
+	if (seconds > 0) {
+		timeout_deadline_ns = monotonic_ns() + (uint64_t)(seconds * 1e9);
 		arm_timer(seconds);
+	}
 	return 0;
 }
 
@@ -464,6 +484,7 @@ static int handle(int sig, void (*handler)(int, siginfo_t *, void *))
 
 int monitor_install_trap_handlers(void)
 {
+	host_fs_setup(); /* every handler puts this base back first, from its first signal on */
 	stack_t stack = { .ss_sp = signal_stack, .ss_size = sizeof(signal_stack), .ss_flags = 0 };
 	if (sigaltstack(&stack, NULL) != 0)
 		return -1;

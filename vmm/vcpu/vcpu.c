@@ -52,11 +52,16 @@ void host_fs_setup(void)
 
 static sigjmp_buf stop_jump;
 static struct vcpu_stop *current_stop;
-static volatile int running;
+static volatile int running, run_over;
 
 int vcpu_is_running(void)
 {
 	return running;
+}
+
+int vcpu_run_is_over(void)
+{
+	return run_over;
 }
 
 void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
@@ -72,6 +77,7 @@ void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
 		vcpu_switch_to_guest();
 	}
 	running = 0;
+	run_over = 1;
 	current_stop = NULL;
 }
 

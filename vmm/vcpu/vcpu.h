@@ -57,4 +57,7 @@ void vcpu_hypercall_redirect(void);
 /* Nonzero while vcpu_run is running the guest (or the monitor on its behalf). */
 int vcpu_is_running(void);
 
+/* Nonzero once vcpu_run has returned. */
+int vcpu_run_is_over(void);
+
 #endif

@@ -25,10 +25,12 @@ counting_handler:
 	incl interrupts_taken
 	jmp iret_hypercall
 
-/* An interrupt handler stuck in a loop with interrupts disabled. */
+/* An interrupt handler stuck in a loop with interrupts disabled (after saying so). */
 	.globl looping_handler
 looping_handler:
-	jmp looping_handler
+	movl $stack_top, %esp
+	call in_looping_handler
+1:	jmp 1b
 
 /* The IRET stub, as a ROM's would be: a jump here with the iret frame at ESP. */
 iret_hypercall:

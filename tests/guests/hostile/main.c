@@ -7,7 +7,8 @@
  * a trap, a hypercall and an alarm), `straddle` (under --no-rom, fault at an instruction
  * that runs from the ROM area into RAM), `badiret` (IRET to a null code selector: the #GP's
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
- * `acflag` (EFLAGS.NT or AC set across hypercalls), `userstack` (the fast system-call entry
+ * `acflag` (EFLAGS.NT or AC set across hypercalls), `spin` (loops from the start), `longio`
+ * (one trapped rep outsb longer than a short timeout), `userstack` (the fast system-call entry
  * with no room below the user's return address), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
@@ -31,6 +32,7 @@ void get_gdt_over_frame(void);
 void after_gp(void) __attribute__((noreturn));
 extern char counting_handler[], looping_handler[], stack_top[], user_int[], user_fast_syscall[];
 void after_user_pf(void) __attribute__((noreturn));
+void in_looping_handler(void) __attribute__((noreturn));
 extern char gp_recorder[], iret_far_call[], pf_recorder[], user_fast_syscall_low_stack[];
 volatile uint32_t interrupts_taken, gp_eip, pf_error, pf_cs;
 
@@ -71,13 +73,11 @@ static uint32_t random32(void)
 	return random_state;
 }
 
+/* Writes an interrupt gate into the guest's own table; load_idt hands the table to vmirun,
+ * which checks every gate. */
 static void install_gate(unsigned vector, void *handler, unsigned dpl)
 {
 	uint32_t address = (uint32_t)handler;
-	uint32_t regs[6] = { (uint32_t)idt, vector,
-	                     VMI_PROCESS_KERNEL_CS << 16 | (address & 0xFFFF), 0, 0, 0 };
-	/* WriteIDTEntry's 4th argument is on the stack; write the entry, then load the table. */
-	(void)regs;
 	idt[vector] = (uint64_t)(VMI_PROCESS_KERNEL_CS << 16 | (address & 0xFFFF)) |
 	              (uint64_t)((address & 0xFFFF0000) | 0x8E00 | dpl << 13) << 32;
 }
@@ -172,24 +172,41 @@ static void bad_stack(void)
 	__asm__ volatile("movl $0x70000000, %%esp; ud2" ::: "memory");
 }
 
+void in_looping_handler(void)
+{
+	put("hostile: irqloop: in the handler, looping with interrupts disabled\n");
+	for (;;)
+		;
+}
+
+/* An alarm due now enters a handler that never returns; the main loop only spins. */
 static void irq_loop(void)
 {
 	install_gate(VMI_ALARM_IRQ0_VECTOR, looping_handler, 0);
 	load_idt();
-	uint64_t hz = 0;
-	uint32_t regs[6] = { 0 };
-	hz = hostile_hypercall(VMI_CALL_GetCycleFrequency, regs); /* low half is plenty */
 	put("hostile: irqloop: an interrupt handler that never returns\n");
-	uint32_t period = (uint32_t)hz / 1000;
-	uint32_t alarm[6] = { VMI_ALARM_PERIODIC, 0, 0, 0, 0, 0 };
-	(void)alarm;
-	/* SetAlarm(periodic, expiry 0 = now, period): the period is a stack argument; a
-	 * one-shot due now is enough to enter the handler. */
 	call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, 0, 0);
-	(void)period;
 	call(VMI_CALL_EnableInterrupts, 0, 0, 0);
 	for (;;)
 		;
+}
+
+/* Spins from the start: for timeouts that fire before the guest's first instruction. */
+static void spin(void)
+{
+	for (;;)
+		;
+}
+
+/* A trapped rep outsb over all of guest RAM, to a port nothing listens on: one emulation
+ * inside one signal handler, long enough to outlast a short --timeout. */
+static void long_io(void)
+{
+	put("hostile: longio: rep outsb over all of RAM, trapped\n");
+	__asm__ volatile("rep outsb"
+	                 : : "S"(VMI_PROCESS_RAM_BASE), "c"(0xFFFFFFFFu), "d"(0x2F0) : "memory");
+	put("hostile: longio: the emulation ended\n");
+	exit_with(3);
 }
 
 static uint32_t kernel_stack[1024];
@@ -343,6 +360,10 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		bad_stack();
 	if (word_is(cmdline, "irqloop"))
 		irq_loop();
+	if (word_is(cmdline, "spin"))
+		spin();
+	if (word_is(cmdline, "longio"))
+		long_io();
 	if (word_is(cmdline, "transition") || word_is(cmdline, "transitionfault")) {
 		volatile struct vmi_vcpu_page *page = (struct vmi_vcpu_page *)VMI_PROCESS_VCPU_PAGE;
 		install_gate(VMI_ALARM_IRQ0_VECTOR, counting_handler, 0);
@@ -362,8 +383,11 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, (uint32_t)due, (uint32_t)(due >> 32));
 		call(VMI_CALL_EnableInterrupts, 0, 0, 0);
 		page->transition = VMI_TRANSITION_IRET;
-		for (;;)
+		/* vmirun must hold the alarm until the mark clears, which it never does */
+		while (!interrupts_taken)
 			;
+		put("hostile: transition: an interrupt was taken inside a held transition\n");
+		exit_with(3);
 	}
 	if (word_is(cmdline, "misaligned")) {
 		put("hostile: misaligned: far call into the middle of a hypercall entry\n");
