@@ -13,6 +13,8 @@ enum vmirun_exit_status {
 	EXIT_STATUS_SANDBOX = 12,
 	EXIT_STATUS_HOST_UNSUPPORTED = 14,  /* the host check failed: this host cannot run guests */
 	EXIT_STATUS_INTERNAL_ERROR = 16,    /* a fault in vmirun's own code: a bug */
+	EXIT_STATUS_OUTPUT_FAILED = 18,     /* stdout refused the guest's console output (a closed
+	                                       pipe, a full disk, ulimit -f): the guest was stopped */
 };
 
 #endif

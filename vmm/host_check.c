@@ -398,7 +398,9 @@ static void probe_memfd(struct host_facts *facts)
 	if (ftruncate(fd, PAGE_SIZE) == 0)
 		page = mmap(NULL, PAGE_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	if (page == MAP_FAILED) {
-		SEEN(facts, HOST_MEMFD, "cannot size or map a memfd: %s", strerror(errno));
+		/* EFBIG: the file-size limit covers memfds (SIGXFSZ is ignored, main.c). */
+		SEEN(facts, HOST_MEMFD, "cannot size or map a memfd: %s%s", strerror(errno),
+		     errno == EFBIG ? " (the file-size limit, ulimit -f, is below one page)" : "");
 	} else {
 		*(volatile uint8_t *)page = 1;
 		munmap(page, PAGE_SIZE);

@@ -2,9 +2,12 @@
  * natively in 32-bit compatibility mode; turns how it stopped into the exit status. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -80,16 +83,46 @@ static void print_registers(const struct vcpu_regs *r)
 	        r->eip, r->eflags, r->esp, r->ebp, r->eax, r->ebx, r->ecx, r->edx, r->esi, r->edi);
 }
 
-/* VMIRUN_TEST_INTERNAL_FAULT=segv|syscall: a bug of vmirun's own, on purpose, once the
- * sandbox is locked, so tests see how internal errors are reported. For tests only. */
+/* VMIRUN_TEST_INTERNAL_FAULT=segv|syscall|ub: a bug of vmirun's own, on purpose, once the
+ * sandbox is locked, so tests see how internal errors are reported (ub: undefined behaviour
+ * that the UBSan build reports; the normal build goes on). For tests only. */
 void fault_on_purpose(const char *kind);
 __attribute__((noinline)) void fault_on_purpose(const char *kind)
 {
 	static volatile uintptr_t nowhere = 8;
+	static volatile int largest = INT_MAX;
 	if (strcmp(kind, "segv") == 0)
 		*(volatile int *)nowhere = 0;
 	else if (strcmp(kind, "syscall") == 0)
 		(void)getppid();
+	else if (strcmp(kind, "ub") == 0)
+		largest = largest + 1;
+}
+
+/* Guest RAM is a memfd, and the file-size limit (RLIMIT_FSIZE, `ulimit -f`) covers memfds:
+ * sizing one past it fails. Said before the host check, whose own memfd probe would
+ * otherwise take the blame. */
+static void check_file_size_limit(uint64_t mem_bytes)
+{
+	struct rlimit limit;
+	uint64_t memfd_bytes = VMI_PROCESS_RAM_BASE + mem_bytes; /* file offset = guest address */
+	if (getrlimit(RLIMIT_FSIZE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY ||
+	    limit.rlim_cur >= memfd_bytes)
+		return;
+	fprintf(stderr, "vmirun: guest RAM is a memfd of %llu bytes (--mem and the first MiB), "
+	        "over this process's file-size limit of %llu bytes (ulimit -f): raise the limit or "
+	        "lower --mem\n", (unsigned long long)memfd_bytes,
+	        (unsigned long long)limit.rlim_cur);
+	exit(EXIT_STATUS_VMIRUN_ERROR);
+}
+
+static int report_output_failed(int error)
+{
+	const char *why = error == EPIPE ? " (stdout was closed: nothing reads the output any more)"
+	                : error == EFBIG ? " (the file-size limit, ulimit -f)" : "";
+	fprintf(stderr, "vmirun: cannot write the guest's console output to stdout: %s%s; the guest "
+	        "was stopped\n", strerror(error), why);
+	return EXIT_STATUS_OUTPUT_FAILED;
 }
 
 static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options *options)
@@ -117,6 +150,7 @@ static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options
 		if (stop->have_regs)
 			print_registers(&stop->regs);
 		return stop->reason == VCPU_STOP_FAULT ? EXIT_STATUS_GUEST_FAULT : EXIT_STATUS_HALTED;
+	case VCPU_STOP_OUTPUT_FAILED: /* main() reports it, from the console's error */
 	case VCPU_STOP_NONE:
 		break;
 	}
@@ -129,7 +163,13 @@ int main(int argc, char **argv)
 	struct vmirun_options options;
 	char error[256];
 
+	/* Files inherited from the caller are not the guest's to reach, even escaped. */
+	close_range(3, ~0u, 0);
 	stats_mark_start();
+	/* A closed stdout or the file-size limit must be errors vmirun reports (EPIPE, EFBIG),
+	 * not signals that kill it. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGXFSZ, SIG_IGN);
 	if (options_parse(argc, argv, &options, error) != 0)
 		die("%s", error);
 	if (options.show_help) {
@@ -143,6 +183,8 @@ int main(int argc, char **argv)
 
 	/* Before anything else: a host that cannot run 32-bit code would only fail later, and
 	 * less clearly. VMIRUN_HOST_CHECK_FAIL=NAME reports NAME missing, for tests. */
+	if (!options.check_host)
+		check_file_size_limit(options.mem_bytes);
 	struct host_facts host;
 	host_probe(&host, getenv("VMIRUN_HOST_CHECK_FAIL"));
 	if (options.check_host) {
@@ -199,11 +241,17 @@ int main(int argc, char **argv)
 	if (monitor_install_trap_handlers() != 0)
 		die("cannot install signal handlers: %s", strerror(errno));
 	const char *test_fault = getenv("VMIRUN_TEST_INTERNAL_FAULT");
-	if (sandbox_lock() != 0)
+	if (monitor_set_timeout(options.timeout_seconds) != 0)
+		die("cannot set the CPU-time limit that backs --timeout: %s", strerror(errno));
+	int read_fds[2], read_fd_count = 0;
+	if (timer_schedstat_fd() >= 0)
+		read_fds[read_fd_count++] = timer_schedstat_fd();
+	if (stats_status_fd() >= 0)
+		read_fds[read_fd_count++] = stats_status_fd();
+	if (sandbox_lock(read_fds, (unsigned)read_fd_count) != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
 	if (test_fault)
 		fault_on_purpose(test_fault);
-	monitor_set_timeout(options.timeout_seconds);
 
 	struct vcpu_regs initial = {
 		.eax = MULTIBOOT_BOOTLOADER_MAGIC,
@@ -217,7 +265,10 @@ int main(int argc, char **argv)
 	stats_mark_end();
 	console_flush();
 
-	int status = report_stop(&stop, &options);
+	/* Console output was lost: that is the run's outcome, whether the loss stopped the
+	 * guest or showed only in the last flush after it stopped on its own. */
+	int status = console_output_error() ? report_output_failed(console_output_error())
+	                                    : report_stop(&stop, &options);
 	if (options.stats != STATS_NONE)
 		stats_print(stderr, options.stats == STATS_JSON);
 	return status;

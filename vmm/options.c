@@ -45,7 +45,8 @@ void options_print_help(void)
 	"Exit status:\n"
 	"  0                  the guest called Shutdown\n"
 	"  odd: (v<<1)|1      the guest wrote v to the exit port 0xf4 (as QEMU's isa-debug-exit)\n"
-	"  2                  vmirun's own error: bad option, unreadable or invalid kernel\n"
+	"  2                  vmirun's own error: bad option, unreadable or invalid kernel,\n"
+	"                     a file-size limit (ulimit -f) below guest RAM\n"
 	"  4                  the guest faulted and had no handler (a one-line reason and its\n"
 	"                     registers go to stderr)\n"
 	"  6                  --timeout ran out\n"
@@ -56,7 +57,10 @@ void options_print_help(void)
 	"  14                 this host cannot run guests: the host check (run before every\n"
 	"                     guest; see --check-host) names what is missing and the remedy\n"
 	"  16                 internal error: a fault in vmirun's own code (a bug; the\n"
-	"                     signal, address and nearest symbol go to stderr)\n",
+	"                     signal, address and nearest symbol go to stderr)\n"
+	"  18                 stdout refused the guest's console output (closed: the reader\n"
+	"                     went away, as in `vmirun K | head -1`; disk full; ulimit -f):\n"
+	"                     the guest was stopped\n",
 	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
 }
 

@@ -1,21 +1,21 @@
 /* Seccomp for vmirun, as plain BPF. In a 64-bit process a 32-bit entry into the kernel is
  * always the guest's: trap it. Of the 64-bit calls allow only what the monitor uses once
- * the guest runs (console and stats output, signals, timers, halting, exiting); anything
- * else can only come from code that left compatibility mode, and is trapped as well. */
+ * the guest runs (console and stats output, signals, timers, halting, exiting), with their
+ * arguments checked where one picks a file or an operation; anything else can only come
+ * from code that left compatibility mode, and is trapped as well. */
+#include <asm/prctl.h>
 #include <errno.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "sandbox.h"
 
-#define LOAD(field) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field))
-#define ALLOW_IF(nr) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (nr), 0, 1), \
-                     BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)
 #define X32_SYSCALL_BIT 0x40000000u
 
 int sandbox_is_violation(unsigned audit_arch)
@@ -23,37 +23,83 @@ int sandbox_is_violation(unsigned audit_arch)
 	return audit_arch != AUDIT_ARCH_I386;
 }
 
-int sandbox_lock(void)
+#define MAX_READ_FDS 4
+#define MAX_PROGRAM  64
+
+int sandbox_lock(const int *read_fds, unsigned read_fd_count)
 {
-	struct sock_filter program[] = {
-		LOAD(arch),
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),          /* the guest's */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),  /* no other ABI exists */
-		LOAD(nr),
-		BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
-		/* write only to stdout and stderr */
-		BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 3),
-		BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
-		BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, STDERR_FILENO, 1, 0),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
-		LOAD(nr),
-		ALLOW_IF(SYS_pread64),          /* stats and stolen time, from files opened before */
-		ALLOW_IF(SYS_rt_sigreturn),
-		ALLOW_IF(SYS_rt_sigprocmask),
-		ALLOW_IF(SYS_rt_sigsuspend),    /* Halt */
-		ALLOW_IF(SYS_timer_settime),    /* alarms */
-		ALLOW_IF(SYS_setitimer),        /* --timeout */
-		ALLOW_IF(SYS_clock_gettime),
-		ALLOW_IF(SYS_arch_prctl),       /* the host's FS back, where the CPU lacks wrfsbase */
-		ALLOW_IF(SYS_exit_group),
-		ALLOW_IF(SYS_exit),
-		BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP),
+	if (read_fd_count > MAX_READ_FDS) {
+		errno = E2BIG;
+		return -1;
+	}
+	const unsigned count = read_fd_count;
+	struct sock_filter program[MAX_PROGRAM];
+	unsigned n = 0;
+	int overflow = 0;
+#define EMIT(code, k, jt, jf) \
+	(n < MAX_PROGRAM ? (void)(program[n++] = (struct sock_filter)BPF_JUMP((code), (k), (jt), (jf))) \
+	                 : (void)(overflow = 1))
+#define EMIT_LOAD(field) EMIT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, field), 0, 0)
+#define EMIT_RET(action) EMIT(BPF_RET | BPF_K, (action), 0, 0)
+	EMIT_LOAD(arch);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_I386, 0, 1);
+	EMIT_RET(SECCOMP_RET_TRAP);                       /* the guest's */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 1, 0);
+	EMIT_RET(SECCOMP_RET_KILL_PROCESS);               /* no other ABI exists */
+	EMIT_LOAD(nr);
+	EMIT(BPF_JMP | BPF_JGE | BPF_K, X32_SYSCALL_BIT, 0, 1);
+	EMIT_RET(SECCOMP_RET_TRAP);
+
+	/* write: console output and reports, to stdout and stderr only */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_write, 0, 5);
+	EMIT_LOAD(args[0]);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, STDOUT_FILENO, 1, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, STDERR_FILENO, 0, 1);
+	EMIT_RET(SECCOMP_RET_ALLOW);
+	EMIT_RET(SECCOMP_RET_TRAP);
+
+	/* pread64: the statistics and stolen time, from the files vmirun opened for them */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_pread64, 0, (unsigned char)(count + 3));
+	EMIT_LOAD(args[0]);
+	for (unsigned i = 0; i < count; i++)
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)read_fds[i], (unsigned char)(count - i), 0);
+	EMIT_RET(SECCOMP_RET_TRAP);
+	EMIT_RET(SECCOMP_RET_ALLOW);
+
+	/* arch_prctl: only to put the host's FS base back, where the CPU lacks wrfsbase */
+	EMIT_LOAD(nr);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_arch_prctl, 0, 4);
+	EMIT_LOAD(args[0]);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, ARCH_SET_FS, 0, 1);
+	EMIT_RET(SECCOMP_RET_ALLOW);
+	EMIT_RET(SECCOMP_RET_TRAP);
+
+	static const int allowed[] = {
+		SYS_rt_sigreturn,
+		SYS_rt_sigprocmask,
+		SYS_rt_sigsuspend,    /* Halt */
+		SYS_timer_settime,    /* alarms */
+		SYS_setitimer,        /* --timeout (RLIMIT_CPU bounds a guest that turns it off) */
+		SYS_clock_gettime,
+		SYS_exit_group,
+		SYS_exit,
 	};
+	EMIT_LOAD(nr);
+	for (unsigned i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)allowed[i], 0, 1);
+		EMIT_RET(SECCOMP_RET_ALLOW);
+	}
+	EMIT_RET(SECCOMP_RET_TRAP);
+#undef EMIT_RET
+#undef EMIT_LOAD
+#undef EMIT
+
+	if (overflow) {
+		errno = E2BIG;
+		return -1;
+	}
 	struct sock_fprog filter = {
-		.len = (unsigned short)(sizeof(program) / sizeof(program[0])),
+		.len = (unsigned short)n,
 		.filter = program,
 	};
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

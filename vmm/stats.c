@@ -96,6 +96,11 @@ static double ms_between(const struct timespec *a, const struct timespec *b)
 	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
 }
 
+int stats_status_fd(void)
+{
+	return status_fd;
+}
+
 void stats_print(FILE *out, int json)
 {
 	double to_entry = entry_time.tv_sec ? ms_between(&start_time, &entry_time) : -1;

@@ -29,4 +29,7 @@ void stats_count_interrupt(unsigned vector);
 /* Writes the report to `out`, as text or as one JSON object. */
 void stats_print(FILE *out, int json);
 
+/* The file --stats reads memory use from (-1 if none), for the sandbox's readable files. */
+int stats_status_fd(void);
+
 #endif

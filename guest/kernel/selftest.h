@@ -1,5 +1,6 @@
 /* The self-tests: the documented semantics of every call the platform implements, checked
- * from the kernel and from user processes. Prints "selftest: NAME: ok" or "... FAIL ...". */
+ * from the kernel and from user processes. Prints "selftest: NAME: ok", "... skipped: WHY"
+ * or "... FAIL ...". */
 #ifndef KERNEL_SELFTEST_H
 #define KERNEL_SELFTEST_H
 

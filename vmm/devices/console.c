@@ -5,6 +5,7 @@
 
 #include "devices/console.h"
 #include "stats.h"
+#include "vcpu/vcpu.h"
 
 #define UART_THR 0             /* transmit holding register (write) */
 #define UART_LSR 5             /* line status register (read) */
@@ -13,19 +14,32 @@
 
 static char buffer[4096];
 static unsigned used;
+static int output_error;
 
 void console_flush(void)
 {
 	unsigned done = 0;
-	while (done < used) {
+	while (done < used && !output_error) {
 		ssize_t n = write(STDOUT_FILENO, buffer + done, used - done);
-		if (n < 0 && errno == EINTR)
-			continue;
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue; /* EAGAIN: a non-blocking stdout; wait as a blocking one would */
 		if (n <= 0)
-			break; /* stdout is gone; the guest's output has nowhere to go */
-		done += (unsigned)n;
+			output_error = n < 0 ? errno : EIO;
+		else
+			done += (unsigned)n;
 	}
 	used = 0;
+	/* SIGPIPE and SIGXFSZ are ignored (main.c), so a closed reader or the file-size limit
+	 * arrive here as EPIPE or EFBIG. A guest writing into the void would run on unseen, and
+	 * one in a pipeline would never end: stop it, as SIGPIPE stops a shell command. main()
+	 * names the reason. */
+	if (output_error && vcpu_is_running())
+		vcpu_stop_guest(VCPU_STOP_OUTPUT_FAILED, NULL);
+}
+
+int console_output_error(void)
+{
+	return output_error;
 }
 
 uint8_t console_port_read(unsigned offset)

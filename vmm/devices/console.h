@@ -9,7 +9,12 @@
 uint8_t console_port_read(unsigned offset);
 void console_port_write(unsigned offset, uint8_t value);
 
-/* Writes out whatever is buffered. */
+/* Writes out whatever is buffered. If stdout refuses it (a closed pipe, a full disk, the
+ * file-size limit), the output is lost for good: the error is kept, nothing more is written,
+ * and a guest still running is stopped, since what it prints has nowhere to go. */
 void console_flush(void);
+
+/* The errno of the write that failed, or 0 while stdout takes the guest's output. */
+int console_output_error(void);
 
 #endif

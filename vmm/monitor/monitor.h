@@ -8,7 +8,9 @@
  * and the timeout, on a signal stack of their own. Returns 0 or -1 (errno set). */
 int monitor_install_trap_handlers(void);
 
-/* Stops the guest with VCPU_STOP_TIMEOUT once `seconds` have passed (0: never). */
+/* Stops the guest with VCPU_STOP_TIMEOUT once `seconds` have passed (0: never), and limits
+ * the process's CPU time to a little more, out of an escaped guest's reach. Before the
+ * sandbox is locked. Returns 0 or -1 (errno set). */
 int monitor_set_timeout(double seconds);
 
 /* Stops the guest if the timeout expired while the monitor was running. */

@@ -84,6 +84,11 @@ int timer_setup(void)
 	return 0;
 }
 
+int timer_schedstat_fd(void)
+{
+	return schedstat_fd;
+}
+
 uint64_t timer_cycle_frequency(void)
 {
 	if (!cycles_per_second)
@@ -139,7 +144,7 @@ uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
 		return VMI_ERROR_INVALID;
 	int periodic = (flags & VMI_ALARM_PERIODIC) != 0;
 	/* A periodic alarm faster than 10 kHz would only feed the host signal storm. */
-	if (periodic && period < timer_cycle_frequency() / 10000)
+	if (periodic && period < timer_cycle_frequency() / TIMER_MAX_PERIODIC_HZ)
 		return VMI_ERROR_INVALID;
 
 	uint64_t now = __rdtsc();
@@ -174,8 +179,26 @@ uint32_t timer_cancel_alarm(uint32_t flags)
 	return was ? 1 : 0;
 }
 
+uint64_t timer_device_period_ns(uint64_t period_ns, int periodic)
+{
+	/* A device cannot be told "invalid" as SetAlarm's caller is: it gets the fastest rate
+	 * allowed instead. One-shots need no floor: each costs the guest a trapped re-arm. */
+	if (periodic && period_ns < TIMER_MIN_PERIOD_NS)
+		return TIMER_MIN_PERIOD_NS;
+	return period_ns;
+}
+
+static uint64_t device_armed_period_ns;
+
+uint64_t timer_device_armed_period_ns(void)
+{
+	return device_armed_period_ns;
+}
+
 void timer_arm_device(void (*tick)(void), uint64_t period_ns, int periodic)
 {
+	period_ns = timer_device_period_ns(period_ns, periodic);
+	device_armed_period_ns = period_ns;
 	struct itimerspec when;
 	memset(&when, 0, sizeof(when));
 	when.it_value.tv_sec = (time_t)(period_ns / 1000000000ull);

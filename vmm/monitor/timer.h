@@ -9,18 +9,35 @@
 int timer_setup(void);
 
 uint64_t timer_cycle_frequency(void);
+
+/* The file stolen time is read from (-1 if none), for the sandbox's list of readable files. */
+int timer_schedstat_fd(void);
 /* `which` is VMI_CYCLES_*; returns 0 and the count, or -1 for an unknown counter. */
 int timer_cycle_counter(uint32_t which, uint64_t *cycles);
 uint64_t timer_wallclock_ns(void);
+
+/* The fastest a host timer may fire periodically for the guest, 10 kHz: SetAlarm refuses a
+ * shorter period, and an emulated device's shorter period is raised to it. Faster would only
+ * feed a host signal storm (a PIT reload of 1 asks for a tick every 838 ns). */
+#define TIMER_MAX_PERIODIC_HZ 10000u
+#define TIMER_MIN_PERIOD_NS   (1000000000u / TIMER_MAX_PERIODIC_HZ)
 
 /* SetAlarm and CancelAlarm as docs/abi.md says. */
 uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period);
 uint32_t timer_cancel_alarm(uint32_t flags);
 
 /* For emulated timer devices (the PIT): call `tick` (from the signal handler) after
- * period_ns, and every period_ns after that if `periodic`. Shares the one host timer with
- * SetAlarm: the last one armed wins. */
+ * period_ns, and every period_ns after that if `periodic` (a periodic period_ns is raised to
+ * TIMER_MIN_PERIOD_NS; a one-shot is left as asked). Shares the one host timer with SetAlarm:
+ * the last one armed wins. */
 void timer_arm_device(void (*tick)(void), uint64_t period_ns, int periodic);
+
+/* The period timer_arm_device gives the host timer when a device asks for period_ns. */
+uint64_t timer_device_period_ns(uint64_t period_ns, int periodic);
+
+/* The period (ns) of the last timer_arm_device call, after the clamp; 0 before any. Lets the
+ * unit tests see what a device programmed, host timer or not. */
+uint64_t timer_device_armed_period_ns(void);
 
 /* Nonzero while an alarm is armed, so a halted guest can still be woken. */
 int timer_alarm_armed(void);

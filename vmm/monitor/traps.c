@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/time.h>
 #include <time.h>
 #include <ucontext.h>
@@ -157,7 +158,17 @@ static _Noreturn void host_fault(int sig, const siginfo_t *info, const ucontext_
 
 	describe_host_address(rip, place, sizeof(place));
 	int length;
-	if (sig == SIGSYS)
+	const uint8_t *code = (const uint8_t *)(uintptr_t)rip;
+	if (sig == SIGILL && code[0] == 0x0F && code[1] == 0x0B)
+		length = snprintf(text, sizeof(text),
+		                  "vmirun: internal error: %s failed in vmirun's own code at 0x%llx (%s)\n",
+#ifdef VMIRUN_UBSAN
+		                  "an undefined-behaviour check (UBSan)",
+#else
+		                  "a check (__builtin_trap)",
+#endif
+		                  (unsigned long long)rip, place);
+	else if (sig == SIGSYS)
 		length = snprintf(text, sizeof(text),
 		                  "vmirun: internal error: vmirun's own code made system call %d, which "
 		                  "the sandbox refuses, at 0x%llx (%s)\n", info->si_syscall,
@@ -222,7 +233,8 @@ static void take_guest_syscall(ucontext_t *uc, struct vcpu_regs *regs)
 	char message[256];
 
 	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
-	if (in_guest_code(uc) && virtual_cpu.idt[VMI_SYSCALL_VECTOR].present) {
+	if (in_guest_code(uc) &&
+	    (virtual_cpu_has_gate(VMI_SYSCALL_VECTOR) || virtual_cpu_has_gate(13))) {
 		virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, INT_N_LENGTH);
 		regs_to_context(regs, uc);
 		return;
@@ -286,7 +298,9 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 	if (sig == SIGSEGV && trapno == 13 && try_emulate(uc, &regs))
 		return;
 	unsigned vector = (unsigned)trapno & 0xFF;
-	if (!in_guest_code(uc) || !virtual_cpu.idt[vector].present)
+	/* With no gate the exception becomes #GP(vector*8+2), as on hardware (see
+	 * virtual_cpu_deliver); with no #GP gate either, the guest stops naming the original. */
+	if (!in_guest_code(uc) || (!virtual_cpu_has_gate(vector) && !virtual_cpu_has_gate(13)))
 		stop_on_fault(uc, &regs, NULL);
 
 	/* Reflect the exception to the guest's own handler. */
@@ -457,12 +471,26 @@ void monitor_check_deadline(void)
 	monitor_check_timeout();
 }
 
+/* Guest code that escaped into 64-bit mode may turn the timer off (setitimer is allowed,
+ * vmirun needs it) and block its signal, but not raise a resource limit: the CPU-time limit
+ * is the bound beyond its reach. SIGXCPU, one second after the timeout's worth of CPU, is
+ * handled as the timeout; SIGKILL, a second later, ends a run that blocked that too. */
 int monitor_set_timeout(double seconds)
 {
-	if (seconds > 0) {
-		timeout_deadline_ns = monotonic_ns() + (uint64_t)(seconds * 1e9);
-		arm_timer(seconds);
+	if (seconds <= 0)
+		return 0;
+	timeout_deadline_ns = monotonic_ns() + (uint64_t)(seconds * 1e9);
+	struct rlimit cpu;
+	if (getrlimit(RLIMIT_CPU, &cpu) != 0)
+		return -1;
+	rlim_t soft = (rlim_t)seconds + 2;
+	if (cpu.rlim_max == RLIM_INFINITY || soft + 1 <= cpu.rlim_max) {
+		cpu.rlim_cur = soft;
+		cpu.rlim_max = soft + 1;
+		if (setrlimit(RLIMIT_CPU, &cpu) != 0)
+			return -1;
 	}
+	arm_timer(seconds);
 	return 0;
 }
 
@@ -493,6 +521,7 @@ int monitor_install_trap_handlers(void)
 		if (handle(faults[i], on_fault) != 0)
 			return -1;
 	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0 ||
+	    handle(SIGXCPU, on_timeout) != 0 ||
 	    handle(timer_signal(), on_alarm) != 0 || handle(timer_kick_signal(), on_kick) != 0)
 		return -1;
 	return 0;

@@ -115,13 +115,19 @@ static void push(struct vcpu_regs *regs, uint32_t *esp, uint32_t value, unsigned
 	}
 }
 
+int virtual_cpu_has_gate(unsigned vector)
+{
+	vector &= 0xFF;
+	return virtual_cpu.idt[vector].present && vector * 8 + 7 <= virtual_cpu.idt_limit;
+}
+
 void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
                          unsigned software_length)
 {
 	struct virtual_cpu *vc = &virtual_cpu;
 	const struct virtual_gate *gate = &vc->idt[vector & 0xFF];
 
-	if (!gate->present || (vector & 0xFF) * 8 + 7 > vc->idt_limit) {
+	if (!virtual_cpu_has_gate(vector)) {
 		if (vector == 13 || vector == 8)
 			cannot_deliver(regs, vector, "no handler installed for it");
 		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set), and

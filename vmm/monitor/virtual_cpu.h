@@ -66,6 +66,9 @@ void virtual_cpu_raise(unsigned vector);
 /* The highest pending vector, or -1. */
 int virtual_cpu_highest_pending(void);
 
+/* Nonzero if the IDT has a present gate for vector, within its limit. */
+int virtual_cpu_has_gate(unsigned vector);
+
 /* Delivers `vector` to the guest whose state is `regs` (a plain state: eip is where the
  * guest continues): pushes the frame (switching to the kernel stack from user mode), clears
  * the virtual IF for interrupt gates and points regs at the handler. `error_code` < 0 for

@@ -12,7 +12,8 @@
 extern uint64_t vcpu_host_fs_base;
 extern uint8_t vcpu_have_fsgsbase;
 
-/* Records the host's FS base; before the guest first runs. */
+/* Records the host's FS base; before any signal handler can run (the sandbox refuses the
+ * ARCH_GET_FS it takes). */
 void host_fs_setup(void);
 
 /* The hypercall path's check of a null FS (vcpu_switch.S): the read that faults when the

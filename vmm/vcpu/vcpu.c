@@ -70,7 +70,6 @@ void vcpu_run(const struct vcpu_regs *initial, struct vcpu_stop *stop)
 	current_stop = stop;
 	vcpu_guest_regs = *initial;
 	vcpu_redirect = 0;
-	host_fs_setup();
 	if (sigsetjmp(stop_jump, 1) == 0) {
 		running = 1;
 		stats_mark_guest_entry();

@@ -19,6 +19,7 @@ enum vcpu_stop_reason {
 	VCPU_STOP_HALTED,        /* halted with nothing that could ever wake it */
 	VCPU_STOP_TIMEOUT,       /* --timeout ran out */
 	VCPU_STOP_SANDBOX,       /* code that left compatibility mode made a refused system call */
+	VCPU_STOP_OUTPUT_FAILED, /* stdout refused the console's output */
 };
 
 struct vcpu_stop {

@@ -1,13 +1,21 @@
 /* The "escape" test guest: a hostile kernel that far-jumps out of compatibility mode into
  * 64-bit code and makes Linux system calls itself. The sandbox must refuse them; the test
- * checks the file it tries to create never appears. Its command line picks the attempt:
- * "open" (create /tmp/vmirun-escape-marker) or "fork". */
+ * checks the file it tries to create never appears. Its command line picks the attempt by
+ * its first letter: "open" (create /tmp/vmirun-escape-marker), "fork", "write0" (to fd 0),
+ * "pread" (every fd), "archprctl" (ARCH_GET_FS), or "timer" (turn the timeout off, block
+ * every signal, spin). */
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
 
 #define HEADER_FLAGS  MULTIBOOT_FLAG_MEMORY_INFO
 #define LINUX_OPEN    2
 #define LINUX_FORK    57
+#define LINUX_WRITE   1
+#define LINUX_PREAD64 17
+#define LINUX_RT_SIGPROCMASK 14
+#define LINUX_SETITIMER 38
+#define LINUX_ARCH_PRCTL 158
+#define ARCH_GET_FS   0x1003
 #define O_WRONLY_CREAT 0x41
 
 	MULTIBOOT_HEADER HEADER_FLAGS
@@ -30,8 +38,20 @@ _start:
 	jmp 1b
 2:	cmpb $'f', %dl
 	je 3f
+	cmpb $'w', %dl
+	je 4f
+	cmpb $'p', %dl
+	je 5f
+	cmpb $'a', %dl
+	je 6f
+	cmpb $'t', %dl
+	je 7f
 	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_open
 3:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_fork
+4:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_write_stdin
+5:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_pread
+6:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_arch_prctl
+7:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_timer
 
 	.code64
 escape_open:
@@ -45,13 +65,63 @@ escape_fork:
 	movl $LINUX_FORK, %eax
 	syscall
 	ud2
+/* write(0, ...): vmirun writes only to stdout and stderr */
+escape_write_stdin:
+	movl $LINUX_WRITE, %eax
+	xorl %edi, %edi
+	movl $marker_path, %esi
+	movl $1, %edx
+	syscall
+	ud2
+/* pread64 on every descriptor from 0 up: vmirun reads only the two files it opened */
+escape_pread:
+	xorl %ebx, %ebx
+1:	movl $LINUX_PREAD64, %eax
+	movl %ebx, %edi
+	movl $read_buffer, %esi
+	movl $16, %edx
+	xorl %r10d, %r10d
+	syscall
+	incl %ebx
+	cmpl $64, %ebx
+	jb 1b
+	ud2
+/* arch_prctl(ARCH_GET_FS): vmirun only sets the FS base */
+escape_arch_prctl:
+	movl $LINUX_ARCH_PRCTL, %eax
+	movl $ARCH_GET_FS, %edi
+	movl $read_buffer, %esi
+	syscall
+	ud2
+/* setitimer(ITIMER_REAL, zero) turns vmirun's --timeout off, and blocking every signal
+ * keeps its handlers out; then spin. Only the CPU-time limit is left to end the run. */
+escape_timer:
+	movl $LINUX_SETITIMER, %eax
+	xorl %edi, %edi
+	movl $zero_timer, %esi
+	xorl %edx, %edx
+	syscall
+	movl $LINUX_RT_SIGPROCMASK, %eax
+	xorl %edi, %edi                 /* SIG_BLOCK */
+	movl $all_signals, %esi
+	xorl %edx, %edx
+	movl $8, %r10d
+	syscall
+1:	jmp 1b
 
 	.section .rodata
 marker_path:
 	.asciz "/tmp/vmirun-escape-marker"
+	.align 8
+zero_timer:
+	.quad 0, 0, 0, 0
+all_signals:
+	.quad -1
 
 	.bss
 	.align 16
+read_buffer:
+	.space 16
 	.space 4096
 stack_top:
 

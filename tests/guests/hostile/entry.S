@@ -39,9 +39,11 @@ iret_far_call:
 	lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(VMI_CALL_IRET)
 	ud2
 
-/* A #GP handler that records the faulting eip (above the error code) and reports from C. */
+/* A #GP handler that records the error code and the faulting eip, and reports from C. */
 	.globl gp_recorder
 gp_recorder:
+	movl 0(%esp), %eax
+	movl %eax, gp_error
 	movl 4(%esp), %eax
 	movl %eax, gp_eip
 	movl $stack_top, %esp

@@ -8,7 +8,8 @@
  * that runs from the ROM area into RAM), `badiret` (IRET to a null code selector: the #GP's
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
  * `acflag` (EFLAGS.NT or AC set across hypercalls), `spin` (loops from the start), `longio`
- * (one trapped rep outsb longer than a short timeout), `userstack` (the fast system-call entry
+ * (one trapped rep outsb longer than a short timeout), `nogate` (an exception with only a #GP
+ * gate), `userstack` (the fast system-call entry
  * with no room below the user's return address), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
@@ -34,7 +35,8 @@ extern char counting_handler[], looping_handler[], stack_top[], user_int[], user
 void after_user_pf(void) __attribute__((noreturn));
 void in_looping_handler(void) __attribute__((noreturn));
 extern char gp_recorder[], iret_far_call[], pf_recorder[], user_fast_syscall_low_stack[];
-volatile uint32_t interrupts_taken, gp_eip, pf_error, pf_cs;
+volatile uint32_t interrupts_taken, gp_eip, gp_error, pf_error, pf_cs;
+static int gp_expected_from_ud2; /* the nogate attack, not badiret, raised the #GP */
 
 static uint64_t idt[256] __attribute__((aligned(8)));
 static uint32_t scratch[1024];
@@ -253,6 +255,12 @@ void after_user_pf(void)
 
 void after_gp(void)
 {
+	if (gp_expected_from_ud2) {
+		put("hostile: nogate: #GP with error code ");
+		put_dec(gp_error);
+		put("\n");
+		exit_with(gp_error == 6 * 8 + 2 ? 0 : 3);
+	}
 	if (gp_eip == (uint32_t)iret_far_call) {
 		put("hostile: badiret: #GP at the IRET's far call\n");
 		exit_with(0);
@@ -379,7 +387,10 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: transition: holding the transition mark with an alarm due\n");
 		uint32_t low, high;
 		__asm__ volatile("rdtsc" : "=a"(low), "=d"(high));
-		uint64_t due = ((uint64_t)high << 32 | low) + 1000000;   /* well under 1 ms */
+		/* 50 ms ahead: the mark is set long before, even on a slow host */
+		uint32_t none[6] = { 0 };
+		uint64_t due = ((uint64_t)high << 32 | low) +
+		               hostile_hypercall(VMI_CALL_GetCycleFrequency, none) / 20;
 		call(VMI_CALL_SetAlarm, VMI_ALARM_ONE_SHOT, (uint32_t)due, (uint32_t)(due >> 32));
 		call(VMI_CALL_EnableInterrupts, 0, 0, 0);
 		page->transition = VMI_TRANSITION_IRET;
@@ -433,6 +444,16 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		call(VMI_CALL_DisableInterrupts, 0, 0, 0);
 		put("hostile: nullfs: vmirun kept its thread pointer\n");
 		exit_with(0);
+	}
+	if (word_is(cmdline, "nogate")) {
+		/* An exception with no gate of its own is a #GP naming its vector, as on hardware */
+		install_gate(13, gp_recorder, 0);
+		load_idt();
+		gp_expected_from_ud2 = 1;
+		put("hostile: nogate: ud2 with a #GP gate only\n");
+		__asm__ volatile("ud2");
+		put("hostile: nogate: ud2 went on\n");
+		exit_with(3);
 	}
 	if (word_is(cmdline, "badiret"))
 		bad_iret();
