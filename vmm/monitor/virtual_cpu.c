@@ -90,9 +90,27 @@ int virtual_cpu_highest_pending(void)
 	return -1;
 }
 
+/* An alarm may raise between the look at the bitmap and the store of a 0: the raise's own
+ * store of 1 would then be overwritten. So a 0 is checked once more after it is stored. */
 static void update_pending_summary(void)
 {
-	virtual_cpu_shared()->pending = virtual_cpu_highest_pending() >= 0;
+	int pending;
+	do {
+		pending = virtual_cpu_highest_pending() >= 0;
+		virtual_cpu_shared()->pending = (uint32_t)pending;
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	} while (!pending && virtual_cpu_highest_pending() >= 0);
+}
+
+int virtual_cpu_take_highest_pending(void)
+{
+	int vector = virtual_cpu_highest_pending();
+	if (vector < 0)
+		return -1;
+	__atomic_and_fetch(&virtual_cpu.pending[vector / 32], ~(1u << (vector % 32)),
+	                   __ATOMIC_SEQ_CST);
+	update_pending_summary();
+	return vector;
 }
 
 static _Noreturn void cannot_deliver(const struct vcpu_regs *regs, unsigned vector,
@@ -180,12 +198,9 @@ int virtual_cpu_deliver_pending(struct vcpu_regs *regs)
 {
 	if (!virtual_cpu_interrupts_enabled())
 		return 0;
-	int vector = virtual_cpu_highest_pending();
+	int vector = virtual_cpu_take_highest_pending();
 	if (vector < 0)
 		return 0;
-	__atomic_and_fetch(&virtual_cpu.pending[vector / 32], ~(1u << (vector % 32)),
-	                   __ATOMIC_SEQ_CST);
-	update_pending_summary();
 	virtual_cpu_deliver(regs, (unsigned)vector, -1, 0);
 	return 1;
 }

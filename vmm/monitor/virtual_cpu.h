@@ -66,6 +66,10 @@ void virtual_cpu_raise(unsigned vector);
 /* The highest pending vector, or -1. */
 int virtual_cpu_highest_pending(void);
 
+/* Clears the highest pending vector and returns it (-1 if none), leaving the shared page's
+ * summary right even when a signal handler raises another meanwhile. */
+int virtual_cpu_take_highest_pending(void);
+
 /* Nonzero if the IDT has a present gate for vector, within its limit. */
 int virtual_cpu_has_gate(unsigned vector);
 
