@@ -296,6 +296,16 @@ Test(monitor, no_room_below_a_fast_system_calls_return_address_is_the_users_page
 	run_result_free(&r);
 }
 
+/* L7: the hypercall page held vmirun's code address, readable by any guest. */
+Test(monitor, the_hypercall_page_shows_the_guest_no_host_address)
+{
+	struct run_result r = hostile("readpage", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: readpage: 0 host addresses in the hypercall page's common stub\n"),
+	          "%s\n%s", r.out, r.err);
+	run_result_free(&r);
+}
+
 /* L6: an exception with no gate stopped the guest, where docs/abi.md promises #GP. */
 Test(monitor, an_exception_without_a_gate_is_a_general_protection_fault_naming_it)
 {

@@ -1,7 +1,7 @@
 /* Builds and maps the hypercall page. Entry N, at VMI_PROCESS_HYPERCALL_ENTRY(N), runs in
  * 64-bit mode right after the guest's far call: `mov $N, %r11d; jmp common_stub`, where the
- * common stub is an absolute indirect jump to vcpu_hypercall_common in vmirun's code. r11
- * is invisible to 32-bit code, so the call number costs the guest no register. */
+ * common stub jumps to vcpu_hypercall_common in vmirun's code through a slot above 4 GiB.
+ * r11 is invisible to 32-bit code, so the call number costs the guest no register. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,13 +15,10 @@
 
 void vcpu_hypercall_common(void);
 
-size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t common)
+size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t slot)
 {
-	const size_t stub_size = 14; /* jmp *0(%rip); .quad common */
-	/* The jump's 8-byte target aligned: a guest may run with EFLAGS.AC set, and the stub
-	 * reads it in ring 3, where a misaligned read would be #AC. */
-	size_t stub_offset = (size_t)count * VMI_PROCESS_HYPERCALL_STRIDE;
-	stub_offset += (8 - (stub_offset + 6) % 8) % 8;
+	const size_t stub_offset = (size_t)count * VMI_PROCESS_HYPERCALL_STRIDE;
+	const size_t stub_size = 13; /* movabs $slot, %r10; jmp *(%r10) */
 
 	if (stub_offset + stub_size > PAGE_SIZE)
 		return 0;
@@ -34,10 +31,12 @@ size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, u
 		entry[6] = 0xE9;                         /* jmp rel32 */
 		memcpy(entry + 7, &to_stub, 4);
 	}
+	/* r10, like r11, is invisible to 32-bit code. The slot is 8-aligned, so a guest running
+	 * with EFLAGS.AC set does not take #AC on this ring-3 read. */
 	uint8_t *stub = page + stub_offset;
-	stub[0] = 0xFF; stub[1] = 0x25;                /* jmp *0(%rip) */
-	memset(stub + 2, 0, 4);
-	memcpy(stub + 6, &common, 8);
+	stub[0] = 0x49; stub[1] = 0xBA;                /* movabs $slot, %r10 */
+	memcpy(stub + 2, &slot, 8);
+	stub[10] = 0x41; stub[11] = 0xFF; stub[12] = 0x22; /* jmp *(%r10) */
 	(void)page_addr; /* the page is position independent; kept for tests' disassembly */
 	return stub_offset + stub_size;
 }
@@ -50,8 +49,19 @@ int hypercall_page_install(char error[200])
 		snprintf(error, 200, "cannot map the hypercall page: %s", strerror(errno));
 		return -1;
 	}
-	if (hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, VMI_CALL_COUNT,
-	                         (uint64_t)(uintptr_t)vcpu_hypercall_common) == 0 ||
+	uint64_t *slot = mmap((void *)(uintptr_t)HYPERCALL_TARGET_SLOT, PAGE_SIZE,
+	                      PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS |
+	                      MAP_FIXED_NOREPLACE, -1, 0);
+	if (slot == MAP_FAILED || (uintptr_t)slot != HYPERCALL_TARGET_SLOT) {
+		snprintf(error, 200, "cannot map the hypercall target at 0x%llx: %s",
+		         (unsigned long long)HYPERCALL_TARGET_SLOT,
+		         slot == MAP_FAILED ? strerror(errno) : "placed elsewhere");
+		return -1;
+	}
+	*slot = (uint64_t)(uintptr_t)vcpu_hypercall_common;
+	if (mprotect(slot, PAGE_SIZE, PROT_READ) != 0 ||
+	    hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, VMI_CALL_COUNT,
+	                         HYPERCALL_TARGET_SLOT) == 0 ||
 	    mprotect(page, PAGE_SIZE, PROT_READ | PROT_EXEC) != 0) {
 		snprintf(error, 200, "cannot build the hypercall page");
 		return -1;

@@ -6,10 +6,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Where the common stub finds vcpu_hypercall_common's address: a read-only page just above
+ * the guest's 4 GiB, which 32-bit code cannot address. The hypercall page itself is
+ * readable by the guest, and an address of vmirun's code there would undo its ASLR. */
+#define HYPERCALL_TARGET_SLOT 0x100000000ull
+
 /* Writes the entries for `count` calls into `page` (4 KiB) as if it sat at guest address
- * `page_addr`, jumping to `common` (a 64-bit address). Returns bytes used, or 0 if they
- * do not fit. Pure, so tests can disassemble the result. */
-size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t common);
+ * `page_addr`; the common stub jumps through the 8 bytes at `slot` (a 64-bit address).
+ * Returns bytes used, or 0 if they do not fit. Pure, so tests can disassemble the result. */
+size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t slot);
 
 /* Maps the window: the hypercall page (read+execute) and the shared vCPU page. */
 int hypercall_page_install(char error[200]);

@@ -9,7 +9,7 @@
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
  * `acflag` (EFLAGS.NT or AC set across hypercalls), `spin` (loops from the start), `longio`
  * (one trapped rep outsb longer than a short timeout), `nogate` (an exception with only a #GP
- * gate), `userstack` (the fast system-call entry
+ * gate), `readpage` (look for vmirun's addresses in the hypercall page), `userstack` (the fast system-call entry
  * with no room below the user's return address), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
@@ -454,6 +454,22 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		__asm__ volatile("ud2");
 		put("hostile: nogate: ud2 went on\n");
 		exit_with(3);
+	}
+	if (word_is(cmdline, "readpage")) {
+		/* The hypercall page is readable. Entry 0 jumps (E9 rel32 at offset 6) to the
+		 * common stub, the one place that reaches vmirun's code: any 8 bytes there that
+		 * read as a user-space address above 16 TiB (where Linux puts PIE code, libraries
+		 * and mmaps, randomized) would give vmirun's ASLR away. */
+		const volatile uint8_t *page = (const volatile uint8_t *)VMI_PROCESS_HYPERCALL_PAGE;
+		uint32_t rel = page[7] | page[8] << 8 | page[9] << 16 | (uint32_t)page[10] << 24;
+		uint32_t stub = 11 + rel, found = 0;
+		for (uint32_t i = stub; i < stub + 16 && i + 8 <= 4096; i++)
+			if (page[i + 7] == 0 && page[i + 6] == 0 && page[i + 5] >= 0x10)
+				found++;
+		put("hostile: readpage: ");
+		put_dec(found);
+		put(" host addresses in the hypercall page's common stub\n");
+		exit_with(found == 0 ? 0 : 3);
 	}
 	if (word_is(cmdline, "badiret"))
 		bad_iret();
