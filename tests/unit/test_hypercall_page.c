@@ -73,3 +73,8 @@ Test(hypercall_page, every_entry_loads_its_number_and_reaches_the_common_stub)
 	for (size_t i = used; i < sizeof(page); i++)
 		cr_assert_eq(page[i], 0xCC);
 }
+
+Test(hypercall_page, refuses_too_many_entries)
+{
+	cr_assert_eq(hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, 4096 / 16, SLOT), 0);
+}
