@@ -296,6 +296,17 @@ Test(monitor, no_room_below_a_fast_system_calls_return_address_is_the_users_page
 	run_result_free(&r);
 }
 
+/* T3: a guest that set TF before a hypercall was stopped with #DB at the entry in vmirun's
+ * page; the call is one instruction to the guest, and the trap follows it. */
+Test(monitor, a_single_stepped_hypercall_traps_once_at_its_return_address)
+{
+	struct run_result r = hostile("tfflag", "30");
+	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, "hostile: tfflag: 1 single-step traps, at the call's return address, "
+	                        "and the call's result\n"), "%s\n%s", r.out, r.err);
+	run_result_free(&r);
+}
+
 /* L7: the hypercall page held vmirun's code address, readable by any guest. */
 Test(monitor, the_hypercall_page_shows_the_guest_no_host_address)
 {

@@ -223,6 +223,13 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 	}
 }
 
+static volatile int single_step_pending;
+
+void monitor_single_step_after_hypercall(void)
+{
+	single_step_pending = 1;
+}
+
 void vcpu_hypercall(uint32_t call)
 {
 	struct vcpu_regs *regs = &vcpu_guest_regs;
@@ -234,6 +241,15 @@ void vcpu_hypercall(uint32_t call)
 		reflect_general_protection(regs);
 	else
 		dispatch(call, regs);
+
+	/* A single-step trap comes before any interrupt, as on hardware; the flags in its
+	 * frame keep the TF the guest set. */
+	if (single_step_pending) {
+		single_step_pending = 0;
+		vcpu_hypercall_redirect();
+		regs->eflags |= VMI_EFLAGS_TF;
+		virtual_cpu_deliver(regs, 1, -1, 0);
+	}
 
 	/* An interrupt that became deliverable (raised while the monitor ran, or let in by
 	 * this call) is taken on the way back, at the instruction after the call. */

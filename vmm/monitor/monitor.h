@@ -13,6 +13,10 @@ int monitor_install_trap_handlers(void);
  * sandbox is locked. Returns 0 or -1 (errno set). */
 int monitor_set_timeout(double seconds);
 
+/* The guest's single-step trap arrived at a hypercall's entry: the hypercall runs without
+ * it, and the trap is delivered after, at the return address (hypercall.c). */
+void monitor_single_step_after_hypercall(void);
+
 /* Stops the guest if the timeout expired while the monitor was running. */
 void monitor_check_timeout(void);
 

@@ -82,6 +82,15 @@ static int in_guest_code(const ucontext_t *uc)
 	return (uc->uc_mcontext.gregs[REG_CSGSFS] & 0xFFFF) == VMI_PROCESS_CODE32_SELECTOR;
 }
 
+/* The hypercall page's 64-bit entries, which the guest reaches by its far call. */
+static int in_hypercall_entry(const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	return (g[REG_CSGSFS] & 0xFFFF) == VMI_PROCESS_CODE64_SELECTOR &&
+	       (uint64_t)g[REG_RIP] >= VMI_PROCESS_HYPERCALL_PAGE &&
+	       (uint64_t)g[REG_RIP] < (uint64_t)VMI_PROCESS_HYPERCALL_PAGE + 4096;
+}
+
 /* Vectors for which the CPU pushes an error code. */
 static int has_error_code(unsigned vector)
 {
@@ -282,8 +291,15 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 
 	if (!in_guest(uc) || !vcpu_is_running())
 		host_fault(sig, info, uc);
-	regs_from_context(uc, &regs);
 	long trapno = (long)uc->uc_mcontext.gregs[REG_TRAPNO];
+	/* The guest single-steps into a hypercall (TF set before its far call): the call is
+	 * one instruction to it, so let the call run and take the trap after it returns. */
+	if (sig == SIGTRAP && trapno == 1 && in_hypercall_entry(uc)) {
+		uc->uc_mcontext.gregs[REG_EFL] &= ~(greg_t)VMI_EFLAGS_TF;
+		monitor_single_step_after_hypercall();
+		return;
+	}
+	regs_from_context(uc, &regs);
 	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
 	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
 	                          transition_on_fault(&regs))) {

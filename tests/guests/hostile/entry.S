@@ -50,6 +50,31 @@ gp_recorder:
 	call after_gp
 1:	jmp 1b
 
+/* A #DB handler that counts, records the eip, and returns with TF clear in the frame. */
+	.globl db_handler
+db_handler:
+	incl db_count
+	pushl %eax
+	movl 4(%esp), %eax
+	movl %eax, db_eip
+	popl %eax
+	andl $~0x100, 8(%esp)
+	jmp iret_hypercall
+
+/* Sets TF with popfl: the single-step trap comes after the next instruction, the far call
+ * of a hypercall (GetCR0). */
+	.globl hypercall_with_tf
+hypercall_with_tf:
+	pushfl
+	orl $0x100, (%esp)
+	popfl
+	lcall $VMI_PROCESS_CODE64_SELECTOR, $VMI_PROCESS_HYPERCALL_ENTRY(VMI_CALL_GetCR0)
+	.globl after_tf_hypercall
+after_tf_hypercall:
+	nop
+	nop
+	ret
+
 /* A #PF handler that records the error code and the frame's cs, and reports from C. */
 	.globl pf_recorder
 pf_recorder:

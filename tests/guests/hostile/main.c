@@ -9,7 +9,7 @@
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
  * `acflag` (EFLAGS.NT or AC set across hypercalls), `spin` (loops from the start), `longio`
  * (one trapped rep outsb longer than a short timeout), `nogate` (an exception with only a #GP
- * gate), `readpage` (look for vmirun's addresses in the hypercall page), `userstack` (the fast system-call entry
+ * gate), `tfflag` (single-step into a hypercall), `readpage` (look for vmirun's addresses in the hypercall page), `userstack` (the fast system-call entry
  * with no room below the user's return address), `esp0` (a kernel stack outside guest RAM for
  * entries from user mode), `esp0fast` (the same, entered through the ROM's fast system-call
  * entry, which builds the frame itself), `transition` (hold the vCPU page's transition mark
@@ -34,6 +34,9 @@ void after_gp(void) __attribute__((noreturn));
 extern char counting_handler[], looping_handler[], stack_top[], user_int[], user_fast_syscall[];
 void after_user_pf(void) __attribute__((noreturn));
 void in_looping_handler(void) __attribute__((noreturn));
+uint32_t hypercall_with_tf(void);
+extern char db_handler[], after_tf_hypercall[];
+volatile uint32_t db_count, db_eip;
 extern char gp_recorder[], iret_far_call[], pf_recorder[], user_fast_syscall_low_stack[];
 volatile uint32_t interrupts_taken, gp_eip, gp_error, pf_error, pf_cs;
 static int gp_expected_from_ud2; /* the nogate attack, not badiret, raised the #GP */
@@ -454,6 +457,18 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		__asm__ volatile("ud2");
 		put("hostile: nogate: ud2 went on\n");
 		exit_with(3);
+	}
+	if (word_is(cmdline, "tfflag")) {
+		install_gate(1, db_handler, 0);
+		load_idt();
+		put("hostile: tfflag: a hypercall single-stepped\n");
+		uint32_t cr0 = hypercall_with_tf();
+		put("hostile: tfflag: ");
+		put_dec(db_count);
+		put(" single-step traps, at ");
+		put(db_eip == (uint32_t)after_tf_hypercall ? "the call's return address" : "another eip");
+		put(cr0 & 1 ? ", and the call's result\n" : ", without the call's result\n");
+		exit_with(db_count == 1 && db_eip == (uint32_t)after_tf_hypercall && (cr0 & 1) ? 0 : 3);
 	}
 	if (word_is(cmdline, "readpage")) {
 		/* The hypercall page is readable. Entry 0 jumps (E9 rel32 at offset 6) to the
