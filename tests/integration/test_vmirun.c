@@ -155,14 +155,14 @@ Test(vmirun, stats_text_and_json)
 {
 	struct run_result r = VMIRUN("--stats", hello());
 	expect_status(&r, 1);
-	cr_assert(strstr(r.err, "time to first guest instruction"), "%s", r.err);
+	cr_assert(strstr(r.err, "time to guest entry"), "%s", r.err);
 	cr_assert(strstr(r.err, "OUTB"), "%s", r.err);
 	cr_assert(strstr(r.err, "emulated"), "%s", r.err);
 	run_result_free(&r);
 	r = VMIRUN("--stats=json", hello());
 	expect_status(&r, 1);
 	cr_assert(strstr(r.err, "\"hypercalls\":{\"OUTB\":"), "%s", r.err);
-	cr_assert(strstr(r.err, "\"ms_to_first_instruction\":"), "%s", r.err);
+	cr_assert(strstr(r.err, "\"ms_to_guest_entry\":"), "%s", r.err);
 	run_result_free(&r);
 }
 
