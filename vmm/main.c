@@ -28,6 +28,7 @@
 #include "sandbox.h"
 #include "stats.h"
 #include "vcpu/vcpu.h"
+#include "watchdog.h"
 
 #define VMIRUN_VERSION "0.1.0"
 
@@ -243,6 +244,8 @@ int main(int argc, char **argv)
 	const char *test_fault = getenv("VMIRUN_TEST_INTERNAL_FAULT");
 	if (monitor_set_timeout(options.timeout_seconds) != 0)
 		die("cannot set the CPU-time limit that backs --timeout: %s", strerror(errno));
+	if (watchdog_start(options.timeout_seconds) != 0)
+		die("cannot start the watchdog that backs --timeout: %s", strerror(errno));
 	int read_fds[2], read_fd_count = 0;
 	if (timer_schedstat_fd() >= 0)
 		read_fds[read_fd_count++] = timer_schedstat_fd();

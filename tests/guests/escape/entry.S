@@ -2,8 +2,8 @@
  * 64-bit code and makes Linux system calls itself. The sandbox must refuse them; the test
  * checks the file it tries to create never appears. Its command line picks the attempt by
  * its first letter: "open" (create /tmp/vmirun-escape-marker), "fork", "write0" (to fd 0),
- * "pread" (every fd), "archprctl" (ARCH_GET_FS), or "timer" (turn the timeout off, block
- * every signal, spin). */
+ * "pread" (every fd), "archprctl" (ARCH_GET_FS), "timer" (turn the timeout off, block
+ * every signal, spin) or "sleep" (the same, then sleep in rt_sigsuspend). */
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
 
@@ -14,6 +14,7 @@
 #define LINUX_PREAD64 17
 #define LINUX_RT_SIGPROCMASK 14
 #define LINUX_SETITIMER 38
+#define LINUX_RT_SIGSUSPEND 130
 #define LINUX_ARCH_PRCTL 158
 #define ARCH_GET_FS   0x1003
 #define O_WRONLY_CREAT 0x41
@@ -46,12 +47,15 @@ _start:
 	je 6f
 	cmpb $'t', %dl
 	je 7f
+	cmpb $'s', %dl
+	je 8f
 	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_open
 3:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_fork
 4:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_write_stdin
 5:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_pread
 6:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_arch_prctl
 7:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_timer
+8:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_sleep
 
 	.code64
 escape_open:
@@ -108,6 +112,25 @@ escape_timer:
 	movl $8, %r10d
 	syscall
 1:	jmp 1b
+/* The same, then sleep with every signal blocked: no CPU time is spent, so only a bound
+ * from outside the process (the watchdog) ends the run. */
+escape_sleep:
+	movl $LINUX_SETITIMER, %eax
+	xorl %edi, %edi
+	movl $zero_timer, %esi
+	xorl %edx, %edx
+	syscall
+	movl $LINUX_RT_SIGPROCMASK, %eax
+	xorl %edi, %edi
+	movl $all_signals, %esi
+	xorl %edx, %edx
+	movl $8, %r10d
+	syscall
+1:	movl $LINUX_RT_SIGSUSPEND, %eax
+	movl $all_signals, %edi
+	movl $8, %esi
+	syscall
+	jmp 1b
 
 	.section .rodata
 marker_path:
