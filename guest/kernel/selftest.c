@@ -8,6 +8,7 @@
  * lines (the popf hole as "selftest: popf hole detected: ..."), never passed over. */
 #include <stdarg.h>
 
+#include <vmi/mmu.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include "console.h"
@@ -23,7 +24,6 @@
 
 #define CR0_PE  0x00000001u
 #define CR0_TS  0x00000008u
-#define CR0_PG  0x80000000u
 #define CR4_TSD 0x00000004u
 #define MSR_TSC 0x10
 #define MSR_SYSENTER_CS 0x174
@@ -315,7 +315,7 @@ static void test_control_registers(void)
 {
 	uint32_t cr0 = vmi_get_cr0();
 	expect(cr0 & CR0_PE, "CR0 0x%x: not in protected mode?", cr0);
-	expect(!(cr0 & CR0_PG), "CR0 0x%x: paging on?", cr0);
+	expect(!(cr0 & VMI_CR0_PG), "CR0 0x%x: paging on?", cr0);
 	uint32_t status = vmi_set_cr0(cr0 | CR0_TS);
 	uint32_t with_ts = vmi_get_cr0();
 	vmi_clts();
@@ -325,7 +325,7 @@ static void test_control_registers(void)
 	expect(cleared == (cr0 & ~CR0_TS), "CLTS left CR0 0x%x", cleared);
 	vmi_set_cr0(cr0);
 	if (!platform.native_rom)
-		expect(vmi_set_cr0(cr0 | CR0_PG) == VMI_ERROR_NOT_IMPLEMENTED,
+		expect(vmi_set_cr0(cr0 | VMI_CR0_PG) == VMI_ERROR_NOT_IMPLEMENTED,
 		       "SetCR0 with PG was not refused as not implemented");
 
 	uint32_t cr2 = vmi_get_cr2();

@@ -3,6 +3,7 @@
  * ring 0. Linked into guests as ordinary code at `vmi_native_rom`; the build also links a
  * copy at VMI_ROM_BASE as a flat image (build/rom/native_rom.bin) for vmirom to verify. */
 
+#include <vmi/mmu.h>
 #include <vmi/process.h>
 #include "../../rom/rom_layout.inc"
 
@@ -232,7 +233,68 @@
 	ret
 .endm
 
+/* ---- page tables: the guest's own tables are the hardware's; the hints do nothing ----- */
+
+/* EAX = value, EDX = entry, ECX = flags (no use natively: no TLB entry exists for an entry
+ * that was not present, and a changed present one needs InvalPage, as on hardware). */
+.macro s_set_pxe
+	movl %eax, (%edx)
+	movl $0, %eax
+	ret
+.endm
+.macro s_get_pxe
+	movl (%eax), %eax
+	ret
+.endm
+/* xchg with memory is locked: the CPU's own A/D updates are not lost. */
+.macro s_swap_pxe
+	xchgl %eax, (%edx)
+	ret
+.endm
+/* EAX = bit, EDX = entry; EAX = the bit's old value. */
+.macro s_test_and_set_pxe_bit
+	lock btsl %eax, (%edx)
+	sbbl %eax, %eax
+	negl %eax
+	ret
+.endm
+.macro s_test_and_clear_pxe_bit
+	lock btrl %eax, (%edx)
+	sbbl %eax, %eax
+	negl %eax
+	ret
+.endm
+.macro s_invlpg
+	invlpg (%eax)
+	movl $0, %eax
+	ret
+.endm
+/* AllocatePage, ReleasePage, FlushDeferredCalls, SetLinearMapping: hints for a hypervisor;
+ * on hardware there is nothing to do. */
+.macro s_nothing_to_do
+	movl $0, %eax
+	ret
+.endm
+
 /* ---- bodies longer than a slot --------------------------------------------------------- */
+
+/* EAX = VMI_FLUSH_TLB [| VMI_FLUSH_GLOBAL]: a CR3 reload drops the non-global translations;
+ * changing CR4.PGE drops them all (toggled twice, whatever it was). */
+.macro b_flush_tlb
+	pushl %edx
+	movl %cr3, %edx
+	movl %edx, %cr3
+	testl $VMI_FLUSH_GLOBAL, %eax
+	jz 1f
+	movl %cr4, %edx
+	xorl $VMI_CR4_PGE, %edx
+	movl %edx, %cr4
+	xorl $VMI_CR4_PGE, %edx
+	movl %edx, %cr4
+1:	popl %edx
+	movl $0, %eax
+	ret
+.endm
 
 .macro b_init
 	VMI_ROM_INIT_BODY VMI_INIT_SELECTOR_OWN, VMI_INIT_SELECTOR_OWN, VMI_INIT_SELECTOR_OWN, \
@@ -317,20 +379,20 @@
 	VMI_ROM_INLINE \m, VMI_CALL_Halt, 0, 0, t_hlt
 	VMI_ROM_CALL \m, VMI_CALL_Reboot, 0, s_reboot
 	VMI_ROM_CALL \m, VMI_CALL_Shutdown, 0, s_shutdown
-	VMI_ROM_CALL \m, VMI_CALL_SetPxE, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_GetPxE, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_SwapPxE, 0, s_not_implemented
+	VMI_ROM_CALL \m, VMI_CALL_SetPxE, 0, s_set_pxe
+	VMI_ROM_CALL \m, VMI_CALL_GetPxE, 0, s_get_pxe
+	VMI_ROM_CALL \m, VMI_CALL_SwapPxE, 0, s_swap_pxe
 	VMI_ROM_CALL \m, VMI_CALL_SetPxELong, 0, s_not_implemented
 	VMI_ROM_CALL \m, VMI_CALL_GetPxELong, 0, s_not_implemented
 	VMI_ROM_CALL \m, VMI_CALL_SwapPxELongAtomic, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_TestAndSetPxEBit, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_TestAndClearPxEBit, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_AllocatePage, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_ReleasePage, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_InvalPage, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_FlushTLB, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_FlushDeferredCalls, 0, s_not_implemented
-	VMI_ROM_CALL \m, VMI_CALL_SetLinearMapping, 0, s_not_implemented
+	VMI_ROM_CALL \m, VMI_CALL_TestAndSetPxEBit, F, s_test_and_set_pxe_bit
+	VMI_ROM_CALL \m, VMI_CALL_TestAndClearPxEBit, F, s_test_and_clear_pxe_bit
+	VMI_ROM_CALL \m, VMI_CALL_AllocatePage, 0, s_nothing_to_do
+	VMI_ROM_CALL \m, VMI_CALL_ReleasePage, 0, s_nothing_to_do
+	VMI_ROM_CALL \m, VMI_CALL_InvalPage, 0, s_invlpg
+	VMI_ROM_CALL_BODY \m, VMI_CALL_FlushTLB, F, b_flush_tlb
+	VMI_ROM_CALL \m, VMI_CALL_FlushDeferredCalls, 0, s_nothing_to_do
+	VMI_ROM_CALL \m, VMI_CALL_SetLinearMapping, 0, s_nothing_to_do
 	VMI_ROM_INLINE \m, VMI_CALL_IN, 0, 0, t_inl
 	VMI_ROM_INLINE \m, VMI_CALL_INB, 0, 0, t_inb
 	VMI_ROM_INLINE \m, VMI_CALL_INW, 0, 0, t_inw

@@ -5,6 +5,7 @@
 
 #include <vmi/calls.h>
 #include <vmi/link.h>
+#include <vmi/mmu.h>
 #include "site.h"
 
 /*
@@ -315,6 +316,107 @@ static inline uint32_t vmi_get_cr0(void) { return VMI_RESULT_CALL(VMI_CALL_GetCR
 static inline uint32_t vmi_get_cr2(void) { return VMI_RESULT_CALL(VMI_CALL_GetCR2); }
 static inline uint32_t vmi_get_cr3(void) { return VMI_RESULT_CALL(VMI_CALL_GetCR3); }
 static inline uint32_t vmi_get_cr4(void) { return VMI_RESULT_CALL(VMI_CALL_GetCR4); }
+
+/* --- page tables (docs/abi.md, "Page tables"; flags in vmi/mmu.h) -------------------------- */
+
+/* Writes `value` to the page-table entry at `entry`; flags: VMI_PAGE_PT or VMI_PAGE_PD, and
+ * VMI_PAGE_CURRENT_AS with the mapped linear address, VMI_PAGE_DEFER. */
+static inline uint32_t vmi_set_pxe(volatile uint32_t *entry, uint32_t value, uint32_t flags)
+{
+	uint32_t eax = value;
+	VMI_ASM(VMI_CALL_SITE(VMI_CALL_SetPxE, COLD, VMI_CA)
+	        : "+a"(eax) : "d"((uint32_t)(uintptr_t)entry), "c"(flags) : "cc", "memory");
+	return eax;
+}
+
+static inline uint32_t vmi_get_pxe(const volatile uint32_t *entry)
+{
+	return VMI_VALUE_CALL(VMI_CALL_GetPxE, (uintptr_t)entry);
+}
+
+/* Writes `value` and returns the entry's old value, atomically (A and D bits included). */
+static inline uint32_t vmi_swap_pxe(volatile uint32_t *entry, uint32_t value)
+{
+	uint32_t eax = value;
+	VMI_ASM(VMI_CALL_SITE(VMI_CALL_SwapPxE, COLD, VMI_CA)
+	        : "+a"(eax) : "d"((uint32_t)(uintptr_t)entry) : "cc", "memory");
+	return eax;
+}
+
+/* Set or clear bit `bit` of the entry atomically; returns its old value, 0 or 1. */
+static inline uint32_t vmi_test_and_set_pxe_bit(volatile uint32_t *entry, uint32_t bit)
+{
+	uint32_t eax = bit;
+	VMI_ASM(VMI_CALL_SITE(VMI_CALL_TestAndSetPxEBit, COLD, VMI_CA)
+	        : "+a"(eax) : "d"((uint32_t)(uintptr_t)entry) : "cc", "memory");
+	return eax;
+}
+
+static inline uint32_t vmi_test_and_clear_pxe_bit(volatile uint32_t *entry, uint32_t bit)
+{
+	uint32_t eax = bit;
+	VMI_ASM(VMI_CALL_SITE(VMI_CALL_TestAndClearPxEBit, COLD, VMI_CA)
+	        : "+a"(eax) : "d"((uint32_t)(uintptr_t)entry) : "cc", "memory");
+	return eax;
+}
+
+/* Announces guest-physical page `pfn` as a page table (VMI_PAGE_PT) or directory
+ * (VMI_PAGE_PD), with VMI_ALLOCATE_ZEROED; a clone copies `count` entries from `start` of
+ * directory `clone_pfn` (VMI_ALLOCATE_CLONE; else pass 0s). */
+static inline uint32_t vmi_allocate_page(uint32_t pfn, uint32_t flags, uint32_t clone_pfn,
+                                         uint32_t start, uint32_t count)
+{
+	uint32_t eax = pfn;
+	VMI_ASM("pushl %[vmi_count]\n\t"
+	        "pushl %[vmi_start]\n\t"
+	        VMI_SITE_TEXT("call", VMI_CALL_AllocatePage, COLD, VMI_CA, VMI_SITE_FLAG_STACK_ARGS)
+	        "addl $8, %%esp"
+	        : "+a"(eax)
+	        : "d"(flags), "c"(clone_pfn), [vmi_start] "ri"(start), [vmi_count] "ri"(count)
+	        : "cc", "memory");
+	return eax;
+}
+
+static inline uint32_t vmi_release_page(uint32_t pfn, uint32_t flags)
+{
+	uint32_t eax = pfn;
+	VMI_ASM(VMI_CALL_SITE(VMI_CALL_ReleasePage, COLD, VMI_CA)
+	        : "+a"(eax) : "d"(flags) : "cc", "memory");
+	return eax;
+}
+
+/* Drops the translation of the page holding linear address `address`. */
+static inline uint32_t vmi_inval_page(uint32_t address)
+{
+	return VMI_VALUE_CALL(VMI_CALL_InvalPage, address);
+}
+
+/* VMI_FLUSH_TLB, optionally | VMI_FLUSH_GLOBAL. */
+static inline uint32_t vmi_flush_tlb(uint32_t flags)
+{
+	return VMI_VALUE_CALL(VMI_CALL_FlushTLB, flags);
+}
+
+static inline uint32_t vmi_flush_deferred_calls(uint32_t flags)
+{
+	return VMI_VALUE_CALL(VMI_CALL_FlushDeferredCalls, flags);
+}
+
+/* Names `pages` pages at linear `address` as a linear map of guest-physical frames from
+ * `pfn` on, in `slot` (0: the kernel's map of RAM). */
+static inline uint32_t vmi_set_linear_mapping(uint32_t slot, uint32_t address, uint32_t pages,
+                                              uint32_t pfn)
+{
+	uint32_t eax = slot;
+	VMI_ASM("pushl %[vmi_pfn]\n\t"
+	        VMI_SITE_TEXT("call", VMI_CALL_SetLinearMapping, COLD, VMI_CA,
+	                      VMI_SITE_FLAG_STACK_ARGS)
+	        "addl $4, %%esp"
+	        : "+a"(eax)
+	        : "d"(address), "c"(pages), [vmi_pfn] "ri"(pfn)
+	        : "cc", "memory");
+	return eax;
+}
 
 static inline void vmi_clts(void)
 {

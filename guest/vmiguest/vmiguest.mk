@@ -35,3 +35,10 @@ $(SDK_GUEST_ELF): $(VMIGUEST_LIB) $(VMIGUEST_DIR)/vmi_sites.ld
 $(SDK_GUEST_ELF): GUEST_LIBS := $(VMIGUEST_LIB) $(GUEST_LIBS)
 $(SDK_GUEST_ELF): GUEST_LDFLAGS += -Wl,-T,$(VMIGUEST_DIR)/vmi_sites.ld
 $(BUILD)/tests/guests/sdk/%.o: GUEST_CFLAGS += -I$(VMIGUEST_DIR)
+
+# So does the paging test guest.
+PAGING_GUEST_ELF := $(BUILD)/tests/guests/paging.elf
+$(PAGING_GUEST_ELF): $(VMIGUEST_LIB) $(VMIGUEST_DIR)/vmi_sites.ld
+$(PAGING_GUEST_ELF): GUEST_LIBS := $(VMIGUEST_LIB) $(GUEST_LIBS)
+$(PAGING_GUEST_ELF): GUEST_LDFLAGS += -Wl,-T,$(VMIGUEST_DIR)/vmi_sites.ld
+$(BUILD)/tests/guests/paging/%.o: GUEST_CFLAGS += -I$(VMIGUEST_DIR)

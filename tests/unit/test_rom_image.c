@@ -636,13 +636,50 @@ Test(rom_image, native_templates_are_the_real_instructions)
 }
 
 /* Calls with no native implementation return VMI_ERROR_NOT_IMPLEMENTED and link CALL_REL. */
+/* The native ROM's page-table calls are the instructions themselves (docs/abi.md, "Page
+ * tables"): the slot's instructions, in order, by Capstone's names. */
+static void rom_expect_native_slot(unsigned call, const char *const *expected)
+{
+	struct rom_file file = rom_read(NATIVE_ROM);
+	cs_insn *insns;
+	size_t count = cs_disasm(rom_capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
+	                         rom_slot_address(&file, call), 0, &insns);
+	size_t i = 0;
+	for (; expected[i]; i++) {
+		cr_assert_lt(i, count, "call %u: only %zu instructions", call, count);
+		char text[sizeof(insns[i].mnemonic) + sizeof(insns[i].op_str) + 2];
+		snprintf(text, sizeof(text), "%s %s", insns[i].mnemonic, insns[i].op_str);
+		cr_assert_str_eq(text, expected[i], "call %u, instruction %zu", call, i);
+	}
+	cs_free(insns, count);
+	cr_assert_eq(rom_record(&file, call).type, VMI_LINK_CALL_REL);
+	rom_release(&file);
+}
+
+Test(rom_image, native_page_table_calls_are_the_instructions)
+{
+	rom_expect_native_slot(VMI_CALL_SetPxE, (const char *const[]){
+		"mov dword ptr [edx], eax", "mov eax, 0", "ret ", NULL });
+	rom_expect_native_slot(VMI_CALL_GetPxE, (const char *const[]){
+		"mov eax, dword ptr [eax]", "ret ", NULL });
+	rom_expect_native_slot(VMI_CALL_SwapPxE, (const char *const[]){
+		"xchg dword ptr [edx], eax", "ret ", NULL });
+	rom_expect_native_slot(VMI_CALL_TestAndSetPxEBit, (const char *const[]){
+		"lock bts dword ptr [edx], eax", "sbb eax, eax", "neg eax", "ret ", NULL });
+	rom_expect_native_slot(VMI_CALL_TestAndClearPxEBit, (const char *const[]){
+		"lock btr dword ptr [edx], eax", "sbb eax, eax", "neg eax", "ret ", NULL });
+	rom_expect_native_slot(VMI_CALL_InvalPage, (const char *const[]){
+		"invlpg byte ptr [eax]", "mov eax, 0", "ret ", NULL });
+	rom_expect_body(NATIVE_ROM, VMI_CALL_FlushTLB);
+}
+
 Test(rom_image, native_unimplemented_calls_say_so)
 {
 	static const uint8_t not_implemented[] = { 0xB8, 0xFF, 0xFF, 0xFF, 0xFF, 0xC3 };
 	/* 64-bit results say it in EDX too: mov $-1, %eax; mov %eax, %edx; ret */
 	static const uint8_t not_implemented64[] = { 0xB8, 0xFF, 0xFF, 0xFF, 0xFF, 0x89, 0xC2, 0xC3 };
 	static const unsigned calls[] = {
-		VMI_CALL_SetPxE, VMI_CALL_SetLinearMapping, VMI_CALL_SetIOPLMask,
+		VMI_CALL_SetPxELong, VMI_CALL_GetPxELong, VMI_CALL_SetIOPLMask,
 		VMI_CALL_DeactivatePxELongAtomic, VMI_CALL_APICRead, VMI_CALL_SetAlarm,
 		VMI_CALL_CancelAlarm, VMI_CALL_WallclockUpdated, VMI_CALL_SetPxE2,
 		VMI_CALL_SetPxELong2,

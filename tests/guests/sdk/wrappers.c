@@ -36,6 +36,17 @@ void sdk_every_wrapper(void *pointer, uint32_t value)
 	keep(vmi_set_cr0(value));
 	keep(vmi_set_cr2(value));
 	keep(vmi_set_cr3(value));
+	keep(vmi_set_pxe(pointer, value, VMI_PAGE_PT));
+	keep(vmi_get_pxe(pointer));
+	keep(vmi_swap_pxe(pointer, value));
+	keep(vmi_test_and_set_pxe_bit(pointer, value));
+	keep(vmi_test_and_clear_pxe_bit(pointer, value));
+	keep(vmi_allocate_page(value, VMI_PAGE_PD | VMI_ALLOCATE_CLONE, value, 768, 256));
+	keep(vmi_release_page(value, VMI_PAGE_PT));
+	keep(vmi_inval_page(value));
+	keep(vmi_flush_tlb(VMI_FLUSH_TLB));
+	keep(vmi_flush_deferred_calls(VMI_FLUSH_DEFERRED_PT));
+	keep(vmi_set_linear_mapping(0, value, 1024, 0));
 	keep(vmi_set_cr4(value));
 	keep(vmi_get_cr0() + vmi_get_cr2() + vmi_get_cr3() + vmi_get_cr4());
 	vmi_clts();
