@@ -18,6 +18,7 @@ static void expect_common(const struct run_result *r)
 	cr_assert(!r->timed_out && r->exited, "did not finish on its own:\n%s", r->out);
 	cr_assert_eq(r->exit_status, 1, "status %d:\n%s\n%s", r->exit_status, r->out, r->err);
 	expect_line(r, "native: descriptor tables loaded\n");
+	expect_line(r, "native: lmsw, clts, debug registers, MSRs and CR4 behave as on a PC\n");
 	expect_line(r, "native: 10 timer interrupts\n");
 	expect_line(r, "native: sti enables interrupts\n");
 	expect_line(r, "native: done\n");

@@ -3,9 +3,11 @@
 #include <capstone/capstone.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <vmi/process.h>
 #include "monitor/emulate.h"
+#include "monitor/msr.h"
 #include "monitor/virtual_cpu.h"
 
 static struct emulate_outcome outcome;
@@ -108,6 +110,65 @@ Test(emulate, control_register_reads_come_from_the_virtual_cpu)
 	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_INTERRUPT);
 	cr_assert_eq(outcome.vector, 13);
 	cr_assert_eq(regs.eip, 0x5006);
+}
+
+Test(emulate, lmsw_sets_the_low_cr0_bits_but_never_clears_pe)
+{
+	virtual_cpu.cr0 = 0x80000011; /* PG, ET, PE */
+	struct vcpu_regs regs = regs_at(0x5100);
+	regs.eax = 0x000E; /* MP, EM, TS; PE clear */
+	const uint8_t lmsw_ax[] = { 0x0F, 0x01, 0xF0 };
+	cr_assert_eq(run(&regs, lmsw_ax, sizeof(lmsw_ax)), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "lmsw");
+	cr_assert_eq(virtual_cpu.cr0, 0x8000001F, "cr0 %08x", virtual_cpu.cr0);
+	cr_assert_eq(regs.eip, 0x5103);
+}
+
+Test(emulate, debug_registers_keep_what_is_written)
+{
+	memset(virtual_cpu.dr, 0, sizeof(virtual_cpu.dr));
+	struct vcpu_regs regs = regs_at(0x5200);
+	regs.ecx = 0xC0FFEE;
+	const uint8_t mov_ecx_dr1[] = { 0x0F, 0x23, 0xC9 };
+	cr_assert_eq(run(&regs, mov_ecx_dr1, sizeof(mov_ecx_dr1)), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.dr[1], 0xC0FFEE);
+	const uint8_t mov_dr1_ebx[] = { 0x0F, 0x21, 0xCB };
+	cr_assert_eq(run(&regs, mov_dr1_ebx, sizeof(mov_dr1_ebx)), EMULATE_DONE);
+	cr_assert_eq(regs.ebx, 0xC0FFEE);
+	regs.edx = 0x400;
+	const uint8_t mov_edx_dr5[] = { 0x0F, 0x23, 0xEA }; /* DR5 is DR7 */
+	cr_assert_eq(run(&regs, mov_edx_dr5, sizeof(mov_edx_dr5)), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.dr[7], 0x400);
+	cr_assert_eq(regs.eip, 0x5209);
+}
+
+Test(emulate, msrs_the_virtual_cpu_has_and_the_rest_are_gp)
+{
+	msr_reset();
+	struct vcpu_regs regs = regs_at(0x5300);
+	const uint8_t wrmsr[] = { 0x0F, 0x30 }, rdmsr[] = { 0x0F, 0x32 };
+	regs.ecx = 0x174; /* SYSENTER_CS */
+	regs.eax = 0x60;
+	regs.edx = 0;
+	cr_assert_eq(run(&regs, wrmsr, sizeof(wrmsr)), EMULATE_DONE);
+	regs.eax = regs.edx = 0xFFFFFFFF;
+	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_DONE);
+	cr_assert_eq(regs.eax, 0x60);
+	cr_assert_eq(regs.edx, 0);
+	regs.ecx = 0x1B; /* APIC base: there, but disabled */
+	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_DONE);
+	cr_assert_eq(regs.eax, 0xFEE00100, "eax %08x", regs.eax);
+	regs.eax |= 0x800; /* enabling an APIC vmirun does not have */
+	cr_assert_eq(run(&regs, wrmsr, sizeof(wrmsr)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 13);
+	regs.ecx = 0xC0000080; /* EFER: not on this CPU */
+	uint32_t eip = regs.eip;
+	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.vector, 13);
+	cr_assert_eq(regs.eip, eip, "a #GP leaves eip on the instruction");
+	regs.ecx = 0x10; /* the TSC reads, and cannot be written */
+	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_DONE);
+	cr_assert_eq(run(&regs, wrmsr, sizeof(wrmsr)), EMULATE_INTERRUPT);
 }
 
 Test(emulate, far_jump_to_a_selector_the_guest_never_defined_is_gp)

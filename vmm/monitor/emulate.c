@@ -2,7 +2,6 @@
  * (string forms too), cli/sti/hlt, int n, iret, lgdt/lidt/lldt/ltr, moves to and from
  * control registers, clts/invd/wbinvd/invlpg, rdmsr/wrmsr, segment loads and far jumps and
  * calls with the guest's own selectors, resolved against its virtual GDT. */
-#include <x86intrin.h>
 
 #include <vmi/calls.h>
 #include <vmi/vcpu_page.h>
@@ -11,6 +10,7 @@
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
 #include "monitor/monitor.h"
+#include "monitor/msr.h"
 #include "monitor/virtual_cpu.h"
 
 #define PREFIX_OPERAND_SIZE 0x66
@@ -226,6 +226,15 @@ static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code,
 			} else if (opcode == 0x01 && !is_register && reg == 7) {
 				outcome->mnemonic = "invlpg";
 				result = EMULATE_DONE; /* no guest paging yet: nothing cached to drop */
+			} else if (opcode == 0x01 && reg == 6) {
+				/* lmsw: PE, MP, EM and TS from the operand; PE can be set, not cleared */
+				uint32_t word = is_register ? *gpr(regs, operand) & 0xFFFF : 0;
+				if (!is_register && guest_read(operand, &word, 2) != 0)
+					return general_protection(outcome, 0);
+				outcome->mnemonic = "lmsw";
+				virtual_cpu.cr0 = (virtual_cpu.cr0 & ~0xFu) | (word & 0xF) |
+				                  (virtual_cpu.cr0 & 1);
+				result = EMULATE_DONE;
 			}
 			if (result == EMULATE_DONE)
 				regs->eip += length;
@@ -263,17 +272,33 @@ static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code,
 		}
 		at++;
 		break;
+	case 0x21: /* mov %drN, r32 */
+	case 0x23: /* mov r32, %drN */
+		if (at >= available || (code[at] >> 6) != 3)
+			return EMULATE_UNSUPPORTED;
+		reg = (code[at] >> 3) & 7;
+		if (reg == 4 || reg == 5)
+			reg += 2; /* DR4 and DR5 are DR6 and DR7 while CR4.DE is clear */
+		outcome->mnemonic = opcode == 0x21 ? "mov from dr" : "mov to dr";
+		if (opcode == 0x21)
+			*gpr(regs, code[at] & 7) = virtual_cpu.dr[reg];
+		else
+			virtual_cpu.dr[reg] = *gpr(regs, code[at] & 7);
+		at++;
+		break;
 	case 0x30:
 		outcome->mnemonic = "wrmsr";
-		return general_protection(outcome, 0); /* no MSR is emulated */
+		if (msr_write(regs->ecx, (uint64_t)regs->edx << 32 | regs->eax) != 0)
+			return general_protection(outcome, 0);
+		break;
 	case 0x32:
 		outcome->mnemonic = "rdmsr";
-		if (regs->ecx != 0x10)
-			return general_protection(outcome, 0);
 		{
-			uint64_t tsc = __rdtsc();
-			regs->eax = (uint32_t)tsc;
-			regs->edx = (uint32_t)(tsc >> 32);
+			uint64_t value;
+			if (msr_read(regs->ecx, &value) != 0)
+				return general_protection(outcome, 0);
+			regs->eax = (uint32_t)value;
+			regs->edx = (uint32_t)(value >> 32);
 		}
 		break;
 	default:

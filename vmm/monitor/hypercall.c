@@ -11,6 +11,7 @@
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
+#include "monitor/msr.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
@@ -25,8 +26,6 @@
 #define CPUID_HYPERVISOR    (1u << 31)
 
 void vcpu_hypercall(uint32_t call);
-
-static uint32_t debug_registers[8];
 
 static void set64(struct vcpu_regs *regs, uint64_t value)
 {
@@ -124,8 +123,15 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 
 	switch (call) {
 	case VMI_CALL_CPUID: cpuid_call(regs); break;
-	case VMI_CALL_RDMSR: set64(regs, regs->ecx == 0x10 ? __rdtsc() : 0); break;
-	case VMI_CALL_WRMSR: regs->eax = VMI_ERROR_INVALID; break;
+	case VMI_CALL_RDMSR:
+		if (msr_read(regs->ecx, &value) != 0)
+			value = 0; /* an MSR the virtual CPU lacks reads as 0 (docs/abi.md) */
+		set64(regs, value);
+		break;
+	case VMI_CALL_WRMSR:
+		regs->eax = msr_write(regs->ecx, (uint64_t)regs->edx << 32 | regs->eax) == 0
+		            ? 0 : VMI_ERROR_INVALID;
+		break;
 	case VMI_CALL_SetGDT: regs->eax = descriptors_set_gdt(regs->eax); break;
 	case VMI_CALL_SetIDT: regs->eax = descriptors_set_idt(regs->eax); break;
 	case VMI_CALL_SetLDT: regs->eax = descriptors_set_ldt(regs->eax); break;
@@ -168,13 +174,13 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 		break;
 	case VMI_CALL_SetDR:
 		if (regs->eax < 8) {
-			debug_registers[regs->eax] = regs->edx;
+			vc->dr[regs->eax] = regs->edx;
 			regs->eax = 0;
 		} else {
 			regs->eax = VMI_ERROR_INVALID;
 		}
 		break;
-	case VMI_CALL_GetDR: regs->eax = regs->eax < 8 ? debug_registers[regs->eax] : 0; break;
+	case VMI_CALL_GetDR: regs->eax = regs->eax < 8 ? vc->dr[regs->eax] : 0; break;
 	case VMI_CALL_RDTSC: set64(regs, __rdtsc()); break;
 	case VMI_CALL_CLTS: vc->cr0 &= ~CR0_TS; break;
 	case VMI_CALL_EnableInterrupts: virtual_cpu_set_interrupts_enabled(1); break;

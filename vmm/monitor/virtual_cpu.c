@@ -5,6 +5,7 @@
 
 #include <vmi/process.h>
 #include "monitor/guest_access.h"
+#include "monitor/msr.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
 
@@ -28,6 +29,7 @@ void virtual_cpu_attach_shared(void)
 void virtual_cpu_reset(void)
 {
 	memset(&virtual_cpu, 0, sizeof(virtual_cpu));
+	msr_reset();
 	virtual_cpu_attach_shared();
 	virtual_cpu.cr0 = 0x11; /* PE, ET: protected mode without paging, as multiboot leaves it */
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();

@@ -35,6 +35,7 @@ struct virtual_cpu {
 	uint32_t tss_base;
 	uint32_t esp0;         /* the guest kernel stack for entries from user mode */
 	uint32_t cr0, cr2, cr3, cr4;
+	uint32_t dr[8];        /* stored and read back; no breakpoint fires */
 	uint32_t pending[VIRTUAL_IDT_ENTRIES / 32];
 	uint64_t interrupts_delivered;
 };

@@ -69,6 +69,56 @@ static void set_gate(unsigned vector, void *handler)
 	              (uint64_t)((address & 0xFFFF0000) | 0x8E00) << 32;
 }
 
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t low, high;
+	__asm__ volatile("rdmsr" : "=a"(low), "=d"(high) : "c"(msr));
+	return (uint64_t)high << 32 | low;
+}
+
+/* The rest of the privileged set a kernel uses at boot: lmsw/clts, debug registers, the
+ * MSRs every i386 has (SYSENTER, the APIC base), CR4. The same results in ring 0 on QEMU
+ * and in ring 3 under vmirun, where each one traps and is emulated. */
+static void check_privileged_set(void)
+{
+	int ok = 1;
+	uint32_t cr0, value;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("lmsw %w0" : : "r"(cr0 | 8));            /* TS */
+	__asm__ volatile("mov %%cr0, %0" : "=r"(value));
+	if (!(value & 8)) {
+		put("native: lmsw did not set CR0.TS\n");
+		ok = 0;
+	}
+	__asm__ volatile("clts; mov %%cr0, %0" : "=r"(value));
+	if (value & 8) {
+		put("native: clts did not clear CR0.TS\n");
+		ok = 0;
+	}
+	__asm__ volatile("mov %1, %%dr0; mov %%dr0, %0" : "=r"(value) : "r"(0x12345678));
+	if (value != 0x12345678) {
+		put("native: DR0 did not keep its value\n");
+		ok = 0;
+	}
+	__asm__ volatile("wrmsr" : : "c"(0x174), "a"(KERNEL_CODE), "d"(0));   /* SYSENTER_CS */
+	if (rdmsr(0x174) != KERNEL_CODE) {
+		put("native: SYSENTER_CS did not keep its value\n");
+		ok = 0;
+	}
+	if ((rdmsr(0x1B) & 0xFFFFF100u) != 0xFEE00100u) {      /* APIC base, this CPU the BSP */
+		put("native: the APIC base MSR is not the PC's\n");
+		ok = 0;
+	}
+	__asm__ volatile("mov %1, %%cr4; mov %%cr4, %0" : "=r"(value) : "r"(0x10));  /* PSE */
+	if (value != 0x10) {
+		put("native: CR4 did not keep PSE\n");
+		ok = 0;
+	}
+	__asm__ volatile("mov %0, %%cr4" : : "r"(0));
+	if (ok)
+		put("native: lmsw, clts, debug registers, MSRs and CR4 behave as on a PC\n");
+}
+
 static uint64_t rdtsc(void)
 {
 	uint32_t low, high;
@@ -96,6 +146,7 @@ void guest_main(uint32_t magic, uint32_t info)
 		sizeof(idt) - 1, (uint32_t)idt };
 	__asm__ volatile("lidt %0" : : "m"(idtr));
 	put("native: descriptor tables loaded\n");
+	check_privileged_set();
 
 	/* PICs: IRQ0-7 at 0x20, 8-15 at 0x28; only IRQ0 unmasked. PIT: 1 kHz. */
 	outb(0x20, 0x11); outb(0xA0, 0x11);
