@@ -23,7 +23,7 @@ $(BUILD)/rom/process_rom.o: rom/process_rom.S
 # The same source the guest SDK links into guests; here only for the flat image.
 $(BUILD)/rom/native_rom.o: guest/vmiguest/native_rom.S
 	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
+	$(CC) $(GUEST_CFLAGS) -Irom -c -o $@ $<
 
 $(BUILD)/rom/%.elf: $(BUILD)/rom/%.o $(ROM_LD)
 	$(CC) $(GUEST_LDFLAGS) -T $(ROM_LD) -o $@ $<

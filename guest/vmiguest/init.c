@@ -2,12 +2,7 @@
  * the option-ROM area, patching this kernel's sites, serializing, and the boot log. */
 #include <vmi/process.h>
 #include <vmi/rom.h>
-/* native_rom.h (the native ROM's engineer) declares vmi_native_rom; until it lands: */
-#if __has_include("native_rom.h")
 #include "native_rom.h"
-#else
-extern const unsigned char vmi_native_rom[];
-#endif
 #include "text.h"
 #include "vmiguest.h"
 

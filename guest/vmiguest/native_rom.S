@@ -5,7 +5,7 @@
 
 #include <vmi/mmu.h>
 #include <vmi/process.h>
-#include "../../rom/rom_layout.inc"
+#include "rom_layout.inc"   /* rom/, on the include path (vmiguest.mk) */
 
 #define KBC_COMMAND     0x64    /* keyboard controller: command port */
 #define KBC_PULSE_RESET 0xFE    /* pulse the CPU reset line */
