@@ -147,33 +147,49 @@ Test(monitor, escaped_guest_that_turns_the_timeout_off_and_sleeps_is_still_ended
 
 /* --- a hostile kernel: every attack is refused, reflected, or stopped with a reason ------ */
 
-static struct run_result hostile(const char *attack, const char *timeout)
+/* vmirun OPTIONS... hostile.elf -- ATTACK, which must end on its own (not by signal). */
+static struct run_result hostile_with(const char *const *options, const char *attack)
 {
-	char *argv[] = { (char *)vmirun_path(), "--timeout", (char *)timeout, NULL, "--",
-	                 (char *)attack, NULL };
-	argv[3] = strdup(build_path("tests/guests/hostile.elf"));
+	char *argv[16];
+	int n = 0;
+	argv[n++] = (char *)vmirun_path();
+	for (; *options && n < 11; options++)
+		argv[n++] = (char *)*options;
+	char *kernel = strdup(build_path("tests/guests/hostile.elf"));
+	argv[n++] = kernel;
+	argv[n++] = "--";
+	argv[n++] = (char *)attack;
+	argv[n] = NULL;
 	struct run_result r;
 	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
-	free(argv[3]);
+	free(kernel);
 	cr_assert(r.exited, "vmirun died of signal %d under attack '%s'; stderr:\n%s", r.term_signal,
 	          attack, r.err);
 	return r;
 }
 
+static struct run_result hostile(const char *attack, const char *timeout)
+{
+	return hostile_with((const char *const[]){ "--timeout", timeout, NULL }, attack);
+}
+
+/* The attack ends with `status` and prints `line` (the guest's own verdict). */
+static void expect_hostile_outcome(const char *attack, int status, const char *line)
+{
+	struct run_result r = hostile(attack, "30");
+	cr_assert_eq(r.exit_status, status, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
+	cr_assert(strstr(r.out, line), "no '%s' in:\n%s\n%s", line, r.out, r.err);
+	run_result_free(&r);
+}
+
 Test(monitor, garbage_arguments_to_every_call_never_crash_vmirun)
 {
-	struct run_result r = hostile("garbage", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: garbage: vmirun survived "), "%s", r.out);
-	run_result_free(&r);
+	expect_hostile_outcome("garbage", 1, "hostile: garbage: vmirun survived ");
 }
 
 Test(monitor, every_vector_can_be_raised)
 {
-	struct run_result r = hostile("vectors", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "256 of 256 raised vectors taken"), "%s", r.out);
-	run_result_free(&r);
+	expect_hostile_outcome("vectors", 1, "256 of 256 raised vectors taken");
 }
 
 Test(monitor, an_exception_with_the_stack_outside_guest_ram_stops_the_guest)
@@ -197,13 +213,8 @@ Test(monitor, an_interrupt_handler_that_loops_is_stopped_by_the_timeout)
 
 Test(monitor, a_guest_that_holds_the_transition_mark_is_stopped_by_the_timeout)
 {
-	char *argv[] = { (char *)vmirun_path(), "--stats", "--timeout", "1", NULL, "--",
-	                 "transition", NULL };
-	argv[4] = strdup(build_path("tests/guests/hostile.elf"));
-	struct run_result r;
-	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
-	free(argv[4]);
-	cr_assert(r.exited, "vmirun died of signal %d; stderr:\n%s", r.term_signal, r.err);
+	struct run_result r = hostile_with((const char *const[]){ "--stats", "--timeout", "1", NULL },
+	                                   "transition");
 	cr_assert_eq(r.exit_status, 6, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
 	cr_assert(strstr(r.err, "vmirun: timeout"), "%s", r.err);
 	/* held, not taken: vmirun kept single-stepping towards the transition's end */
@@ -228,15 +239,10 @@ Test(monitor, a_long_trapped_string_io_is_stopped_by_the_timeout)
 {
 	struct timespec start, end;
 	clock_gettime(CLOCK_MONOTONIC, &start);
-	char *argv[] = { (char *)vmirun_path(), "--mem", "3G", "--timeout", "0.5", NULL, "--",
-	                 "longio", NULL };
-	argv[5] = strdup(build_path("tests/guests/hostile.elf"));
-	struct run_result r;
-	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
-	free(argv[5]);
+	struct run_result r = hostile_with((const char *const[]){ "--mem", "3G", "--timeout", "0.5",
+	                                                          NULL }, "longio");
 	clock_gettime(CLOCK_MONOTONIC, &end);
 	double seconds = (double)(end.tv_sec - start.tv_sec) + (end.tv_nsec - start.tv_nsec) / 1e9;
-	cr_assert(r.exited, "vmirun died of signal %d; stderr:\n%s", r.term_signal, r.err);
 	cr_assert_eq(r.exit_status, 6, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
 	cr_assert(strstr(r.out, "hostile: longio: rep outsb over all of RAM, trapped\n"), "%s", r.out);
 	cr_assert_lt(seconds, 3.0, "a 0.5 s timeout took %.1f s", seconds);
@@ -270,10 +276,7 @@ Test(monitor, writing_vmiruns_window_is_a_guest_fault)
 
 Test(monitor, a_guest_that_loads_fs_and_gs_does_not_disturb_vmirun)
 {
-	struct run_result r = hostile("segments", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: segments: FS kept\n"), "%s", r.out);
-	run_result_free(&r);
+	expect_hostile_outcome("segments", 1, "hostile: segments: FS kept\n");
 }
 
 /* M1: vmirun read such an instruction with one lookup that covered neither area, and
@@ -282,13 +285,8 @@ Test(monitor, a_guest_that_loads_fs_and_gs_does_not_disturb_vmirun)
  * so there the fault is a #PF at address 0 and the read is not reached. */
 Test(monitor, a_fault_at_an_instruction_across_the_rom_areas_end_is_the_guests)
 {
-	char *argv[] = { (char *)vmirun_path(), "--no-rom", "--timeout", "30", NULL, "--",
-	                 "straddle", NULL };
-	argv[4] = strdup(build_path("tests/guests/hostile.elf"));
-	struct run_result r;
-	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0);
-	free(argv[4]);
-	cr_assert(r.exited, "vmirun died of signal %d; stderr:\n%s", r.term_signal, r.err);
+	struct run_result r = hostile_with((const char *const[]){ "--no-rom", "--timeout", "30", NULL },
+	                                   "straddle");
 	cr_assert_eq(r.exit_status, 4, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
 	cr_assert(strstr(r.err, "vmirun: guest fault:"), "%s", r.err);
 	cr_assert(strstr(r.err, "eip 0x000ffff8"), "%s", r.err);
@@ -300,51 +298,35 @@ Test(monitor, a_fault_at_an_instruction_across_the_rom_areas_end_is_the_guests)
  * the TF vmirun sets to step out of a marked switch never reaches the saved flags.) */
 Test(monitor, no_room_below_a_fast_system_calls_return_address_is_the_users_page_fault)
 {
-	struct run_result r = hostile("userstack", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: userstack: #PF at cr2 1048572 from user mode, a user "
-	                        "write\n"), "%s\n%s", r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("userstack", 1, "hostile: userstack: #PF at cr2 1048572 from user mode, "
+	                                    "a user write\n");
 }
 
 /* T3: a guest that set TF before a hypercall was stopped with #DB at the entry in vmirun's
  * page; the call is one instruction to the guest, and the trap follows it. */
 Test(monitor, a_single_stepped_hypercall_traps_once_at_its_return_address)
 {
-	struct run_result r = hostile("tfflag", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: tfflag: 1 single-step traps, at the call's return address, "
-	                        "and the call's result\n"), "%s\n%s", r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("tfflag", 1, "hostile: tfflag: 1 single-step traps, at the call's "
+	                                 "return address, and the call's result\n");
 }
 
 /* L7: the hypercall page held vmirun's code address, readable by any guest. */
 Test(monitor, the_hypercall_page_shows_the_guest_no_host_address)
 {
-	struct run_result r = hostile("readpage", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: readpage: 0 host addresses in the hypercall page's common stub\n"),
-	          "%s\n%s", r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("readpage", 1, "hostile: readpage: 0 host addresses in the hypercall "
+	                                   "page's common stub\n");
 }
 
 /* L6: an exception with no gate stopped the guest, where docs/abi.md promises #GP. */
 Test(monitor, an_exception_without_a_gate_is_a_general_protection_fault_naming_it)
 {
-	struct run_result r = hostile("nogate", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: nogate: #GP with error code 50\n"), "%s\n%s", r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("nogate", 1, "hostile: nogate: #GP with error code 50\n");
 }
 
 /* M6: the hypercall path did not save EIP, so this #GP carried a stale one. */
 Test(monitor, an_iret_that_faults_reports_the_iret_as_the_faulting_instruction)
 {
-	struct run_result r = hostile("badiret", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: badiret: #GP at the IRET's far call\n"), "%s\n%s", r.out,
-	          r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("badiret", 1, "hostile: badiret: #GP at the IRET's far call\n");
 }
 
 /* M2b: vmirun far-returned through the frame in guest memory, so a call that wrote cs=0x33
@@ -352,20 +334,13 @@ Test(monitor, an_iret_that_faults_reports_the_iret_as_the_faulting_instruction)
  * constant cs. */
 Test(monitor, a_hypercall_that_writes_its_own_return_frame_still_returns_to_32_bit_code)
 {
-	struct run_result r = hostile("farframe", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: farframe: back in 32-bit code after the call\n"), "%s\n%s",
-	          r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("farframe", 1, "hostile: farframe: back in 32-bit code after the call\n");
 }
 
 /* M2a: iretq with EFLAGS.NT set raised #GP in vmirun's code (status 16). */
 Test(monitor, eflags_nt_set_by_the_guest_does_not_fault_vmirun)
 {
-	struct run_result r = hostile("ntflag", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: ntflag: 1 interrupt taken\n"), "%s\n%s", r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("ntflag", 1, "hostile: ntflag: 1 interrupt taken\n");
 }
 
 /* L1: the hypercall page's jump target was misaligned, so with EFLAGS.AC every hypercall
@@ -373,21 +348,13 @@ Test(monitor, eflags_nt_set_by_the_guest_does_not_fault_vmirun)
  * unit test hypercall_page checks the alignment itself. */
 Test(monitor, hypercalls_work_with_eflags_ac_set)
 {
-	struct run_result r = hostile("acflag", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: acflag: a hypercall with AC set returned\n"), "%s\n%s",
-	          r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("acflag", 1, "hostile: acflag: a hypercall with AC set returned\n");
 }
 
 /* H1: a null FS with a zero base left vmirun's first thread-local access faulting. */
 Test(monitor, a_guest_that_nulls_fs_does_not_disturb_vmirun)
 {
-	struct run_result r = hostile("nullfs", "30");
-	cr_assert_eq(r.exit_status, 1, "status %d\n%s\n%s", r.exit_status, r.out, r.err);
-	cr_assert(strstr(r.out, "hostile: nullfs: vmirun kept its thread pointer\n"), "%s\n%s",
-	          r.out, r.err);
-	run_result_free(&r);
+	expect_hostile_outcome("nullfs", 1, "hostile: nullfs: vmirun kept its thread pointer\n");
 }
 
 Test(monitor, the_fast_system_call_entry_with_a_kernel_stack_outside_guest_ram_stops_the_guest)

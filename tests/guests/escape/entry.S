@@ -97,35 +97,31 @@ escape_arch_prctl:
 	movl $read_buffer, %esi
 	syscall
 	ud2
-/* setitimer(ITIMER_REAL, zero) turns vmirun's --timeout off, and blocking every signal
- * keeps its handlers out; then spin. Only the CPU-time limit is left to end the run. */
-escape_timer:
+/* setitimer(ITIMER_REAL, zero), then every signal blocked (SIG_BLOCK of all 64). */
+turn_the_timeout_off:
 	movl $LINUX_SETITIMER, %eax
 	xorl %edi, %edi
 	movl $zero_timer, %esi
 	xorl %edx, %edx
 	syscall
 	movl $LINUX_RT_SIGPROCMASK, %eax
-	xorl %edi, %edi                 /* SIG_BLOCK */
+	xorl %edi, %edi
 	movl $all_signals, %esi
 	xorl %edx, %edx
 	movl $8, %r10d
 	syscall
+	ret
+/* setitimer(ITIMER_REAL, zero) turns vmirun's --timeout off, and blocking every signal
+ * keeps its handlers out; then spin. Only the CPU-time limit is left to end the run. */
+escape_timer:
+	movl %esp, %esp                 /* in 64-bit mode: RSP zero-extended, for the call */
+	call turn_the_timeout_off
 1:	jmp 1b
 /* The same, then sleep with every signal blocked: no CPU time is spent, so only a bound
  * from outside the process (the watchdog) ends the run. */
 escape_sleep:
-	movl $LINUX_SETITIMER, %eax
-	xorl %edi, %edi
-	movl $zero_timer, %esi
-	xorl %edx, %edx
-	syscall
-	movl $LINUX_RT_SIGPROCMASK, %eax
-	xorl %edi, %edi
-	movl $all_signals, %esi
-	xorl %edx, %edx
-	movl $8, %r10d
-	syscall
+	movl %esp, %esp
+	call turn_the_timeout_off
 1:	movl $LINUX_RT_SIGSUSPEND, %eax
 	movl $all_signals, %edi
 	movl $8, %esi
