@@ -17,6 +17,9 @@
 static uint64_t ram_size;
 static uint32_t rom_base, rom_size;
 static uint32_t low_ram_end_mapped;
+/* Where guest address 0 lies in the process: vmirun maps guest memory at the guest's own
+ * addresses, so 0; host-side tests lend memory elsewhere (address_space_use_memory). */
+static uintptr_t guest_zero;
 
 uint64_t address_space_max_ram(void)
 {
@@ -96,6 +99,15 @@ int address_space_map_rom(uint32_t base, const void *image, size_t size,
 	return 0;
 }
 
+void address_space_use_memory(void *guest_zero_host, uint64_t ram_bytes, uint32_t rom_bytes)
+{
+	guest_zero = (uintptr_t)guest_zero_host;
+	ram_size = ram_bytes;
+	low_ram_end_mapped = (VMI_PROCESS_LOW_RAM_END + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
+	rom_base = VMI_ROM_BASE;
+	rom_size = rom_bytes;
+}
+
 static int inside(uint32_t addr, uint32_t len, uint64_t start, uint64_t end)
 {
 	return addr >= start && (uint64_t)addr + len <= end;
@@ -105,13 +117,13 @@ void *address_space_guest_writable(uint32_t addr, uint32_t len)
 {
 	if (inside(addr, len, VMI_PROCESS_LOW_RAM_BASE, low_ram_end_mapped) ||
 	    inside(addr, len, VMI_PROCESS_RAM_BASE, VMI_PROCESS_RAM_BASE + ram_size))
-		return (void *)(uintptr_t)addr;
+		return (void *)(guest_zero + addr);
 	return NULL;
 }
 
 const void *address_space_guest_readable(uint32_t addr, uint32_t len)
 {
 	if (rom_size && inside(addr, len, rom_base, (uint64_t)rom_base + rom_size))
-		return (const void *)(uintptr_t)addr;
+		return (const void *)(guest_zero + addr);
 	return address_space_guest_writable(addr, len);
 }

@@ -29,4 +29,10 @@ void *address_space_guest_writable(uint32_t addr, uint32_t len);
 
 uint64_t address_space_ram_bytes(void);
 
+/* For host-side tests, which cannot have the low 4 GiB (ASan keeps its shadow there): guest
+ * address A is `guest_zero_host` + A, where the caller has made low memory and `ram_bytes`
+ * of RAM from 1 MiB writable and `rom_bytes` at VMI_ROM_BASE readable. Maps nothing; vmirun
+ * never calls it. */
+void address_space_use_memory(void *guest_zero_host, uint64_t ram_bytes, uint32_t rom_bytes);
+
 #endif

@@ -28,9 +28,14 @@ void virtual_cpu_attach_shared(void)
 
 void virtual_cpu_reset(void)
 {
+	virtual_cpu_attach_shared();
+	virtual_cpu_reset_state();
+}
+
+void virtual_cpu_reset_state(void)
+{
 	memset(&virtual_cpu, 0, sizeof(virtual_cpu));
 	msr_reset();
-	virtual_cpu_attach_shared();
 	virtual_cpu.cr0 = 0x11; /* PE, ET: protected mode without paging, as multiboot leaves it */
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();
 	memset((void *)shared, 0, sizeof(*shared));

@@ -49,6 +49,9 @@ void virtual_cpu_attach_shared(void);
 /* Attaches the shared page (mapped by then) and resets the virtual CPU to boot state. */
 void virtual_cpu_reset(void);
 
+/* Boot state, on whichever shared page is attached (host-side tests keep the unattached). */
+void virtual_cpu_reset_state(void);
+
 /* The virtual ring: 0 (kernel) when the shared code selector's RPL is 0, else 3 (user). */
 unsigned virtual_cpu_ring(void);
 /* Enters a ring: `cs` is the selector the guest believes it runs on, its RPL the ring. */
