@@ -24,6 +24,7 @@
 #include <vmi/vcpu_page.h>
 
 #include "../common/format.h"
+#include "../common/string.h"
 
 void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__((noreturn));
 uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
@@ -343,45 +344,30 @@ static void ac_flag(void)
 	exit_with(cr0 & 1 ? 0 : 3);
 }
 
-static int word_is(const char *cmdline, const char *word)
-{
-	for (const char *p = cmdline; *p; p++) {
-		if (p != cmdline && p[-1] != ' ')
-			continue;
-		const char *a = p, *b = word;
-		while (*b && *a == *b) {
-			a++;
-			b++;
-		}
-		if (!*b && (*a == ' ' || !*a))
-			return 1;
-	}
-	return 0;
-}
 
 void guest_main(uint32_t magic, const struct multiboot_info *info)
 {
 	(void)magic;
 	const char *cmdline = (info->flags & MULTIBOOT_INFO_CMDLINE) ? (const char *)info->cmdline : "";
-	if (word_is(cmdline, "garbage"))
+	if (cmdline_has_word(cmdline, "garbage"))
 		garbage();
-	if (word_is(cmdline, "vectors"))
+	if (cmdline_has_word(cmdline, "vectors"))
 		vectors();
-	if (word_is(cmdline, "stack"))
+	if (cmdline_has_word(cmdline, "stack"))
 		bad_stack();
-	if (word_is(cmdline, "irqloop"))
+	if (cmdline_has_word(cmdline, "irqloop"))
 		irq_loop();
-	if (word_is(cmdline, "spin"))
+	if (cmdline_has_word(cmdline, "spin"))
 		spin();
-	if (word_is(cmdline, "longio"))
+	if (cmdline_has_word(cmdline, "longio"))
 		long_io();
-	if (word_is(cmdline, "transition") || word_is(cmdline, "transitionfault")) {
+	if (cmdline_has_word(cmdline, "transition") || cmdline_has_word(cmdline, "transitionfault")) {
 		volatile struct vmi_vcpu_page *page = (struct vmi_vcpu_page *)VMI_PROCESS_VCPU_PAGE;
 		install_gate(VMI_ALARM_IRQ0_VECTOR, counting_handler, 0);
 		install_gate(6, counting_handler, 0);
 		load_idt();
 		page->frame = 0x70000000;
-		if (word_is(cmdline, "transitionfault")) {
+		if (cmdline_has_word(cmdline, "transitionfault")) {
 			put("hostile: transition: a fault inside a forged IRET transition\n");
 			page->transition = VMI_TRANSITION_IRET;
 			__asm__ volatile("ud2");
@@ -403,13 +389,13 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: transition: an interrupt was taken inside a held transition\n");
 		exit_with(3);
 	}
-	if (word_is(cmdline, "misaligned")) {
+	if (cmdline_has_word(cmdline, "misaligned")) {
 		put("hostile: misaligned: far call into the middle of a hypercall entry\n");
 		misaligned_far_call();
 		put("hostile: the misaligned far call returned\n");
 		exit_with(3);
 	}
-	if (word_is(cmdline, "segments")) {
+	if (cmdline_has_word(cmdline, "segments")) {
 		/* Load FS and GS with selectors the host's GDT accepts in ring 3: the host keeps
 		 * its thread pointer in FS, so vmirun must not be thrown by this. */
 		__asm__ volatile("movw %0, %%fs; movw %0, %%gs" : : "r"((uint16_t)VMI_PROCESS_USER_DS));
@@ -422,7 +408,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
 		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
 	}
-	if (word_is(cmdline, "nullfs")) {
+	if (cmdline_has_word(cmdline, "nullfs")) {
 		/* A null FS after a non-null one, as kernels leave it on the way to user mode:
 		 * Intel zeroes the base with the load, so the host's thread pointer is gone even
 		 * though the selector reads 0. A trap (the signal path) comes first, then a
@@ -448,7 +434,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: nullfs: vmirun kept its thread pointer\n");
 		exit_with(0);
 	}
-	if (word_is(cmdline, "nogate")) {
+	if (cmdline_has_word(cmdline, "nogate")) {
 		/* An exception with no gate of its own is a #GP naming its vector, as on hardware */
 		install_gate(13, gp_recorder, 0);
 		load_idt();
@@ -458,7 +444,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: nogate: ud2 went on\n");
 		exit_with(3);
 	}
-	if (word_is(cmdline, "tfflag")) {
+	if (cmdline_has_word(cmdline, "tfflag")) {
 		install_gate(1, db_handler, 0);
 		load_idt();
 		put("hostile: tfflag: a hypercall single-stepped\n");
@@ -470,7 +456,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put(cr0 & 1 ? ", and the call's result\n" : ", without the call's result\n");
 		exit_with(db_count == 1 && db_eip == (uint32_t)after_tf_hypercall && (cr0 & 1) ? 0 : 3);
 	}
-	if (word_is(cmdline, "readpage")) {
+	if (cmdline_has_word(cmdline, "readpage")) {
 		/* The hypercall page is readable. Entry 0 jumps (E9 rel32 at offset 6) to the
 		 * common stub, the one place that reaches vmirun's code: any 8 bytes there that
 		 * read as a user-space address above 16 TiB (where Linux puts PIE code, libraries
@@ -486,23 +472,23 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put(" host addresses in the hypercall page's common stub\n");
 		exit_with(found == 0 ? 0 : 3);
 	}
-	if (word_is(cmdline, "badiret"))
+	if (cmdline_has_word(cmdline, "badiret"))
 		bad_iret();
-	if (word_is(cmdline, "farframe"))
+	if (cmdline_has_word(cmdline, "farframe"))
 		far_frame();
-	if (word_is(cmdline, "ntflag"))
+	if (cmdline_has_word(cmdline, "ntflag"))
 		nt_flag();
-	if (word_is(cmdline, "acflag"))
+	if (cmdline_has_word(cmdline, "acflag"))
 		ac_flag();
-	if (word_is(cmdline, "straddle")) {
+	if (cmdline_has_word(cmdline, "straddle")) {
 		/* Under --no-rom: an instruction at the ROM area's last bytes runs on into RAM,
 		 * and faults (a null DS) so that vmirun reads it to see whether to emulate it. */
 		put("hostile: straddle: a faulting instruction across the ROM area's end\n");
 		__asm__ volatile("movw %0, %%ds; jmp *%1"
 		                 : : "r"((uint16_t)0), "r"(VMI_PROCESS_RAM_BASE - 8) : "memory");
 	}
-	int fast = word_is(cmdline, "esp0fast");
-	if (fast || word_is(cmdline, "esp0")) {
+	int fast = cmdline_has_word(cmdline, "esp0fast");
+	if (fast || cmdline_has_word(cmdline, "esp0")) {
 		/* A TSS whose esp0 points outside guest RAM, then an entry from user mode. */
 		load_tss(0x70000000);
 		install_gate(fast ? VMI_SYSCALL_VECTOR : 0x41, counting_handler, 3);
@@ -510,7 +496,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: esp0: entering user mode with a kernel stack outside guest RAM\n");
 		enter_user_mode_at(fast ? user_fast_syscall : user_int);
 	}
-	if (word_is(cmdline, "userstack")) {
+	if (cmdline_has_word(cmdline, "userstack")) {
 		/* The fast entry saves the caller's flags below its return address; that word is
 		 * outside guest RAM: a page fault of the user's, for the kernel to handle. */
 		load_tss((uint32_t)&kernel_stack[1024]);
@@ -520,7 +506,7 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		put("hostile: userstack: the fast system-call entry with no room below the return address\n");
 		enter_user_mode_at(user_fast_syscall_low_stack);
 	}
-	if (word_is(cmdline, "window")) {
+	if (cmdline_has_word(cmdline, "window")) {
 		put("hostile: window: writing vmirun's hypercall page\n");
 		*(volatile uint32_t *)VMI_PROCESS_HYPERCALL_PAGE = 0xCCCCCCCC;
 		put("hostile: the write went through\n");

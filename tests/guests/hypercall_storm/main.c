@@ -592,21 +592,6 @@ static uint32_t option(const char *cmdline, const char *name, uint32_t otherwise
 	return otherwise;
 }
 
-static int has_word(const char *cmdline, const char *word)
-{
-	for (const char *p = cmdline; *p; p++) {
-		if (p != cmdline && p[-1] != ' ')
-			continue;
-		const char *a = p, *b = word;
-		while (*b && *a == *b) {
-			a++;
-			b++;
-		}
-		if (!*b && (*a == ' ' || !*a))
-			return 1;
-	}
-	return 0;
-}
 
 static void summary(uint32_t calls)
 {
@@ -689,9 +674,9 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 	summary(calls);
 	rom1(VMI_CALL_CancelAlarm, 0);
 
-	const char *end = has_word(cmdline, "end=shutdown") ? "Shutdown"
-	                : has_word(cmdline, "end=reboot") ? "Reboot"
-	                : has_word(cmdline, "end=halt") ? "Halt with interrupts disabled"
+	const char *end = cmdline_has_word(cmdline, "end=shutdown") ? "Shutdown"
+	                : cmdline_has_word(cmdline, "end=reboot") ? "Reboot"
+	                : cmdline_has_word(cmdline, "end=halt") ? "Halt with interrupts disabled"
 	                : "the exit port";
 	if (failures)
 		end = "the exit port";
