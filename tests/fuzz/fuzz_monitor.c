@@ -46,6 +46,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <vmi/call_results.h>
 #include <vmi/calls.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
@@ -202,38 +203,6 @@ _Noreturn void __wrap_vcpu_stop_exit_port(int value)
 
 /* --- checks ------------------------------------------------------------------------------ */
 
-#define R_EAX (1u << 0)
-#define R_ECX (1u << 1)
-#define R_EDX (1u << 2)
-#define R_EBX (1u << 3)
-#define R_ESI (1u << 6)
-#define R_EDI (1u << 7)
-
-/* The registers a call that returns to its caller may change (docs/abi.md, "Calls, one by
- * one"); everything else, esp, eip and eflags included, comes back as it went in. */
-static uint32_t result_registers(uint32_t call)
-{
-	switch (call) {
-	case VMI_CALL_CPUID:
-		return R_EAX | R_EBX | R_ECX | R_EDX;
-	case VMI_CALL_RDMSR: case VMI_CALL_RDTSC: case VMI_CALL_RDPMC:
-	case VMI_CALL_GetCycleFrequency: case VMI_CALL_GetCycleCounter:
-	case VMI_CALL_GetWallclockTime:
-		return R_EAX | R_EDX;
-	case VMI_CALL_INS: case VMI_CALL_INSB: case VMI_CALL_INSW:
-		return R_EDI | R_ECX;
-	case VMI_CALL_OUTS: case VMI_CALL_OUTSB: case VMI_CALL_OUTSW:
-		return R_ESI | R_ECX;
-	case VMI_CALL_INVD: case VMI_CALL_WBINVD: case VMI_CALL_Pause: case VMI_CALL_IODelay:
-	case VMI_CALL_CLTS: case VMI_CALL_EnableInterrupts: case VMI_CALL_DisableInterrupts:
-	case VMI_CALL_SetInterruptMask: case VMI_CALL_Halt:
-	case VMI_CALL_OUT: case VMI_CALL_OUTB: case VMI_CALL_OUTW:
-		return 0;
-	default:
-		return R_EAX;
-	}
-}
-
 static void check_preserved(const struct vcpu_regs *before, const struct vcpu_regs *after,
                             uint32_t may_change)
 {
@@ -290,7 +259,7 @@ static int hypercall(uint32_t call, const struct vcpu_regs *regs)
 		return -1;
 	vcpu_hypercall(call);
 	if (!vcpu_redirect)
-		check_preserved(regs, &vcpu_guest_regs, result_registers(call));
+		check_preserved(regs, &vcpu_guest_regs, vmi_call_result_registers(call));
 	else if (virtual_cpu.interrupts_delivered != delivered)
 		check_delivered(&vcpu_guest_regs);
 	return 0;
@@ -338,6 +307,13 @@ static int emulate(struct input *in)
 		virtual_cpu_deliver(&regs, 13, 0, 0); /* reflected as #GP (docs/abi.md) */
 		check_delivered(&regs);
 		return 0;
+	case EMULATE_NOT_IMPLEMENTED:
+		/* The guest stops at the instruction, with the reason as one line. */
+		check_preserved(&before, &regs, 0);
+		if (!memchr(outcome.reason, '\0', sizeof outcome.reason) || !outcome.reason[0] ||
+		    strchr(outcome.reason, '\n'))
+			abort();
+		return -1;
 	}
 	abort(); /* a result this target does not know: teach it what the result promises */
 }

@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include <vmi/call_names.h>
+#include <vmi/call_results.h>
 #include <vmi/calls.h>
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
@@ -449,37 +450,6 @@ static void plan_call(struct plan *plan)
 
 /* --- checks ------------------------------------------------------------------------------------------ */
 
-#define R_EAX (1u << 0)
-#define R_ECX (1u << 1)
-#define R_EDX (1u << 2)
-#define R_EBX (1u << 3)
-#define R_ESI (1u << 5)
-#define R_EDI (1u << 6)
-
-/* The registers a call that returns may change (docs/abi.md, "Calls, one by one"). */
-static uint32_t result_registers(unsigned call)
-{
-	switch (call) {
-	case VMI_CALL_CPUID:
-		return R_EAX | R_EBX | R_ECX | R_EDX;
-	case VMI_CALL_RDMSR: case VMI_CALL_RDTSC: case VMI_CALL_RDPMC:
-	case VMI_CALL_GetCycleFrequency: case VMI_CALL_GetCycleCounter:
-	case VMI_CALL_GetWallclockTime: case VMI_CALL_GetRelocationInfo:
-		return R_EAX | R_EDX;
-	case VMI_CALL_INS: case VMI_CALL_INSB: case VMI_CALL_INSW:
-		return R_EDI | R_ECX;
-	case VMI_CALL_OUTS: case VMI_CALL_OUTSB: case VMI_CALL_OUTSW:
-		return R_ESI | R_ECX;
-	case VMI_CALL_INVD: case VMI_CALL_WBINVD: case VMI_CALL_Pause: case VMI_CALL_IODelay:
-	case VMI_CALL_CLTS: case VMI_CALL_EnableInterrupts: case VMI_CALL_DisableInterrupts:
-	case VMI_CALL_SetInterruptMask: case VMI_CALL_Halt:
-	case VMI_CALL_OUT: case VMI_CALL_OUTB: case VMI_CALL_OUTW:
-		return 0;
-	default:
-		return R_EAX;
-	}
-}
-
 static void report(const struct plan *plan, const char *what, uint32_t before, uint32_t after)
 {
 	if (++failures > MAX_REPORTED)
@@ -499,12 +469,13 @@ static void report(const struct plan *plan, const char *what, uint32_t before, u
 static void check_returned(const struct plan *plan)
 {
 	static const char *const names[7] = { "eax", "ecx", "edx", "ebx", "ebp", "esi", "edi" };
+	static const uint8_t x86_number[7] = { 0, 1, 2, 3, 5, 6, 7 }; /* of names[i] */
 	uint32_t in[8], out[8];
 	memcpy(in, &call_in, sizeof in);
 	memcpy(out, &call_out, sizeof out);
-	uint32_t results = result_registers(plan->call);
+	uint32_t results = vmi_call_result_registers(plan->call);
 	for (unsigned i = 0; i < 7; i++)
-		if (!(results & (1u << i)) && in[i] != out[i])
+		if (!(results & (1u << x86_number[i])) && in[i] != out[i])
 			report(plan, names[i], in[i], out[i]);
 	uint32_t kept = EFLAGS_DF | EFLAGS_AC;
 	if ((call_in.eflags ^ call_out.eflags) & kept)
