@@ -2,6 +2,7 @@
 #   make          build everything          make check   the whole test suite
 #   make run      boot the reference guest  make bench   measurements (not tests)
 #   make deps     install missing packages  make fuzz    longer fuzzing runs
+#   make linux    the i386 Linux guest      make linux-qemu  boot it under QEMU
 #   make clean
 
 BUILD    := build
@@ -56,6 +57,7 @@ UNIT_SAN_OBJS :=
 
 -include guest/vmiguest/vmiguest.mk
 -include guest/kernel/kernel.mk
+-include guest/linux/linux.mk
 -include rom/rom.mk
 include vmm/vmm.mk
 -include tools/tools.mk
@@ -74,4 +76,5 @@ $(BUILD)/san/host/%.o: %.c
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# Our dependency files; not the Linux tree's (guest/linux/linux.mk), which has its own.
+-include $(shell find $(BUILD) -path $(BUILD)/linux-work -prune -o -type f -name '*.d' -print 2>/dev/null)

@@ -1,10 +1,13 @@
 #!/bin/sh
-# Installs the Debian packages the build, tests and benchmarks need, when any is missing.
-# As root it runs apt-get; otherwise it prints the exact command to run and fails.
+# Installs the Debian packages the build, tests and benchmarks need, when any is missing, and
+# adds the i386 architecture `make linux` downloads busybox-static:i386 from. As root it runs
+# dpkg and apt-get; otherwise it prints the exact commands to run and fails.
 set -eu
 
+# The last line is `make linux`'s: the kernel source (a tarball in /usr/src) and its build.
 PACKAGES="gcc make gcc-multilib clang libclang-rt-14-dev libcriterion-dev libcapstone-dev \
-libseccomp-dev pkg-config qemu-system-x86 gnuplot-nox"
+libseccomp-dev pkg-config qemu-system-x86 gnuplot-nox \
+linux-source-6.1 bc flex bison xz-utils"
 
 missing=""
 for pkg in $PACKAGES; do
@@ -12,15 +15,22 @@ for pkg in $PACKAGES; do
 		missing="$missing $pkg"
 	fi
 done
-[ -z "$missing" ] && exit 0
+add_i386=""
+dpkg --print-foreign-architectures | grep -qx i386 || add_i386="dpkg --add-architecture i386"
+[ -z "$missing" ] && [ -z "$add_i386" ] && exit 0
 
 cmd="apt-get install -y --no-install-recommends$missing"
 if [ "$(id -u)" -ne 0 ]; then
-	echo "deps: missing packages:$missing" >&2
-	echo "deps: run as root: apt-get update && $cmd" >&2
+	[ -n "$missing" ] && echo "deps: missing packages:$missing" >&2
+	[ -n "$add_i386" ] && echo "deps: the i386 architecture is not added (make linux needs busybox-static:i386)" >&2
+	echo "deps: run as root: ${add_i386:+$add_i386 && }apt-get update${missing:+ && $cmd}" >&2
 	exit 1
 fi
-echo "deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+if [ -n "$add_i386" ]; then
+	echo "deps: adding the i386 architecture (for busybox-static:i386)"
+	$add_i386
+fi
+[ -n "$missing" ] && echo "deps: installing$missing"
 apt-get update -qq
-$cmd
+[ -z "$missing" ] || $cmd

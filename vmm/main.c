@@ -1,5 +1,6 @@
-/* vmirun: loads an i386 multiboot kernel into the low 4 GiB of this process and runs it
- * natively in 32-bit compatibility mode; turns how it stopped into the exit status. */
+/* vmirun: loads an i386 kernel (multiboot, or Linux through its 32-bit boot protocol) into
+ * the low 4 GiB of this process and runs it natively in 32-bit compatibility mode; turns how
+ * it stopped into the exit status. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -20,6 +21,7 @@
 #include "host_check.h"
 #include "loader/boot_info.h"
 #include "loader/kernel_image.h"
+#include "loader/linux_boot.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
@@ -44,18 +46,23 @@ static _Noreturn void die(const char *format, const char *detail)
 	exit(EXIT_STATUS_VMIRUN_ERROR);
 }
 
-static uint8_t *read_kernel(const char *path, size_t *size)
+/* The whole of a kernel or initrd file (`what` names it in errors); exits on failure. */
+static uint8_t *read_file(const char *path, const char *what, size_t *size)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "vmirun: cannot open kernel '%s': %s\n", path, strerror(errno));
+		fprintf(stderr, "vmirun: cannot open %s '%s': %s\n", what, path, strerror(errno));
 		exit(EXIT_STATUS_VMIRUN_ERROR);
 	}
 	struct stat st;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		die("kernel '%s' is not a regular file", path);
-	if ((unsigned long long)st.st_size > MAX_KERNEL_FILE_BYTES)
-		die("kernel '%s' is larger than 1 GiB", path);
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		fprintf(stderr, "vmirun: %s '%s' is not a regular file\n", what, path);
+		exit(EXIT_STATUS_VMIRUN_ERROR);
+	}
+	if ((unsigned long long)st.st_size > MAX_KERNEL_FILE_BYTES) {
+		fprintf(stderr, "vmirun: %s '%s' is larger than 1 GiB\n", what, path);
+		exit(EXIT_STATUS_VMIRUN_ERROR);
+	}
 	uint8_t *data = malloc(st.st_size ? (size_t)st.st_size : 1);
 	if (!data)
 		die("out of memory reading '%s'", path);
@@ -65,7 +72,7 @@ static uint8_t *read_kernel(const char *path, size_t *size)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "vmirun: cannot read kernel '%s': %s\n", path,
+			fprintf(stderr, "vmirun: cannot read %s '%s': %s\n", what, path,
 			        n < 0 ? strerror(errno) : "file shrank while reading");
 			exit(EXIT_STATUS_VMIRUN_ERROR);
 		}
@@ -74,6 +81,105 @@ static uint8_t *read_kernel(const char *path, size_t *size)
 	close(fd);
 	*size = done;
 	return data;
+}
+
+/* The kernel (and a Linux kernel's initrd), read and checked before any guest memory
+ * exists, so that every complaint about them comes first. */
+struct boot_plan {
+	uint8_t *kernel;
+	size_t kernel_size;
+	int is_linux;
+	struct kernel_image multiboot;
+	struct linux_image linux_kernel;
+	uint8_t *initrd;
+	size_t initrd_size;
+	uint32_t initrd_address;
+};
+
+static void plan_boot(const struct vmirun_options *options, const struct guest_memory *ram,
+                      struct boot_plan *plan)
+{
+	char error[LINUX_BOOT_ERROR_MAX];
+	const char *path = options->kernel_path;
+
+	memset(plan, 0, sizeof *plan);
+	plan->kernel = read_file(path, "kernel", &plan->kernel_size);
+	plan->is_linux = linux_image_recognise(plan->kernel, plan->kernel_size) != LINUX_IMAGE_NONE;
+	int parsed = plan->is_linux
+	             ? linux_image_parse(plan->kernel, plan->kernel_size, ram, &plan->linux_kernel,
+	                                 error)
+	             : kernel_image_parse(plan->kernel, plan->kernel_size, ram, &plan->multiboot,
+	                                  error);
+	if (parsed != 0) {
+		fprintf(stderr, "vmirun: %s: %s\n", path, error);
+		exit(EXIT_STATUS_VMIRUN_ERROR);
+	}
+	if (!options->initrd_path)
+		return;
+	if (!plan->is_linux) {
+		fprintf(stderr, "vmirun: --initrd is for Linux kernels, and %s is a multiboot kernel "
+		        "(vmirun loads no multiboot modules)\n", path);
+		exit(EXIT_STATUS_VMIRUN_ERROR);
+	}
+	plan->initrd = read_file(options->initrd_path, "initrd", &plan->initrd_size);
+	if (linux_initrd_place(&plan->linux_kernel, ram, (uint32_t)plan->initrd_size,
+	                       &plan->initrd_address, error) != 0) {
+		fprintf(stderr, "vmirun: %s: %s\n", options->initrd_path, error);
+		exit(EXIT_STATUS_VMIRUN_ERROR);
+	}
+}
+
+/* Copies the planned kernel (and initrd) into guest memory, writes what its boot protocol
+ * hands over in the boot info area, and says how the guest starts. */
+static void load_boot(const struct vmirun_options *options, struct boot_plan *plan,
+                      const struct guest_memory *ram, struct vcpu_regs *initial)
+{
+	char error[LINUX_BOOT_ERROR_MAX];
+	struct guest_memory info_area = {
+		.host = (uint8_t *)(uintptr_t)VMI_PROCESS_BOOT_INFO_BASE,
+		.base = VMI_PROCESS_BOOT_INFO_BASE,
+		.size = VMI_PROCESS_BOOT_INFO_SIZE,
+	};
+	char *cmdline = options_kernel_cmdline(options, !plan->is_linux);
+	if (!cmdline)
+		die("%s", "out of memory");
+	memset(initial, 0, sizeof *initial);
+	initial->esp = VMI_PROCESS_BOOT_STACK_TOP;
+	initial->eflags = INITIAL_EFLAGS;
+
+	if (plan->is_linux) {
+		linux_image_load(&plan->linux_kernel, plan->kernel, ram);
+		if (plan->initrd)
+			memcpy(ram->host + (plan->initrd_address - ram->base), plan->initrd,
+			       plan->initrd_size);
+		struct linux_boot_request request = {
+			.ram_bytes = ram->size,
+			.cmdline = cmdline,
+			.initrd_address = plan->initrd_address,
+			.initrd_bytes = (uint32_t)plan->initrd_size,
+		};
+		/* startup_32: %esi the zero page, %ebx, %ebp and %edi zero (above), interrupts
+		 * off (the virtual IF starts clear), paging off. */
+		if (linux_boot_params_build(&plan->linux_kernel, &request, &info_area,
+		                            &initial->esi, error) != 0)
+			die("%s", error);
+		initial->eip = plan->linux_kernel.entry;
+	} else {
+		kernel_image_load(&plan->multiboot, plan->kernel, ram);
+		struct boot_info_request request = {
+			.ram_bytes = ram->size,
+			.cmdline = cmdline,
+			.loader_name = VMI_PROCESS_LOADER_NAME " " VMIRUN_VERSION,
+		};
+		if (boot_info_build(&request, &info_area, &initial->ebx, error) != 0)
+			die("%s", error);
+		initial->eax = MULTIBOOT_BOOTLOADER_MAGIC;
+		initial->eip = plan->multiboot.entry;
+	}
+	free(cmdline);
+	free(plan->kernel);
+	free(plan->initrd);
+	plan->kernel = plan->initrd = NULL;
 }
 
 static void print_registers(const struct vcpu_regs *r)
@@ -147,10 +253,13 @@ static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options
 		return EXIT_STATUS_SANDBOX;
 	case VCPU_STOP_HALTED:
 	case VCPU_STOP_FAULT:
+	case VCPU_STOP_NOT_IMPLEMENTED:
 		fprintf(stderr, "vmirun: %s\n", stop->message);
 		if (stop->have_regs)
 			print_registers(&stop->regs);
-		return stop->reason == VCPU_STOP_FAULT ? EXIT_STATUS_GUEST_FAULT : EXIT_STATUS_HALTED;
+		return stop->reason == VCPU_STOP_FAULT ? EXIT_STATUS_GUEST_FAULT
+		     : stop->reason == VCPU_STOP_HALTED ? EXIT_STATUS_HALTED
+		     : EXIT_STATUS_NOT_IMPLEMENTED;
 	case VCPU_STOP_OUTPUT_FAILED: /* main() reports it, from the console's error */
 	case VCPU_STOP_NONE:
 		break;
@@ -198,43 +307,20 @@ int main(int argc, char **argv)
 		return EXIT_STATUS_HOST_UNSUPPORTED;
 	}
 
-	size_t kernel_size;
-	uint8_t *kernel = read_kernel(options.kernel_path, &kernel_size);
 	struct guest_memory ram = {
 		.host = (uint8_t *)(uintptr_t)VMI_PROCESS_RAM_BASE,
 		.base = VMI_PROCESS_RAM_BASE,
 		.size = (uint32_t)options.mem_bytes,
 	};
-	struct kernel_image image;
-	if (kernel_image_parse(kernel, kernel_size, &ram, &image, error) != 0) {
-		fprintf(stderr, "vmirun: %s: %s\n", options.kernel_path, error);
-		return EXIT_STATUS_VMIRUN_ERROR;
-	}
+	static struct boot_plan plan;
+	plan_boot(&options, &ram, &plan);
 
 	if (address_space_create(options.mem_bytes, error) != 0)
 		die("%s", error);
 	if ((options.no_rom ? rom_install_none(error) : rom_install(options.rom_path, error)) != 0)
 		die("%s", error);
-	kernel_image_load(&image, kernel, &ram);
-	free(kernel);
-
-	char *cmdline = options_kernel_cmdline(&options);
-	if (!cmdline)
-		die("%s", "out of memory");
-	struct guest_memory info_area = {
-		.host = (uint8_t *)(uintptr_t)VMI_PROCESS_BOOT_INFO_BASE,
-		.base = VMI_PROCESS_BOOT_INFO_BASE,
-		.size = VMI_PROCESS_BOOT_INFO_SIZE,
-	};
-	struct boot_info_request request = {
-		.ram_bytes = (uint32_t)options.mem_bytes,
-		.cmdline = cmdline,
-		.loader_name = VMI_PROCESS_LOADER_NAME " " VMIRUN_VERSION,
-	};
-	uint32_t info_addr;
-	if (boot_info_build(&request, &info_area, &info_addr, error) != 0)
-		die("%s", error);
-	free(cmdline);
+	struct vcpu_regs initial;
+	load_boot(&options, &plan, &ram, &initial);
 
 	virtual_cpu_reset();
 	if (timer_setup() != 0)
@@ -256,13 +342,6 @@ int main(int argc, char **argv)
 	if (test_fault)
 		fault_on_purpose(test_fault);
 
-	struct vcpu_regs initial = {
-		.eax = MULTIBOOT_BOOTLOADER_MAGIC,
-		.ebx = info_addr,
-		.esp = VMI_PROCESS_BOOT_STACK_TOP,
-		.eip = image.entry,
-		.eflags = INITIAL_EFLAGS,
-	};
 	struct vcpu_stop stop;
 	vcpu_run(&initial, &stop);
 	stats_mark_end();

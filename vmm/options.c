@@ -21,9 +21,11 @@ void options_print_help(void)
 {
 	printf(
 	"Usage: vmirun [OPTIONS] KERNEL [-- ARGS...]\n"
-	"Runs an i386 Multiboot (v1) ELF kernel natively inside this process, in 32-bit\n"
-	"compatibility mode, with no hardware virtualization. The kernel's command line is the\n"
-	"KERNEL path followed by ARGS (or by --cmdline).\n"
+	"Runs an i386 kernel natively inside this process, in 32-bit compatibility mode, with\n"
+	"no hardware virtualization: a Multiboot (v1) ELF kernel, or Linux (a bzImage or a\n"
+	"vmlinux, through its 32-bit boot protocol). A multiboot kernel's command line is the\n"
+	"KERNEL path followed by ARGS (or by --cmdline); Linux gets ARGS alone, as from\n"
+	"QEMU's -append.\n"
 	"\n"
 	"Options:\n"
 	"  --mem SIZE         guest RAM from 1 MiB: MiB, or with a K, M or G suffix\n"
@@ -37,6 +39,8 @@ void options_print_help(void)
 	"                     embedded one (checked as guests check it)\n"
 	"  --no-rom           map no ROM: guests fall back to their native ROM, and their\n"
 	"                     privileged instructions are trapped and emulated\n"
+	"  --initrd FILE      Linux kernels: load FILE as the initial ramdisk (at the top\n"
+	"                     of guest RAM)\n"
 	"  --check-host       probe what this host gives the process platform (a 32-bit\n"
 	"                     code segment, the low 4 GiB, memfd, seccomp traps, signals,\n"
 	"                     timers), print a table and exit: 0 if guests can run, else 14\n"
@@ -61,7 +65,9 @@ void options_print_help(void)
 	"                     signal, address and nearest symbol go to stderr)\n"
 	"  18                 stdout refused the guest's console output (closed: the reader\n"
 	"                     went away, as in `vmirun K | head -1`; disk full; ulimit -f):\n"
-	"                     the guest was stopped\n",
+	"                     the guest was stopped\n"
+	"  20                 the guest needs what vmirun does not implement yet (such as\n"
+	"                     paging): the instruction and the reason go to stderr\n",
 	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
 }
 
@@ -108,7 +114,7 @@ static int parse_seconds(const char *text, double *seconds)
 }
 
 enum { OPT_MEM = 1, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_ROM, OPT_NO_ROM, OPT_HELP,
-       OPT_VERSION, OPT_CHECK_HOST };
+       OPT_VERSION, OPT_CHECK_HOST, OPT_INITRD };
 
 int options_parse(int argc, char **argv, struct vmirun_options *options,
                   char error[OPTIONS_ERROR_MAX])
@@ -120,6 +126,7 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "rom", required_argument, NULL, OPT_ROM },
 		{ "no-rom", no_argument, NULL, OPT_NO_ROM },
+		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "check-host", no_argument, NULL, OPT_CHECK_HOST },
@@ -178,6 +185,9 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		case OPT_NO_ROM:
 			options->no_rom = 1;
 			break;
+		case OPT_INITRD:
+			options->initrd_path = optarg;
+			break;
 		case 'h':
 		case OPT_HELP:
 			options->show_help = 1;
@@ -229,9 +239,10 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 	return 0;
 }
 
-char *options_kernel_cmdline(const struct vmirun_options *options)
+char *options_kernel_cmdline(const struct vmirun_options *options, int with_path)
 {
-	size_t length = strlen(options->kernel_path) + 1;
+	const char *first = with_path ? options->kernel_path : "";
+	size_t length = strlen(first) + 1;
 	if (options->cmdline)
 		length += strlen(options->cmdline) + 1;
 	for (int i = 0; i < options->guest_arg_count; i++)
@@ -240,13 +251,15 @@ char *options_kernel_cmdline(const struct vmirun_options *options)
 	char *line = malloc(length);
 	if (!line)
 		return NULL;
-	strcpy(line, options->kernel_path);
+	strcpy(line, first);
 	if (options->cmdline && options->cmdline[0]) {
-		strcat(line, " ");
+		if (line[0])
+			strcat(line, " ");
 		strcat(line, options->cmdline);
 	}
 	for (int i = 0; i < options->guest_arg_count; i++) {
-		strcat(line, " ");
+		if (line[0])
+			strcat(line, " ");
 		strcat(line, options->guest_args[i]);
 	}
 	return line;

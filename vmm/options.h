@@ -20,6 +20,7 @@ struct vmirun_options {
 	enum stats_format stats;
 	const char *rom_path;         /* --rom FILE, or NULL for the embedded ROM */
 	int no_rom;                   /* --no-rom */
+	const char *initrd_path;      /* --initrd FILE (Linux kernels), or NULL */
 	int show_help;
 	int show_version;
 	int check_host;               /* --check-host: probe the host, print the table, exit */
@@ -33,9 +34,10 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
  * GiB spelled out are accepted too). Returns 0, or -1 if it is not one. */
 int options_parse_size(const char *text, uint64_t *bytes);
 
-/* The kernel's command line as multiboot loaders give it: the kernel path, then the
- * arguments. The caller frees it. NULL if out of memory. */
-char *options_kernel_cmdline(const struct vmirun_options *options);
+/* The kernel's command line as QEMU's -kernel gives it: for multiboot kernels the kernel
+ * path, then the arguments; for Linux kernels (`with_path` 0) the arguments alone. The
+ * caller frees it. NULL if out of memory. */
+char *options_kernel_cmdline(const struct vmirun_options *options, int with_path);
 
 void options_print_help(void);
 

@@ -3,7 +3,7 @@
 # The kernel loader: kernel_image_parse/load and boot_info_build on untrusted input.
 FUZZ_TARGETS += $(BUILD)/fuzz/fuzz_loader
 $(BUILD)/fuzz/fuzz_loader: tests/fuzz/fuzz_loader.c vmm/loader/kernel_image.c vmm/loader/boot_info.c \
-                           vmm/loader/kernel_image.h vmm/loader/boot_info.h \
+                           vmm/loader/kernel_image.h vmm/loader/boot_info.h tests/fuzz/fuzz_checks.h \
                            include/vmi/multiboot.h include/vmi/process.h
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)
@@ -31,3 +31,13 @@ $(BUILD)/fuzz/fuzz_monitor: tests/fuzz/fuzz_monitor.c $(FUZZ_MONITOR_SRCS) \
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c %.S,$^) \
 		-Wl,--wrap=vcpu_stop_guest,--wrap=vcpu_stop_guest_with_regs,--wrap=vcpu_stop_exit_port
+
+# The Linux loader: linux_image_parse/load, linux_initrd_place and linux_boot_params_build
+# on untrusted input (vmm/loader/linux_boot.c, with the ELF side it shares with multiboot).
+FUZZ_TARGETS += $(BUILD)/fuzz/fuzz_linux_boot
+$(BUILD)/fuzz/fuzz_linux_boot: tests/fuzz/fuzz_linux_boot.c vmm/loader/linux_boot.c \
+                               vmm/loader/kernel_image.c vmm/loader/linux_boot.h \
+                               vmm/loader/linux_boot_params.h vmm/loader/kernel_image.h \
+                               include/vmi/multiboot.h include/vmi/process.h tests/fuzz/fuzz_checks.h
+	@mkdir -p $(dir $@)
+	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c,$^)

@@ -8,22 +8,11 @@
 #include "loader/kernel_image.h"
 #include "vmi/multiboot.h"
 #include "vmi/process.h"
-
-#define FUZZ_RAM_BASE   VMI_PROCESS_RAM_BASE
-#define FUZZ_RAM_SIZE   (8u << 20)
-#define FUZZ_CMDLINE_MAX 65535u   /* past the area, so both sides of the limit are reached */
+#include "fuzz_checks.h"
 
 static uint8_t fuzz_ram[FUZZ_RAM_SIZE];
 static uint8_t fuzz_boot_area[VMI_PROCESS_BOOT_INFO_SIZE];
 static char fuzz_cmdline[FUZZ_CMDLINE_MAX + 1];
-
-/* A reason must be one non-empty, terminated line. */
-static void check_error_message(const char *error, size_t capacity)
-{
-	size_t length = strnlen(error, capacity);
-	if (length == 0 || length == capacity || memchr(error, '\n', length) != NULL)
-		abort();
-}
 
 /* What an accepted image promises: segments inside RAM and apart, entry inside one. */
 static void check_accepted_image(const struct kernel_image *image, size_t size,
@@ -61,7 +50,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check_accepted_image(&image, size, &ram);
 		kernel_image_load(&image, data, &ram);
 	} else {
-		check_error_message(error, sizeof error);
+		fuzz_check_one_line(error, sizeof error);
 	}
 
 	/* Command line: the input after its first two bytes, repeated to the length those
@@ -104,7 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strcmp((const char *)fuzz_boot_area + cmdline_offset, expected) != 0)
 			abort();
 	} else {
-		check_error_message(boot_error, sizeof boot_error);
+		fuzz_check_one_line(boot_error, sizeof boot_error);
 	}
 	return 0;
 }

@@ -307,6 +307,13 @@ static int emulate(struct input *in)
 		virtual_cpu_deliver(&regs, 13, 0, 0); /* reflected as #GP (docs/abi.md) */
 		check_delivered(&regs);
 		return 0;
+	case EMULATE_NOT_IMPLEMENTED:
+		/* The guest stops at the instruction, with the reason as one line. */
+		check_preserved(&before, &regs, 0);
+		if (!memchr(outcome.reason, '\0', sizeof outcome.reason) || !outcome.reason[0] ||
+		    strchr(outcome.reason, '\n'))
+			abort();
+		return -1;
 	}
 	abort(); /* a result this target does not know: teach it what the result promises */
 }

@@ -261,6 +261,24 @@ int run_command(char *const argv[], double timeout_seconds, struct run_result *r
 	return 0;
 }
 
+int run_program(const char *program, const char *const *args, double timeout_seconds,
+                struct run_result *result)
+{
+	enum { MOST_ARGS = 63 };
+	char *argv[MOST_ARGS + 2];
+	int n = 0;
+	argv[n++] = (char *)program;
+	for (; args && *args; args++) {
+		if (n > MOST_ARGS) {
+			memset(result, 0, sizeof(*result));
+			return fail_to_start(result, "too many arguments for", E2BIG, program);
+		}
+		argv[n++] = (char *)*args;
+	}
+	argv[n] = NULL;
+	return run_command(argv, timeout_seconds, result);
+}
+
 void run_result_free(struct run_result *result)
 {
 	if (!result)

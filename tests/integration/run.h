@@ -22,6 +22,10 @@ struct run_result {
  * its status, or -1 if it could not be started (result->err then says why). */
 int run_command(char *const argv[], double timeout_seconds, struct run_result *result);
 
+/* run_command for `program` followed by the NULL-terminated `args` (at most 63). */
+int run_program(const char *program, const char *const *args, double timeout_seconds,
+                struct run_result *result);
+
 void run_result_free(struct run_result *result);
 
 /* BUILD_DIR "/" relative, in a static buffer reused after a few calls. */

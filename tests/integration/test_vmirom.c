@@ -15,14 +15,9 @@
 
 static struct run_result vmirom_run(const char *const *args)
 {
-	char *argv[16];
-	int n = 0;
-	argv[n++] = (char *)build_path("vmirom");
-	for (; args[n - 1] && n < 15; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
 	struct run_result r;
-	cr_assert_eq(run_command(argv, VMIROM_TIMEOUT, &r), 0, "cannot start vmirom: %s", r.err);
+	cr_assert_eq(run_program(build_path("vmirom"), args, VMIROM_TIMEOUT, &r), 0,
+	             "cannot start vmirom: %s", r.err);
 	cr_assert(!r.timed_out, "vmirom did not finish");
 	cr_assert(r.exited, "vmirom killed by signal %d; stderr: %s", r.term_signal, r.err);
 	return r;

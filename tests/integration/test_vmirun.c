@@ -20,14 +20,8 @@ static const char *const hello_lines =
 
 static struct run_result vmirun(const char *const *args)
 {
-	char *argv[32];
-	int n = 0;
-	argv[n++] = (char *)vmirun_path();
-	for (; args[n - 1] && n < 31; n++)
-		argv[n] = (char *)args[n - 1];
-	argv[n] = NULL;
 	struct run_result r;
-	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0, "cannot start vmirun: %s", r.err);
+	cr_assert_eq(run_program(vmirun_path(), args, TIMEOUT, &r), 0, "cannot start vmirun: %s", r.err);
 	cr_assert(!r.timed_out, "vmirun did not finish within %.0f s", TIMEOUT);
 	return r;
 }

@@ -106,10 +106,12 @@ Test(emulate, control_register_reads_come_from_the_virtual_cpu)
 	const uint8_t mov_edi_cr0[] = { 0x0F, 0x22, 0xC7 };
 	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_DONE);
 	cr_assert_eq(virtual_cpu.cr0, 0x11);
-	regs.edi = 0x80000011; /* paging: not supported yet */
-	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_INTERRUPT);
-	cr_assert_eq(outcome.vector, 13);
-	cr_assert_eq(regs.eip, 0x5006);
+	regs.edi = 0x80000011; /* paging: not implemented yet, said as such */
+	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_NOT_IMPLEMENTED);
+	cr_assert_str_eq(outcome.reason, "mov %edi,%cr0 sets CR0.PG (value 0x80000011): guest "
+	                 "paging is not implemented yet");
+	cr_assert_eq(regs.eip, 0x5006, "eip stays at the instruction");
+	cr_assert_eq(virtual_cpu.cr0, 0x11);
 }
 
 Test(emulate, lmsw_sets_the_low_cr0_bits_but_never_clears_pe)

@@ -58,9 +58,33 @@ Test(options, every_option)
 	cr_assert_float_eq(o.timeout_seconds, 2.5, 1e-9);
 	cr_assert_eq(o.stats, STATS_JSON);
 	cr_assert_str_eq(o.cmdline, "a b");
-	char *line = options_kernel_cmdline(&o);
+	char *line = options_kernel_cmdline(&o, 1);
 	cr_assert_str_eq(line, "k.elf a b");
 	free(line);
+}
+
+Test(options, initrd_and_the_linux_command_line_without_the_kernel_path)
+{
+	struct vmirun_options o;
+	char error[OPTIONS_ERROR_MAX];
+	cr_assert_eq(PARSE(&o, error, "--initrd", "root.cpio", "bzImage", "--", "console=ttyS0",
+	                   "quiet"), 0, "%s", error);
+	cr_assert_str_eq(o.initrd_path, "root.cpio");
+	char *line = options_kernel_cmdline(&o, 0);
+	cr_assert_str_eq(line, "console=ttyS0 quiet");
+	free(line);
+	cr_assert_eq(PARSE(&o, error, "--cmdline", "a b", "bzImage"), 0, "%s", error);
+	line = options_kernel_cmdline(&o, 0);
+	cr_assert_str_eq(line, "a b");
+	free(line);
+	cr_assert_eq(PARSE(&o, error, "bzImage"), 0, "%s", error);
+	cr_assert_null(o.initrd_path);
+	line = options_kernel_cmdline(&o, 0);
+	cr_assert_str_eq(line, "");
+	free(line);
+	cr_assert_eq(PARSE(&o, error, "bzImage", "--initrd"), -1);
+	cr_assert_eq(PARSE(&o, error, "--initrd"), -1);
+	cr_assert_str_eq(error, "--initrd needs a value");
 }
 
 Test(options, guest_arguments_after_double_dash)
@@ -70,7 +94,7 @@ Test(options, guest_arguments_after_double_dash)
 	cr_assert_eq(PARSE(&o, error, "--stats", "k.elf", "--", "x", "--mem", "y"), 0, "%s", error);
 	cr_assert_eq(o.stats, STATS_TEXT);
 	cr_assert_eq(o.guest_arg_count, 3);
-	char *line = options_kernel_cmdline(&o);
+	char *line = options_kernel_cmdline(&o, 1);
 	cr_assert_str_eq(line, "k.elf x --mem y");
 	free(line);
 }

@@ -178,24 +178,15 @@ static int check_segment(const Elf32_Phdr *phdr, unsigned index, size_t size,
 	return 0;
 }
 
-int kernel_image_parse(const uint8_t *file, size_t size, const struct guest_memory *ram,
-                       struct kernel_image *image, char error[KERNEL_IMAGE_ERROR_MAX])
+/* Collects and checks the PT_LOAD segments and the entry point of a checked ELF header. */
+static int parse_segments(const uint8_t *file, size_t size, const Elf32_Ehdr *header,
+                          const struct guest_memory *ram, struct kernel_image *image,
+                          char error[KERNEL_IMAGE_ERROR_MAX])
 {
-	memset(image, 0, sizeof *image);
-	error[0] = '\0';
-
-	Elf32_Ehdr header;
-	if (check_elf_header(file, size, &header, error) < 0)
-		return -1;
-	if (find_multiboot_header(file, size, image, error) < 0)
-		return -1;
-	if (check_multiboot_flags(image->multiboot_flags, error) < 0)
-		return -1;
-
 	unsigned phdr_index[KERNEL_IMAGE_MAX_SEGMENTS] = { 0 };   /* for messages */
-	for (unsigned i = 0; i < header.e_phnum; i++) {
+	for (unsigned i = 0; i < header->e_phnum; i++) {
 		Elf32_Phdr phdr;
-		memcpy(&phdr, file + header.e_phoff + (size_t)i * sizeof phdr, sizeof phdr);
+		memcpy(&phdr, file + header->e_phoff + (size_t)i * sizeof phdr, sizeof phdr);
 		if (phdr.p_type != PT_LOAD || phdr.p_memsz == 0)
 			continue;
 		if (image->segment_count == KERNEL_IMAGE_MAX_SEGMENTS)
@@ -237,15 +228,51 @@ int kernel_image_parse(const uint8_t *file, size_t size, const struct guest_memo
 	bool entry_loaded = false;
 	for (unsigned i = 0; i < image->segment_count; i++) {
 		const struct kernel_segment *seg = &image->segments[i];
-		if (header.e_entry >= seg->paddr && header.e_entry - seg->paddr < seg->memsz)
+		if (header->e_entry >= seg->paddr && header->e_entry - seg->paddr < seg->memsz)
 			entry_loaded = true;
 	}
 	if (!entry_loaded)
 		return fail(error, "entry point %#x is not inside any loaded segment "
-		            "(loaded range [%#x, %#x))", header.e_entry, image->load_start,
+		            "(loaded range [%#x, %#x))", header->e_entry, image->load_start,
 		            image->load_end);
-	image->entry = header.e_entry;
+	image->entry = header->e_entry;
 	return 0;
+}
+
+/* Both parsers: the ELF header, the multiboot header when asked for, then the segments. */
+static int parse(const uint8_t *file, size_t size, const struct guest_memory *ram,
+                 bool multiboot, struct kernel_image *image, char error[KERNEL_IMAGE_ERROR_MAX])
+{
+	memset(image, 0, sizeof *image);
+	error[0] = '\0';
+
+	Elf32_Ehdr header;
+	if (check_elf_header(file, size, &header, error) < 0)
+		return -1;
+	if (multiboot && (find_multiboot_header(file, size, image, error) < 0 ||
+	                  check_multiboot_flags(image->multiboot_flags, error) < 0))
+		return -1;
+	return parse_segments(file, size, &header, ram, image, error);
+}
+
+int kernel_image_parse(const uint8_t *file, size_t size, const struct guest_memory *ram,
+                       struct kernel_image *image, char error[KERNEL_IMAGE_ERROR_MAX])
+{
+	return parse(file, size, ram, true, image, error);
+}
+
+int kernel_image_parse_elf(const uint8_t *file, size_t size, const struct guest_memory *ram,
+                           struct kernel_image *image, char error[KERNEL_IMAGE_ERROR_MAX])
+{
+	return parse(file, size, ram, false, image, error);
+}
+
+bool kernel_image_has_multiboot_header(const uint8_t *file, size_t size)
+{
+	struct kernel_image scratch;
+	char error[KERNEL_IMAGE_ERROR_MAX];
+	memset(&scratch, 0, sizeof scratch);
+	return find_multiboot_header(file, size, &scratch, error) == 0;
 }
 
 void kernel_image_load(const struct kernel_image *image, const uint8_t *file,

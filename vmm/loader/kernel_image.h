@@ -1,9 +1,10 @@
-/* Multiboot (v1) i386 ELF kernels: parse and validate a kernel file held in memory, then
- * copy its segments into guest memory. Pure code with no system calls, so it can be
- * unit-tested and fuzzed on the host. */
+/* i386 ELF kernels (multiboot v1, or any ELF for the Linux loader): parse and validate a
+ * kernel file held in memory, then copy its segments into guest memory. Pure code with no
+ * system calls, so it can be unit-tested and fuzzed on the host. */
 #ifndef VMM_LOADER_KERNEL_IMAGE_H
 #define VMM_LOADER_KERNEL_IMAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,14 @@ struct kernel_image {
  * in `error`. Never reads outside [file, file + size). */
 int kernel_image_parse(const uint8_t *file, size_t size, const struct guest_memory *ram,
                        struct kernel_image *image, char error[KERNEL_IMAGE_ERROR_MAX]);
+
+/* The same checks without the multiboot header (multiboot_* stay 0): the ELF side of a
+ * kernel that another boot protocol starts (Linux's vmlinux, vmm/loader/linux_boot.c). */
+int kernel_image_parse_elf(const uint8_t *file, size_t size, const struct guest_memory *ram,
+                           struct kernel_image *image, char error[KERNEL_IMAGE_ERROR_MAX]);
+
+/* Whether the first 8 KiB of `file` hold a multiboot header with a correct checksum. */
+bool kernel_image_has_multiboot_header(const uint8_t *file, size_t size);
 
 /* Copies every segment of a parsed image into `ram` and zeroes its bss. */
 void kernel_image_load(const struct kernel_image *image, const uint8_t *file,

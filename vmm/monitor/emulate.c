@@ -3,6 +3,8 @@
  * control registers, clts/invd/wbinvd/invlpg, rdmsr/wrmsr, segment loads and far jumps and
  * calls with the guest's own selectors, resolved against its virtual GDT. */
 
+#include <stdio.h>
+
 #include <vmi/calls.h>
 #include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
@@ -18,6 +20,7 @@
 #define MAX_PREFIXES        4
 #define VECTOR_GP           13
 #define CR0_TS              0x8
+#define CR0_PG              0x80000000u
 #define EFLAGS_DF           0x400
 #define DESC_PRESENT        (1ull << 47)
 #define DESC_SEGMENT        (1ull << 44)
@@ -35,6 +38,12 @@ static uint32_t *gpr(struct vcpu_regs *regs, unsigned number)
 	case 6: return &regs->esi;
 	default: return &regs->edi;
 	}
+}
+
+static const char *gpr_name(unsigned number)
+{
+	static const char *const names[8] = { "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+	return names[number & 7];
 }
 
 static uint32_t read_le32(const uint8_t *p)
@@ -263,8 +272,13 @@ static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code,
 			if (opcode == 0x20) {
 				*target = reg == 2 ? virtual_cpu_shared()->cr2 : *cr;
 			} else {
-				if (reg == 0 && (*target & 0x80000000u))
-					return general_protection(outcome, 0); /* no guest paging yet */
+				/* No guest paging yet: a #GP would tell the kernel something no CPU says. */
+				if (reg == 0 && (*target & CR0_PG)) {
+					snprintf(outcome->reason, sizeof outcome->reason,
+					         "mov %%%s,%%cr0 sets CR0.PG (value 0x%08x): guest paging is "
+					         "not implemented yet", gpr_name(code[at] & 7), *target);
+					return EMULATE_NOT_IMPLEMENTED;
+				}
 				*cr = *target;
 				if (reg == 2)
 					virtual_cpu_shared()->cr2 = *target;

@@ -13,6 +13,8 @@ enum emulate_result {
 	EMULATE_HALT,          /* hlt; regs->eip is past it */
 	EMULATE_INTERRUPT,     /* deliver outcome.vector (int n, or a #GP the guest earned) */
 	EMULATE_UNSUPPORTED,   /* not an instruction the monitor emulates: reflect #GP */
+	EMULATE_NOT_IMPLEMENTED, /* one it decodes but the virtual CPU cannot carry out yet
+	                            (outcome.reason says which and why): the guest stops */
 };
 
 struct emulate_outcome {
@@ -20,6 +22,7 @@ struct emulate_outcome {
 	int64_t error_code;    /* -1: none */
 	unsigned software_length; /* int n: its length (the gate's DPL is checked); else 0 */
 	const char *mnemonic;  /* what was emulated, for statistics */
+	char reason[160];      /* EMULATE_NOT_IMPLEMENTED: the instruction and why, one line */
 };
 
 /* code holds up to `available` bytes at regs->eip. */

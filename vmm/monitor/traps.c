@@ -227,6 +227,12 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 		return 1;
 	case EMULATE_UNSUPPORTED:
 		return 0;
+	case EMULATE_NOT_IMPLEMENTED: {
+		char message[256];
+		snprintf(message, sizeof(message), "guest stopped at eip 0x%08x: %s", regs->eip,
+		         outcome.reason);
+		vcpu_stop_guest_with_regs(VCPU_STOP_NOT_IMPLEMENTED, regs, message);
+	}
 	}
 	virtual_cpu_deliver_pending(regs);
 	regs_to_context(regs, uc);
