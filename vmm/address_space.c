@@ -1,5 +1,9 @@
 /* Lays out the low 4 GiB of the vmirun process for the guest. Nothing of the host may land
- * there, so the whole range is reserved first and the guest's parts are mapped over it. */
+ * there, so the whole range is reserved first and the guest's parts are mapped over it.
+ * Guest-physical memory is one memfd (file offset = physical address: low memory, the ROM,
+ * RAM); the monitor reaches it through a view of its own above 4 GiB, and the low 4 GiB
+ * holds the guest's linear addresses, which are the physical ones until the guest pages
+ * (then the host mappings there are its TLB: address_space_map_linear and _unmap_linear). */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +21,10 @@
 static uint64_t ram_size;
 static uint32_t rom_base, rom_size;
 static uint32_t low_ram_end_mapped;
-/* Where guest address 0 lies in the process: vmirun maps guest memory at the guest's own
- * addresses, so 0; host-side tests lend memory elsewhere (address_space_use_memory). */
+/* Where guest-physical address 0 lies in the process: vmirun's view above 4 GiB; host-side
+ * tests lend memory elsewhere (address_space_use_memory). */
 static uintptr_t guest_zero;
+static int ram_fd = -1;   /* the memfd, kept for the guest's TLB fills */
 
 uint64_t address_space_max_ram(void)
 {
@@ -58,11 +63,12 @@ int address_space_create(uint64_t ram_bytes, char error[ADDRESS_SPACE_ERROR_MAX]
 		return fail(error, "cannot reserve the low 4 GiB of the process for the guest");
 	}
 
-	/* File offset = guest address, so one memfd backs low memory and RAM. */
+	/* File offset = guest address, so one memfd backs low memory, the ROM and RAM. */
 	int fd = memfd_create("vmirun-guest-ram", MFD_CLOEXEC);
 	if (fd < 0)
 		return fail(error, "memfd_create for guest RAM");
-	if (ftruncate(fd, (off_t)(VMI_PROCESS_RAM_BASE + ram_bytes)) != 0) {
+	const uint64_t file_size = VMI_PROCESS_RAM_BASE + ram_bytes;
+	if (ftruncate(fd, (off_t)file_size) != 0) {
 		close(fd);
 		return fail(error, "cannot size guest RAM");
 	}
@@ -74,7 +80,14 @@ int address_space_create(uint64_t ram_bytes, char error[ADDRESS_SPACE_ERROR_MAX]
 		close(fd);
 		return fail(error, "cannot map guest RAM");
 	}
-	close(fd); /* the mappings keep the memory */
+	/* The low 4 GiB is taken, so the view lands above it. */
+	void *view = mmap(NULL, file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (view == MAP_FAILED || (uintptr_t)view < FOUR_GIB) {
+		close(fd);
+		return fail(error, "cannot map the monitor's view of guest memory");
+	}
+	guest_zero = (uintptr_t)view;
+	ram_fd = fd;
 	ram_size = ram_bytes;
 
 	if (hypercall_page_install(error) != 0)
@@ -86,14 +99,14 @@ int address_space_map_rom(uint32_t base, const void *image, size_t size,
                           char error[ADDRESS_SPACE_ERROR_MAX])
 {
 	uint32_t mapped = (uint32_t)((size + PAGE_SIZE - 1) & ~(size_t)(PAGE_SIZE - 1));
-	void *p = mmap((void *)(uintptr_t)base, mapped, PROT_READ | PROT_WRITE,
-	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
-	if (p == MAP_FAILED)
-		return fail(error, "cannot map the ROM");
+	/* In the memfd, so that a guest page table can map the ROM's frames wherever the
+	 * kernel wants them; the guest never gets a writable mapping of them. */
+	uint8_t *in_view = (uint8_t *)(guest_zero + base);
+	memset(in_view, 0, mapped);
 	if (image)
-		memcpy(p, image, size); /* else zero-filled: an empty ROM area */
-	if (mprotect(p, mapped, PROT_READ | PROT_EXEC) != 0)
-		return fail(error, "cannot protect the ROM");
+		memcpy(in_view, image, size); /* else zero-filled: an empty ROM area */
+	if (map_fixed(base, mapped, PROT_READ | PROT_EXEC, ram_fd, base) != 0)
+		return fail(error, "cannot map the ROM");
 	rom_base = base;
 	rom_size = mapped;
 	return 0;
@@ -121,9 +134,44 @@ void *address_space_guest_writable(uint32_t addr, uint32_t len)
 	return NULL;
 }
 
+void *address_space_physical(uint32_t physical, uint32_t len, int write)
+{
+	if (inside(physical, len, 0, low_ram_end_mapped) ||
+	    inside(physical, len, VMI_PROCESS_RAM_BASE, VMI_PROCESS_RAM_BASE + ram_size) ||
+	    (!write && rom_size && inside(physical, len, rom_base, VMI_PROCESS_RAM_BASE)))
+		return (void *)(guest_zero + physical);
+	return NULL;
+}
+
 const void *address_space_guest_readable(uint32_t addr, uint32_t len)
 {
 	if (rom_size && inside(addr, len, rom_base, (uint64_t)rom_base + rom_size))
 		return (const void *)(guest_zero + addr);
 	return address_space_guest_writable(addr, len);
+}
+
+/* --- the guest's TLB: host mappings of guest-physical pages at linear addresses ---------- */
+
+int address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size, int writable)
+{
+	int prot = PROT_READ | PROT_EXEC | (writable ? PROT_WRITE : 0);
+	return map_fixed(linear, size, prot, ram_fd, physical);
+}
+
+int address_space_unmap_linear(uint32_t linear, uint32_t size)
+{
+	/* PROT_NONE over it rather than munmap: the low 4 GiB stays reserved for the guest. */
+	void *p = mmap((void *)(uintptr_t)linear, size, PROT_NONE,
+	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);
+	return p == MAP_FAILED ? -1 : 0;
+}
+
+int address_space_linear_mappable(uint32_t linear, uint32_t size)
+{
+	return inside(linear, size, VMI_PROCESS_LOW_RAM_BASE, VMI_PROCESS_WINDOW_BASE);
+}
+
+int address_space_ram_fd(void)
+{
+	return ram_fd;
 }

@@ -337,7 +337,7 @@ int main(int argc, char **argv)
 		read_fds[read_fd_count++] = timer_schedstat_fd();
 	if (stats_status_fd() >= 0)
 		read_fds[read_fd_count++] = stats_status_fd();
-	if (sandbox_lock(read_fds, (unsigned)read_fd_count) != 0)
+	if (sandbox_lock(read_fds, (unsigned)read_fd_count, address_space_ram_fd()) != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
 	if (test_fault)
 		fault_on_purpose(test_fault);

@@ -56,7 +56,7 @@ void options_print_help(void)
 	"                     registers go to stderr)\n"
 	"  6                  --timeout ran out\n"
 	"  8                  the guest halted with nothing that could wake it\n"
-	"  10                 the guest called Reboot\n"
+	"  10                 the guest called Reboot, or pulsed the reset line (port 0x64)\n"
 	"  12                 code that left compatibility mode made a system call the\n"
 	"                     sandbox refuses\n"
 	"  14                 this host cannot run guests: the host check (run before every\n"
@@ -66,8 +66,9 @@ void options_print_help(void)
 	"  18                 stdout refused the guest's console output (closed: the reader\n"
 	"                     went away, as in `vmirun K | head -1`; disk full; ulimit -f):\n"
 	"                     the guest was stopped\n"
-	"  20                 the guest needs what vmirun does not implement yet (such as\n"
-	"                     paging): the instruction and the reason go to stderr\n",
+	"  20                 the guest needs what vmirun does not implement yet (PAE, a\n"
+	"                     page with no guest memory behind it): the instruction and\n"
+	"                     the reason go to stderr\n",
 	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
 }
 

@@ -10,10 +10,12 @@
 #include <linux/seccomp.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <vmi/process.h>
 #include "sandbox.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
@@ -24,9 +26,13 @@ int sandbox_is_violation(unsigned audit_arch)
 }
 
 #define MAX_READ_FDS 4
-#define MAX_PROGRAM  64
+#define MAX_PROGRAM  96
+#define ARG_LOW(i)   (offsetof(struct seccomp_data, args) + 8 * (i))
+#define ARG_HIGH(i)  (ARG_LOW(i) + 4)
+#define MAP_TLB_FLAGS   (MAP_SHARED | MAP_FIXED)
+#define UNMAP_TLB_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED)
 
-int sandbox_lock(const int *read_fds, unsigned read_fd_count)
+int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd)
 {
 	if (read_fd_count > MAX_READ_FDS) {
 		errno = E2BIG;
@@ -73,6 +79,35 @@ int sandbox_lock(const int *read_fds, unsigned read_fd_count)
 	EMIT(BPF_JMP | BPF_JEQ | BPF_K, ARCH_SET_FS, 0, 1);
 	EMIT_RET(SECCOMP_RET_ALLOW);
 	EMIT_RET(SECCOMP_RET_TRAP);
+
+	/* mmap: the guest's TLB (address_space_map_linear, _unmap_linear): guest memory, or
+	 * nothing, at fixed addresses that lie whole in [VMI_PROCESS_LOW_RAM_BASE,
+	 * VMI_PROCESS_WINDOW_BASE). So even an escaped guest can only remap its own memory.
+	 * Numbers count instructions from the EMIT_LOAD(nr) below. */
+	EMIT_LOAD(nr);                                                  /* relative jumps: */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_mmap, 0, 22);              /* 1 -> 24, the next */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_HIGH(0), 0, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 18);                     /* 3: address < 4 GiB */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_HIGH(1), 0, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 16);                     /* 5: length < 4 GiB */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0), 0, 0);
+	EMIT(BPF_JMP | BPF_JGE | BPF_K, VMI_PROCESS_LOW_RAM_BASE, 0, 14);   /* 7 */
+	EMIT(BPF_MISC | BPF_TAX, 0, 0, 0);                              /* X = address */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1), 0, 0);
+	EMIT(BPF_ALU | BPF_ADD | BPF_X, 0, 0, 0);                       /* A = end, mod 2^32 */
+	EMIT(BPF_JMP | BPF_JGT | BPF_K, VMI_PROCESS_WINDOW_BASE, 10, 0);    /* 11 */
+	EMIT(BPF_JMP | BPF_JGT | BPF_X, 0, 0, 9);                       /* 12: no wrap-around */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(3), 0, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, UNMAP_TLB_FLAGS, 0, 2);         /* 14 */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(2), 0, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, PROT_NONE, 6, 5);               /* 16: nothing mapped */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, MAP_TLB_FLAGS, 0, 4);           /* 17 */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(4), 0, 0);
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)guest_memory_fd, 0, 2);   /* 19: guest memory */
+	EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(2), 0, 0);
+	EMIT(BPF_JMP | BPF_JSET | BPF_K, ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC), 0, 1);
+	EMIT_RET(SECCOMP_RET_TRAP);                                     /* 22 */
+	EMIT_RET(SECCOMP_RET_ALLOW);                                    /* 23 */
 
 	static const int allowed[] = {
 		SYS_rt_sigreturn,

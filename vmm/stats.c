@@ -12,6 +12,7 @@
 
 static uint64_t hypercalls[VMI_CALL_COUNT];
 static uint64_t traps[STATS_TRAP_KIND_COUNT];
+static uint64_t paging[STATS_PAGING_KIND_COUNT];
 static uint64_t console_bytes;
 static uint64_t interrupts[256];
 #define MAX_MNEMONICS 32
@@ -26,6 +27,17 @@ static const char *const trap_names[STATS_TRAP_KIND_COUNT] = {
 	[STATS_TRAP_HALT] = "halt",
 	[STATS_TRAP_TRANSITION_STEP] = "transition_step",
 	[STATS_TRAP_TRANSITION_FAULT] = "transition_fault",
+};
+
+static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
+	[STATS_PAGING_FILLED] = "host_faults_filled",
+	[STATS_PAGING_WRITE_UPGRADE] = "host_faults_write_upgrade",
+	[STATS_PAGING_FAULT_DELIVERED] = "page_faults_delivered",
+	[STATS_PAGING_HOST_MAP] = "host_map_calls",
+	[STATS_PAGING_PAGES_MAPPED] = "pages_mapped",
+	[STATS_PAGING_HOST_UNMAP] = "host_unmap_calls",
+	[STATS_PAGING_FLUSH_ALL] = "whole_tlb_flushes",
+	[STATS_PAGING_FLUSH_KEEPING_GLOBAL] = "flushes_keeping_global",
 };
 
 /* The call's name, or NULL for the reserved slots 0-3. */
@@ -52,6 +64,7 @@ void stats_count_hypercall(uint32_t call)
 
 void stats_count_trap(enum stats_trap_kind kind) { traps[kind]++; }
 void stats_count_console_byte(void) { console_bytes++; }
+void stats_count_paging(enum stats_paging_kind kind, uint64_t count) { paging[kind] += count; }
 void stats_count_interrupt(unsigned vector) { interrupts[vector & 0xFF]++; }
 
 void stats_count_emulation(const char *mnemonic)
@@ -138,6 +151,10 @@ void stats_print(FILE *out, int json)
 		for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
 			fprintf(out, "%s\"%s\":%llu", k ? "," : "", trap_names[k],
 			        (unsigned long long)traps[k]);
+		fprintf(out, "},\"paging\":{");
+		for (unsigned k = 0; k < STATS_PAGING_KIND_COUNT; k++)
+			fprintf(out, "%s\"%s\":%llu", k ? "," : "", paging_names[k],
+			        (unsigned long long)paging[k]);
 		fprintf(out, "},\"emulated\":{");
 		for (unsigned i = 0; i < MAX_MNEMONICS && emulations[i].mnemonic; i++)
 			fprintf(out, "%s\"%s\":%llu", i ? "," : "", emulations[i].mnemonic,
@@ -176,6 +193,9 @@ void stats_print(FILE *out, int json)
 	fprintf(out, "  traps\n");
 	for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
 		fprintf(out, "    %-30s %llu\n", trap_names[k], (unsigned long long)traps[k]);
+	fprintf(out, "  paging\n");
+	for (unsigned k = 0; k < STATS_PAGING_KIND_COUNT; k++)
+		fprintf(out, "    %-30s %llu\n", paging_names[k], (unsigned long long)paging[k]);
 	if (emulations[0].mnemonic)
 		fprintf(out, "  emulated instructions\n");
 	for (unsigned i = 0; i < MAX_MNEMONICS && emulations[i].mnemonic; i++)

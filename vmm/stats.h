@@ -16,12 +16,26 @@ enum stats_trap_kind {
 	STATS_TRAP_KIND_COUNT
 };
 
+/* What guest paging cost (monitor/mmu.c): host faults by outcome, and host calls. */
+enum stats_paging_kind {
+	STATS_PAGING_FILLED,          /* a host fault the monitor filled from the guest's tables */
+	STATS_PAGING_WRITE_UPGRADE,   /* a first write to a page mapped read-only to keep D exact */
+	STATS_PAGING_FAULT_DELIVERED, /* a #PF the guest's own tables call for */
+	STATS_PAGING_HOST_MAP,        /* mmap calls that mapped guest pages */
+	STATS_PAGING_PAGES_MAPPED,    /* 4 KiB pages those calls mapped */
+	STATS_PAGING_HOST_UNMAP,      /* calls that dropped mappings (one page, 4 MiB or all) */
+	STATS_PAGING_FLUSH_ALL,       /* whole-TLB flushes (one unmap call each) */
+	STATS_PAGING_FLUSH_KEEPING_GLOBAL, /* CR3 loads and flushes that kept global pages */
+	STATS_PAGING_KIND_COUNT
+};
+
 void stats_mark_start(void);
 void stats_mark_guest_entry(void);
 void stats_mark_end(void);
 void stats_count_hypercall(uint32_t call);
 void stats_count_trap(enum stats_trap_kind kind);
 void stats_count_console_byte(void);
+void stats_count_paging(enum stats_paging_kind kind, uint64_t count);
 /* A trapped instruction the monitor emulated, by mnemonic (a string literal). */
 void stats_count_emulation(const char *mnemonic);
 void stats_count_interrupt(unsigned vector);

@@ -48,6 +48,7 @@
 #define VMI_CR0_WP                0x00010000
 #define VMI_CR0_PG                0x80000000
 #define VMI_CR4_PSE               0x00000010
+#define VMI_CR4_PAE               0x00000020    /* not implemented on the process platform */
 #define VMI_CR4_PGE               0x00000080
 
 /* Page-fault error code bits. */

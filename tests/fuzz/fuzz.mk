@@ -30,7 +30,8 @@ $(BUILD)/fuzz/fuzz_monitor: tests/fuzz/fuzz_monitor.c $(FUZZ_MONITOR_SRCS) \
                             $(wildcard vmm/*.h vmm/*/*.h include/vmi/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c %.S,$^) \
-		-Wl,--wrap=vcpu_stop_guest,--wrap=vcpu_stop_guest_with_regs,--wrap=vcpu_stop_exit_port
+		-Wl,--wrap=vcpu_stop_guest,--wrap=vcpu_stop_guest_with_regs,--wrap=vcpu_stop_exit_port \
+		-Wl,--wrap=address_space_map_linear,--wrap=address_space_unmap_linear
 
 # The Linux loader: linux_image_parse/load, linux_initrd_place and linux_boot_params_build
 # on untrusted input (vmm/loader/linux_boot.c, with the ELF side it shares with multiboot).

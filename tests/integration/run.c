@@ -303,3 +303,14 @@ const char *vmirun_path(void)
 	const char *override = getenv("VMIRUN");
 	return override && *override ? override : build_path("vmirun");
 }
+
+long stats_count(const char *report, const char *name)
+{
+	size_t length = strlen(name);
+	for (const char *at = strstr(report, name); at; at = strstr(at + 1, name)) {
+		if (at == report || at[-1] != ' ' || at[length] != ' ')
+			continue;
+		return strtol(at + length, NULL, 10);
+	}
+	return -1;
+}

@@ -35,4 +35,7 @@ const char *build_path(const char *relative);
  * time with a UBSan build), else BUILD_DIR/vmirun. */
 const char *vmirun_path(void);
 
+/* A counter from vmirun's --stats text report ("  NAME   VALUE"), or -1 if absent. */
+long stats_count(const char *report, const char *name);
+
 #endif

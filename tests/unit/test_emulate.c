@@ -7,6 +7,7 @@
 
 #include <vmi/process.h>
 #include "monitor/emulate.h"
+#include "monitor/mmu.h"
 #include "monitor/msr.h"
 #include "monitor/virtual_cpu.h"
 
@@ -106,12 +107,18 @@ Test(emulate, control_register_reads_come_from_the_virtual_cpu)
 	const uint8_t mov_edi_cr0[] = { 0x0F, 0x22, 0xC7 };
 	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_DONE);
 	cr_assert_eq(virtual_cpu.cr0, 0x11);
-	regs.edi = 0x80000011; /* paging: not implemented yet, said as such */
-	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_NOT_IMPLEMENTED);
-	cr_assert_str_eq(outcome.reason, "mov %edi,%cr0 sets CR0.PG (value 0x80000011): guest "
-	                 "paging is not implemented yet");
-	cr_assert_eq(regs.eip, 0x5006, "eip stays at the instruction");
-	cr_assert_eq(virtual_cpu.cr0, 0x11);
+	regs.edi = 0x80000011; /* paging on: the MMU takes it from here (test_mmu.c) */
+	cr_assert_eq(run(&regs, mov_edi_cr0, sizeof(mov_edi_cr0)), EMULATE_DONE);
+	cr_assert_eq(regs.eip, 0x5009);
+	cr_assert_eq(virtual_cpu.cr0, 0x80000011);
+	cr_assert(mmu_paging());
+	regs.edx = 0x30; /* PSE and PAE: PAE is not implemented, said as such */
+	const uint8_t mov_edx_cr4[] = { 0x0F, 0x22, 0xE2 };
+	cr_assert_eq(run(&regs, mov_edx_cr4, sizeof(mov_edx_cr4)), EMULATE_NOT_IMPLEMENTED);
+	cr_assert_str_eq(outcome.reason, "mov %edx,%cr4 sets CR4.PAE (value 0x00000030): PAE "
+	                 "paging is not implemented");
+	cr_assert_eq(regs.eip, 0x5009, "eip stays at the instruction");
+	cr_assert_eq(virtual_cpu.cr4, 0);
 }
 
 Test(emulate, lmsw_sets_the_low_cr0_bits_but_never_clears_pe)

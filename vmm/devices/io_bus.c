@@ -1,11 +1,12 @@
-/* Routes port I/O to the console UART, the exit port, and the PIC and PIT that
- * unmodified kernels program. */
+/* Routes port I/O to the console UART, the exit port, the PIC and PIT that unmodified
+ * kernels program, and the keyboard controller's reset line. */
 #include <vmi/process.h>
 #include "devices/console.h"
 #include "devices/exit_port.h"
 #include "devices/io_bus.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/reset_line.h"
 
 static uint32_t all_ones(unsigned size)
 {
@@ -20,6 +21,8 @@ uint32_t io_bus_read(uint16_t port, unsigned size)
 		return pic_read(port) | (all_ones(size) & ~0xFFu);
 	if (pit_owns_port(port))
 		return pit_read(port) | (all_ones(size) & ~0xFFu);
+	if (port == RESET_LINE_STATUS_PORT)
+		return reset_line_read_status() | (all_ones(size) & ~0xFFu);
 	return all_ones(size);
 }
 
@@ -33,4 +36,6 @@ void io_bus_write(uint16_t port, unsigned size, uint32_t value)
 		pic_write(port, (uint8_t)value);
 	else if (pit_owns_port(port))
 		pit_write(port, (uint8_t)value);
+	else if (port == RESET_LINE_STATUS_PORT)
+		reset_line_write_command((uint8_t)value);
 }

@@ -2,7 +2,6 @@
  * are the guest's, kept as validated shadows so interrupt delivery and selector checks never
  * trust guest memory the guest could change behind the monitor's back. */
 #include <vmi/calls.h>
-#include "address_space.h"
 #include "monitor/descriptors.h"
 #include "monitor/guest_access.h"
 #include "monitor/virtual_cpu.h"
@@ -11,6 +10,7 @@
 #define DESC_SEGMENT      (1u << 12)     /* S: code or data, not system */
 #define DESC_TYPE(high)   (((high) >> 8) & 0xF)
 #define DESC_DPL(high)    (((high) >> 13) & 3)
+#define GATE_TASK         0x5
 #define GATE_INTERRUPT32  0xE
 #define GATE_TRAP32       0xF
 #define SYSTEM_LDT        0x2
@@ -31,6 +31,7 @@ static struct virtual_gate gate_from(uint32_t low, uint32_t high)
 		.present = (high & DESC_PRESENT) != 0,
 		.dpl = (uint8_t)DESC_DPL(high),
 		.trap_gate = DESC_TYPE(high) == GATE_TRAP32,
+		.task_gate = DESC_TYPE(high) == GATE_TASK,
 	};
 	return gate;
 }
@@ -47,12 +48,16 @@ int descriptors_valid_gate(uint32_t low, uint32_t high)
 		return 0; /* clearing a gate is always allowed */
 	if (high & DESC_SEGMENT)
 		return -1;
+	/* A task gate may sit in the IDT (Linux puts #DF behind one); taking it stops the
+	 * guest, since vmirun switches no hardware tasks (virtual_cpu_deliver). */
+	if (DESC_TYPE(high) == GATE_TASK)
+		return 0;
 	if (DESC_TYPE(high) != GATE_INTERRUPT32 && DESC_TYPE(high) != GATE_TRAP32)
-		return -1; /* task gates and 16-bit gates are not supported */
+		return -1; /* 16-bit gates are not supported */
 	uint16_t selector = (uint16_t)(low >> 16);
 	if ((selector & 0xFFFC) == 0 || (selector & 4))
 		return -1; /* a null or LDT code selector can never be the kernel's */
-	if (!address_space_guest_readable(gate_handler(low, high), 1))
+	if (!guest_accessible(gate_handler(low, high), 1, 0))
 		return -1; /* the handler must be guest code */
 	return 0;
 }
@@ -121,6 +126,19 @@ uint32_t descriptors_set_idt(uint32_t pseudo_descriptor)
 	virtual_cpu.idt_limit = limit;
 	virtual_cpu_publish_syscall_entry();
 	return 0;
+}
+
+int descriptors_idt_gate(unsigned vector, struct virtual_gate *gate)
+{
+	uint32_t low, high;
+	vector &= 0xFF;
+	if (vector * 8 + 7 > virtual_cpu.idt_limit)
+		return -1;
+	if (read_entry(virtual_cpu.idt_base, vector, &low, &high) == 0 &&
+	    descriptors_valid_gate(low, high) == 0)
+		virtual_cpu.idt[vector] = gate_from(low, high);
+	*gate = virtual_cpu.idt[vector];
+	return gate->present ? 0 : -1;
 }
 
 uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high)
@@ -197,12 +215,22 @@ uint32_t descriptors_get_idt(uint32_t pseudo_descriptor)
 	return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.idt_limit, virtual_cpu.idt_base);
 }
 
+int descriptors_gdt_entry(uint32_t selector, uint64_t *descriptor)
+{
+	unsigned index = (selector & 0xFFFF) >> 3;
+	uint32_t low, high;
+	if ((selector & 4) || index * 8 + 7 > virtual_cpu.gdt_limit ||
+	    index >= VIRTUAL_GDT_ENTRIES || read_entry(virtual_cpu.gdt_base, index, &low, &high) != 0)
+		return -1;
+	virtual_cpu.gdt[index] = (uint64_t)high << 32 | low;
+	*descriptor = virtual_cpu.gdt[index];
+	return 0;
+}
+
 static int system_descriptor(uint32_t selector, unsigned *type, uint64_t *descriptor)
 {
-	unsigned index = selector >> 3;
-	if (selector & 4 || index == 0 || index * 8 + 7 > virtual_cpu.gdt_limit)
+	if ((selector & 0xFFFC) == 0 || descriptors_gdt_entry(selector, descriptor) != 0)
 		return -1;
-	*descriptor = virtual_cpu.gdt[index];
 	uint32_t high = (uint32_t)(*descriptor >> 32);
 	if (!(high & DESC_PRESENT) || (high & DESC_SEGMENT))
 		return -1;
@@ -214,6 +242,7 @@ uint32_t descriptors_set_ldt(uint32_t selector)
 {
 	unsigned type;
 	uint64_t descriptor;
+	selector &= 0xFFFF; /* lldt takes 16 bits; the call's EAX may carry more */
 	if ((selector & 0xFFFC) == 0) {
 		virtual_cpu.ldt_selector = 0;
 		return 0;
@@ -228,10 +257,11 @@ uint32_t descriptors_set_tr(uint32_t selector)
 {
 	unsigned type;
 	uint64_t descriptor;
+	selector &= 0xFFFF; /* ltr takes 16 bits; the call's EAX may carry more */
 	if (system_descriptor(selector, &type, &descriptor) != 0 || type != SYSTEM_TSS32)
 		return VMI_ERROR_INVALID; /* a busy TSS cannot be loaded again, as on hardware */
 	uint32_t base = segment_base(descriptor);
-	if (!address_space_guest_writable(base, TSS_MIN_SIZE))
+	if (!guest_accessible(base, TSS_MIN_SIZE, 1))
 		return VMI_ERROR_INVALID;
 	unsigned index = selector >> 3;
 	virtual_cpu.gdt[index] |= (uint64_t)(SYSTEM_TSS32_BUSY ^ SYSTEM_TSS32) << 40;
@@ -248,7 +278,7 @@ uint32_t descriptors_set_tr(uint32_t selector)
 
 uint32_t descriptors_update_kernel_stack(uint32_t tss, uint32_t esp0)
 {
-	if (!address_space_guest_writable(esp0 - 20, 20))
+	if (!guest_accessible(esp0 - 20, 20, 1))
 		return VMI_ERROR_INVALID; /* an interrupt frame from user mode must fit below it */
 	guest_write32(tss + VMI_TSS_ESP0, esp0); /* the guest's own TSS, if it is memory */
 	virtual_cpu.esp0 = esp0;

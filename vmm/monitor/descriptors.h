@@ -20,5 +20,14 @@ uint32_t descriptors_update_kernel_stack(uint32_t tss, uint32_t esp0);
 /* Pure checks, for tests: 0 if the descriptor may be installed. */
 int descriptors_valid_gate(uint32_t low, uint32_t high);
 int descriptors_valid_segment(uint32_t low, uint32_t high);
+/* The IDT gate of `vector`, as the CPU reads it: from guest memory at each delivery (a
+ * kernel without the ROM writes its IDT directly; an entry it made invalid keeps the last
+ * valid one). 0 if it is present, else -1. */
+struct virtual_gate;
+int descriptors_idt_gate(unsigned vector, struct virtual_gate *gate);
+/* The GDT entry `selector` names, as the CPU reads it: from guest memory at each use (a
+ * kernel without the ROM writes its GDT directly), remembered in virtual_cpu.gdt. 0, or -1
+ * for an LDT selector, one past the limit, or memory the guest cannot read. */
+int descriptors_gdt_entry(uint32_t selector, uint64_t *descriptor);
 
 #endif

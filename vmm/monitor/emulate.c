@@ -6,11 +6,13 @@
 #include <stdio.h>
 
 #include <vmi/calls.h>
+#include <vmi/mmu.h>
 #include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
+#include "monitor/mmu.h"
 #include "monitor/monitor.h"
 #include "monitor/msr.h"
 #include "monitor/virtual_cpu.h"
@@ -20,7 +22,6 @@
 #define MAX_PREFIXES        4
 #define VECTOR_GP           13
 #define CR0_TS              0x8
-#define CR0_PG              0x80000000u
 #define EFLAGS_DF           0x400
 #define DESC_PRESENT        (1ull << 47)
 #define DESC_SEGMENT        (1ull << 44)
@@ -176,9 +177,9 @@ static int selector_usable(uint32_t selector, int for_code)
 	unsigned index = (selector & 0xFFFF) >> 3;
 	if (index == 0)
 		return !for_code;
-	if (selector & 4 || index * 8 + 7 > virtual_cpu.gdt_limit)
+	uint64_t descriptor;
+	if (descriptors_gdt_entry(selector, &descriptor) != 0)
 		return 0;
-	uint64_t descriptor = virtual_cpu.gdt[index];
 	if (!(descriptor & DESC_PRESENT) || !(descriptor & DESC_SEGMENT))
 		return 0;
 	return for_code ? (descriptor & DESC_CODE) != 0 : 1;
@@ -234,7 +235,8 @@ static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code,
 				                                  : descriptors_set_idt(operand), outcome);
 			} else if (opcode == 0x01 && !is_register && reg == 7) {
 				outcome->mnemonic = "invlpg";
-				result = EMULATE_DONE; /* no guest paging yet: nothing cached to drop */
+				mmu_invalidate(operand);
+				result = EMULATE_DONE;
 			} else if (opcode == 0x01 && reg == 6) {
 				/* lmsw: PE, MP, EM and TS from the operand; PE can be set, not cleared */
 				uint32_t word = is_register ? *gpr(regs, operand) & 0xFFFF : 0;
@@ -272,16 +274,22 @@ static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code,
 			if (opcode == 0x20) {
 				*target = reg == 2 ? virtual_cpu_shared()->cr2 : *cr;
 			} else {
-				/* No guest paging yet: a #GP would tell the kernel something no CPU says. */
-				if (reg == 0 && (*target & CR0_PG)) {
+				/* PAE's tables are another format: a #GP would tell the kernel something
+				 * no CPU says, so vmirun stops and says what is missing. */
+				if (reg == 4 && (*target & VMI_CR4_PAE)) {
 					snprintf(outcome->reason, sizeof outcome->reason,
-					         "mov %%%s,%%cr0 sets CR0.PG (value 0x%08x): guest paging is "
-					         "not implemented yet", gpr_name(code[at] & 7), *target);
+					         "mov %%%s,%%cr4 sets CR4.PAE (value 0x%08x): PAE paging is "
+					         "not implemented", gpr_name(code[at] & 7), *target);
 					return EMULATE_NOT_IMPLEMENTED;
 				}
+				uint32_t old_cr0 = virtual_cpu.cr0, old_cr4 = virtual_cpu.cr4;
 				*cr = *target;
 				if (reg == 2)
 					virtual_cpu_shared()->cr2 = *target;
+				else if (reg == 3)
+					mmu_cr3_loaded();
+				else
+					mmu_control_registers_written(old_cr0, old_cr4);
 			}
 		}
 		at++;

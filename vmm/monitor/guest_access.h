@@ -1,5 +1,6 @@
-/* Reads and writes of guest memory by the monitor, each checked against what the guest
- * may touch, so no guest-supplied address can fault vmirun itself. */
+/* Reads and writes of guest memory by the monitor at the guest's linear addresses, each
+ * checked against what the guest may touch, so no guest-supplied address can fault vmirun
+ * itself. With paging on they translate as a supervisor access would (setting A and D). */
 #ifndef VMM_MONITOR_GUEST_ACCESS_H
 #define VMM_MONITOR_GUEST_ACCESS_H
 
@@ -10,5 +11,7 @@ int guest_read32(uint32_t addr, uint32_t *value);
 int guest_write32(uint32_t addr, uint32_t value);
 int guest_read(uint32_t addr, void *to, uint32_t len);
 int guest_write(uint32_t addr, const void *from, uint32_t len);
+/* 1 if [addr, addr+len) may be read (written, if `write`), else 0. */
+int guest_accessible(uint32_t addr, uint32_t len, int write);
 
 #endif

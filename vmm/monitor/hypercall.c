@@ -5,12 +5,15 @@
 #include <x86intrin.h>
 
 #include <vmi/calls.h>
+#include <vmi/mmu.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
+#include "monitor/mmu.h"
+#include "monitor/mmu_calls.h"
 #include "monitor/msr.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
@@ -22,7 +25,6 @@
 #define STACK_ARGUMENT_BASE 4         /* above the stub's return address (the far-return
                                          * frame is popped already) */
 #define CR0_TS              0x8
-#define CR0_PG              0x80000000u
 #define CPUID_HYPERVISOR    (1u << 31)
 
 void vcpu_hypercall(uint32_t call);
@@ -110,9 +112,19 @@ static void cpuid_call(struct vcpu_regs *regs)
 
 static uint32_t set_cr0(uint32_t value)
 {
-	if (value & CR0_PG)
-		return VMI_ERROR_NOT_IMPLEMENTED; /* guest paging is not supported yet */
+	uint32_t old = virtual_cpu.cr0;
 	virtual_cpu.cr0 = value;
+	mmu_control_registers_written(old, virtual_cpu.cr4);
+	return 0;
+}
+
+static uint32_t set_cr4(uint32_t value)
+{
+	if (value & VMI_CR4_PAE)
+		return VMI_ERROR_NOT_IMPLEMENTED; /* PAE's tables are another format */
+	uint32_t old = virtual_cpu.cr4;
+	virtual_cpu.cr4 = value;
+	mmu_control_registers_written(virtual_cpu.cr0, old);
 	return 0;
 }
 
@@ -161,8 +173,32 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 		virtual_cpu_shared()->cr2 = regs->eax;
 		regs->eax = 0;
 		break;
-	case VMI_CALL_SetCR3: vc->cr3 = regs->eax; regs->eax = 0; break;
-	case VMI_CALL_SetCR4: vc->cr4 = regs->eax; regs->eax = 0; break;
+	case VMI_CALL_SetCR3:
+		vc->cr3 = regs->eax;
+		mmu_cr3_loaded();
+		regs->eax = 0;
+		break;
+	case VMI_CALL_SetCR4: regs->eax = set_cr4(regs->eax); break;
+	case VMI_CALL_SetPxE: regs->eax = mmu_call_set_pxe(regs->eax, regs->edx, regs->ecx); break;
+	case VMI_CALL_GetPxE: regs->eax = mmu_call_get_pxe(regs->eax); break;
+	case VMI_CALL_SwapPxE: regs->eax = mmu_call_swap_pxe(regs->eax, regs->edx); break;
+	case VMI_CALL_TestAndSetPxEBit:
+	case VMI_CALL_TestAndClearPxEBit:
+		regs->eax = mmu_call_test_and_change_bit(regs->eax, regs->edx,
+		                                         call == VMI_CALL_TestAndSetPxEBit);
+		break;
+	case VMI_CALL_AllocatePage:
+		regs->eax = mmu_call_allocate_page(regs->eax, regs->edx, regs->ecx,
+		                                   stack_argument(regs, 0), stack_argument(regs, 1));
+		break;
+	case VMI_CALL_ReleasePage: regs->eax = mmu_call_release_page(regs->eax, regs->edx); break;
+	case VMI_CALL_InvalPage: regs->eax = mmu_call_inval_page(regs->eax); break;
+	case VMI_CALL_FlushTLB: regs->eax = mmu_call_flush_tlb(regs->eax); break;
+	case VMI_CALL_FlushDeferredCalls: regs->eax = mmu_call_flush_deferred(regs->eax); break;
+	case VMI_CALL_SetLinearMapping:
+		regs->eax = mmu_call_set_linear_mapping(regs->eax, regs->edx, regs->ecx,
+		                                        stack_argument(regs, 0));
+		break;
 	case VMI_CALL_GetCR0: regs->eax = vc->cr0; break;
 	case VMI_CALL_GetCR2: regs->eax = virtual_cpu_shared()->cr2; break;
 	case VMI_CALL_GetCR3: regs->eax = vc->cr3; break;

@@ -6,7 +6,6 @@
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
-#include "address_space.h"
 #include "monitor/guest_access.h"
 #include "monitor/transition.h"
 #include "monitor/virtual_cpu.h"
@@ -73,7 +72,7 @@ int transition_on_fault(struct vcpu_regs *regs)
 	 * flags the entry saved there before marking) was not guest memory: say which. */
 	uint32_t esp0 = 0;
 	int kernel_stack_ok = guest_read32(shared->esp0_address, &esp0) == 0 && esp0 >= 20 &&
-	                      address_space_guest_writable(esp0 - 20, 20);
+	                      guest_accessible(esp0 - 20, 20, 1);
 	char message[200];
 	if (kernel_stack_ok)
 		snprintf(message, sizeof(message),

@@ -12,9 +12,10 @@
 #include <unistd.h>
 
 #include <vmi/process.h>
-#include "address_space.h"
 #include "exit_status.h"
 #include "monitor/emulate.h"
+#include "monitor/guest_access.h"
+#include "monitor/mmu.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/transition.h"
@@ -202,12 +203,9 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 
 	/* Byte by byte: an instruction may straddle two areas (the ROM's end and RAM's start),
 	 * which no single lookup covers. */
-	for (; available < sizeof(code); available++) {
-		const uint8_t *byte = address_space_guest_readable(regs->eip + (uint32_t)available, 1);
-		if (!byte)
+	for (; available < sizeof(code); available++)
+		if (guest_read(regs->eip + (uint32_t)available, &code[available], 1) != 0)
 			break;
-		code[available] = *byte;
-	}
 	if (available == 0)
 		return 0;
 
@@ -270,8 +268,34 @@ static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct vcp
 	const greg_t *g = uc->uc_mcontext.gregs;
 	if (sig != SIGSEGV || g[REG_TRAPNO] != 13 || (g[REG_ERR] & 3) != ERROR_CODE_IDT)
 		return 0;
-	const uint8_t *code = address_space_guest_readable(regs->eip, INT_N_LENGTH);
-	return code && code[0] == 0xCD && code[1] == VMI_SYSCALL_VECTOR;
+	uint8_t code[INT_N_LENGTH];
+	return guest_read(regs->eip, code, INT_N_LENGTH) == 0 && code[0] == 0xCD &&
+	       code[1] == VMI_SYSCALL_VECTOR;
+}
+
+/* A #PF of the guest's code: filled from the guest's page tables (1: resume), or the #PF
+ * they call for, with its error code (0, and *error_code set), or vmirun cannot map what
+ * they allow (the guest stops). Before the guest pages, 0 with *error_code left at -1. */
+static int take_host_page_fault(ucontext_t *uc, struct vcpu_regs *regs, int64_t *error_code)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	uint32_t linear = (uint32_t)g[REG_CR2], guest_error = 0;
+	/* Inside a ROM ring switch the ROM acts as the CPU: its accesses are the kernel's. */
+	int user = virtual_cpu_ring() == 3 && !transition_under_way();
+	char reason[MMU_REASON_MAX], message[256];
+	switch (mmu_host_fault(linear, (uint32_t)g[REG_ERR], user, &guest_error, reason)) {
+	case MMU_FILLED:
+		return 1;
+	case MMU_GUEST_FAULT:
+		*error_code = guest_error;
+		return 0;
+	case MMU_NOT_PAGING:
+		return 0;
+	case MMU_UNSUPPORTED:
+		break;
+	}
+	snprintf(message, sizeof(message), "guest stopped at eip 0x%08x: %s", regs->eip, reason);
+	vcpu_stop_guest_with_regs(VCPU_STOP_NOT_IMPLEMENTED, regs, message);
 }
 
 static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc);
@@ -306,6 +330,11 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 		return;
 	}
 	regs_from_context(uc, &regs);
+	/* A guest access the host mappings (the guest's TLB) do not cover yet. */
+	int64_t page_fault_error = -1;
+	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc) &&
+	    take_host_page_fault(uc, &regs, &page_fault_error))
+		return;
 	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
 	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
 	                          transition_on_fault(&regs))) {
@@ -334,7 +363,10 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 			virtual_cpu.cr2 = address;
 			virtual_cpu_shared()->cr2 = address;
 			/* the hardware always says "user"; the guest expects its virtual ring */
-			error_code = (error_code & ~4) | (virtual_cpu_ring() == 3 ? 4 : 0);
+			error_code = page_fault_error >= 0 ? page_fault_error
+			           : (error_code & ~4) | (virtual_cpu_ring() == 3 ? 4 : 0);
+			if (page_fault_error >= 0)
+				stats_count_paging(STATS_PAGING_FAULT_DELIVERED, 1);
 		}
 	}
 	virtual_cpu_deliver(&regs, vector, error_code, 0);

@@ -4,8 +4,10 @@
 #include <string.h>
 
 #include <vmi/process.h>
+#include "monitor/descriptors.h"
 #include "monitor/guest_access.h"
 #include "monitor/msr.h"
+#include "monitor/mmu.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
 
@@ -35,6 +37,7 @@ void virtual_cpu_reset(void)
 void virtual_cpu_reset_state(void)
 {
 	memset(&virtual_cpu, 0, sizeof(virtual_cpu));
+	mmu_reset();
 	msr_reset();
 	virtual_cpu.cr0 = 0x11; /* PE, ET: protected mode without paging, as multiboot leaves it */
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();
@@ -142,17 +145,18 @@ static void push(struct vcpu_regs *regs, uint32_t *esp, uint32_t value, unsigned
 
 int virtual_cpu_has_gate(unsigned vector)
 {
-	vector &= 0xFF;
-	return virtual_cpu.idt[vector].present && vector * 8 + 7 <= virtual_cpu.idt_limit;
+	struct virtual_gate gate;
+	return descriptors_idt_gate(vector, &gate) == 0;
 }
 
 void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
                          unsigned software_length)
 {
 	struct virtual_cpu *vc = &virtual_cpu;
-	const struct virtual_gate *gate = &vc->idt[vector & 0xFF];
+	struct virtual_gate gate_read;
+	const struct virtual_gate *gate = &gate_read;
 
-	if (!virtual_cpu_has_gate(vector)) {
+	if (descriptors_idt_gate(vector, &gate_read) != 0) {
 		if (vector == 13 || vector == 8)
 			cannot_deliver(regs, vector, "no handler installed for it");
 		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set), and
@@ -161,6 +165,9 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}
+	if (gate->task_gate)
+		cannot_deliver(regs, vector, "its gate is a task gate, and vmirun does no hardware "
+		                             "task switch");
 	unsigned ring = virtual_cpu_ring();
 	if (software_length && gate->dpl < ring) {
 		regs->eip -= software_length;

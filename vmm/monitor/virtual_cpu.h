@@ -21,6 +21,7 @@ struct virtual_gate {
 	uint8_t present;
 	uint8_t dpl;
 	uint8_t trap_gate;     /* a trap gate leaves the virtual IF as it was */
+	uint8_t task_gate;     /* a hardware task switch, which vmirun does not do */
 };
 
 struct virtual_cpu {

@@ -3,7 +3,9 @@
  * checks the file it tries to create never appears. Its command line picks the attempt by
  * its first letter: "open" (create /tmp/vmirun-escape-marker), "fork", "write0" (to fd 0),
  * "pread" (every fd), "archprctl" (ARCH_GET_FS), "timer" (turn the timeout off, block
- * every signal, spin) or "sleep" (the same, then sleep in rt_sigsuspend). */
+ * every signal, spin), "sleep" (the same, then sleep in rt_sigsuspend), "mmap" (map over
+ * vmirun's own page just above 4 GiB) or "xwindow" (map guest-sized memory that runs into
+ * vmirun's window): vmirun may mmap only inside the guest's part of the low 4 GiB. */
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
 
@@ -16,6 +18,9 @@
 #define LINUX_SETITIMER 38
 #define LINUX_RT_SIGSUSPEND 130
 #define LINUX_ARCH_PRCTL 158
+#define LINUX_MMAP    9
+#define PROT_RWX      7
+#define MAP_PRIVATE_ANONYMOUS_FIXED 0x32
 #define ARCH_GET_FS   0x1003
 #define O_WRONLY_CREAT 0x41
 
@@ -49,6 +54,10 @@ _start:
 	je 7f
 	cmpb $'s', %dl
 	je 8f
+	cmpb $'m', %dl
+	je 9f
+	cmpb $'x', %dl
+	je 10f
 	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_open
 3:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_fork
 4:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_write_stdin
@@ -56,6 +65,8 @@ _start:
 6:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_arch_prctl
 7:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_timer
 8:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_sleep
+9:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_mmap_above
+10:	ljmp $VMI_PROCESS_CODE64_SELECTOR, $escape_mmap_into_window
 
 	.code64
 escape_open:
@@ -97,6 +108,25 @@ escape_arch_prctl:
 	movl $read_buffer, %esi
 	syscall
 	ud2
+/* mmap(addr, length, RWX, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED, -1, 0) with %rdi, %rsi set */
+escape_mmap:
+	movl $LINUX_MMAP, %eax
+	movl $PROT_RWX, %edx
+	movl $MAP_PRIVATE_ANONYMOUS_FIXED, %r10d
+	movq $-1, %r8
+	xorl %r9d, %r9d
+	syscall
+	ud2
+/* The page at 4 GiB holds the hypercall path's target address. */
+escape_mmap_above:
+	movabsq $0x100000000, %rdi
+	movl $0x1000, %esi
+	jmp escape_mmap
+/* Inside the low 4 GiB, but its end runs into the window at VMI_PROCESS_WINDOW_BASE. */
+escape_mmap_into_window:
+	movl $(VMI_PROCESS_WINDOW_BASE - 0x1000), %edi
+	movl $0x2000, %esi
+	jmp escape_mmap
 /* setitimer(ITIMER_REAL, zero), then every signal blocked (SIG_BLOCK of all 64). */
 turn_the_timeout_off:
 	movl $LINUX_SETITIMER, %eax

@@ -19,12 +19,17 @@
 #include <stdint.h>
 
 #include <vmi/calls.h>
+#include <vmi/mmu.h>
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
 
 #include "../common/format.h"
 #include "../common/string.h"
+
+#define RESET_LINE_PORT   0x64        /* the i8042: 0xFE there reboots */
+#define OWN_IMAGE_START   0x100000u   /* the guest addresses garbage() picks: */
+#define OWN_IMAGE_END     0x900000u   /* the guest's own image, stack and scratch */
 
 void guest_main(uint32_t magic, const struct multiboot_info *info) __attribute__((noreturn));
 uint32_t hostile_hypercall(unsigned call, const uint32_t regs[6]);
@@ -113,8 +118,16 @@ static int excluded(unsigned number, const uint32_t regs[6])
 	case VMI_CALL_INSB: case VMI_CALL_INSW: case VMI_CALL_OUT: case VMI_CALL_OUTB:
 	case VMI_CALL_OUTW: case VMI_CALL_OUTS: case VMI_CALL_OUTSB: case VMI_CALL_OUTSW: {
 		uint16_t port = (uint16_t)regs[1];
-		return port == VMI_PORT_EXIT || (port >= VMI_PORT_COM1 && port < VMI_PORT_COM1 + 8);
+		return port == VMI_PORT_EXIT || port == RESET_LINE_PORT ||
+		       (port >= VMI_PORT_COM1 && port < VMI_PORT_COM1 + 8);
 	}
+	/* Paging on with a random CR3, or a page-table entry written into the guest's own
+	 * image, would prove nothing about vmirun: the paging guest does those right. */
+	case VMI_CALL_SetCR0:
+		return (regs[0] & VMI_CR0_PG) != 0;
+	case VMI_CALL_SetPxE: case VMI_CALL_SwapPxE: case VMI_CALL_TestAndSetPxEBit:
+	case VMI_CALL_TestAndClearPxEBit:
+		return regs[1] >= OWN_IMAGE_START && regs[1] < OWN_IMAGE_END;
 	default:
 		return 0;
 	}
@@ -129,7 +142,9 @@ static void garbage(void)
 			for (int r = 0; r < 6; r++) {
 				/* a mix of small numbers, guest addresses and anything at all */
 				uint32_t pick = random32();
-				regs[r] = pick % 3 == 0 ? pick % 64 : pick % 3 == 1 ? 0x100000 + pick % 0x800000 : random32();
+				regs[r] = pick % 3 == 0 ? pick % 64
+				        : pick % 3 == 1 ? OWN_IMAGE_START + pick % (OWN_IMAGE_END - OWN_IMAGE_START)
+				        : random32();
 			}
 			if (excluded(number, regs))
 				continue;

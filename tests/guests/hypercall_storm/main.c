@@ -50,6 +50,7 @@
 #include <vmi/call_names.h>
 #include <vmi/call_results.h>
 #include <vmi/calls.h>
+#include <vmi/mmu.h>
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
@@ -64,6 +65,7 @@
 
 #define DEFAULT_CALLS      1000000u
 #define SCRATCH_SIZE       0x100000u
+#define RESET_LINE_PORT    0x64        /* the i8042: 0xFE there reboots */
 #define OWN_MARGIN         0x10000u   /* a call writes at most 64 KiB past its address */
 #define MAX_STRING_ITEMS   4096u
 /* Halt's alarm: late enough that the Halt is made before it fires (at 50 us, nine in ten
@@ -197,7 +199,7 @@ static uint32_t any_port(void)
 		return high | devices[below(sizeof devices / sizeof devices[0])];
 	for (;;) {
 		uint16_t port = (uint16_t)random32();
-		if (port != VMI_PORT_EXIT && port != VMI_PORT_COM1)
+		if (port != VMI_PORT_EXIT && port != VMI_PORT_COM1 && port != RESET_LINE_PORT)
 			return high | port;
 	}
 }
@@ -369,6 +371,9 @@ static void shape_arguments(struct plan *plan)
 			((alarm_fn)ROM_CALL(VMI_CALL_SetAlarm))(VMI_ALARM_ONE_SHOT, due, 0);
 			call_interrupts = 1;
 		}
+		break;
+	case VMI_CALL_SetCR0:
+		r->eax &= ~VMI_CR0_PG;   /* the storm's own memory is not paged (the paging guest is) */
 		break;
 	case VMI_CALL_SetIDT:
 		if (below(3) == 0)

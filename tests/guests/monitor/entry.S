@@ -106,6 +106,21 @@ user_bad_stack:
 	pushl $0
 6:	jmp 6b
 
+/* Reads (or, with user_touch_write set, writes) the word at user_touch_address; if that
+ * did not fault, says so and sends the kernel back with the storm's "over" call. */
+	.globl user_touch
+user_touch:
+	movl user_touch_address, %eax
+	cmpl $0, user_touch_write
+	jne 7f
+	movl (%eax), %edx
+	jmp 8f
+7:	movl $1, (%eax)
+8:	movl $1, user_touch_returned
+	movl $3, %eax
+	int $0x80
+9:	jmp 9b
+
 	.data
 	.align 4
 fast_syscall_stub:

@@ -1,0 +1,371 @@
+/* Unit tests for the guest's TLB on the process platform (vmm/monitor/mmu.c) and the MMU
+ * calls (mmu_calls.c): which host mappings a guest fault makes, with what permission, which
+ * faults go back to the guest with which error code, and what each flush drops. Guest
+ * memory is lent (address_space_use_memory); the host mapping calls are recorded instead of
+ * made (linked with --wrap, see tests/tests.mk). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <vmi/calls.h>
+#include <vmi/mmu.h>
+#include <vmi/process.h>
+#include "address_space.h"
+#include "monitor/mmu.h"
+#include "monitor/mmu_calls.h"
+#include "monitor/virtual_cpu.h"
+
+#define RAM_BYTES   (32u << 20)
+#define ROM_BYTES   0x4000u
+#define DIRECTORY   0x00200000u
+#define TABLE       0x00201000u
+#define FRAME       0x00345000u
+#define LINEAR      0x40001234u            /* directory entry 256, table entry 1 */
+#define LARGE_FRAME 0x00800000u
+#define LARGE_LINEAR 0x80000000u
+#define RW          (VMI_PTE_PRESENT | VMI_PTE_WRITABLE)
+#define HOST_WRITE  VMI_PF_WRITE
+#define HOST_WRITE_TO_READ_ONLY (VMI_PF_PRESENT | VMI_PF_WRITE)
+#define ALL_LINEAR  (VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_LOW_RAM_BASE)
+
+/* What the MMU asked the host to do. */
+struct host_call { int map; uint32_t linear, physical, size; int writable; };
+static struct host_call calls[16];
+static unsigned call_count;
+
+int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
+                                    int writable);
+int __wrap_address_space_unmap_linear(uint32_t linear, uint32_t size);
+
+int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
+                                    int writable)
+{
+	if (call_count < 16)
+		calls[call_count] = (struct host_call){ 1, linear, physical, size, writable };
+	call_count++;
+	return 0;
+}
+
+int __wrap_address_space_unmap_linear(uint32_t linear, uint32_t size)
+{
+	if (call_count < 16)
+		calls[call_count] = (struct host_call){ 0, linear, 0, size, 0 };
+	call_count++;
+	return 0;
+}
+
+static uint8_t *memory;
+static char reason[MMU_REASON_MAX];
+
+static uint32_t *word(uint32_t physical) { return (uint32_t *)(memory + physical); }
+static uint32_t *directory_entry(uint32_t linear) { return word(DIRECTORY + (linear >> 22) * 4); }
+static uint32_t *table_entry(uint32_t linear)
+{
+	return word(TABLE + ((linear >> 12) & 0x3FF) * 4);
+}
+
+static void expect_calls(unsigned count)
+{
+	cr_assert_eq(call_count, count, "%u host calls, expected %u", call_count, count);
+}
+
+static void expect_map(unsigned i, uint32_t linear, uint32_t physical, uint32_t size,
+                       int writable)
+{
+	cr_assert(calls[i].map, "call %u is not a map", i);
+	cr_assert_eq(calls[i].linear, linear, "mapped at 0x%x", calls[i].linear);
+	cr_assert_eq(calls[i].physical, physical, "mapped 0x%x", calls[i].physical);
+	cr_assert_eq(calls[i].size, size, "mapped 0x%x bytes", calls[i].size);
+	cr_assert_eq(calls[i].writable, writable, "writable %d", calls[i].writable);
+}
+
+static void expect_unmap(unsigned i, uint32_t linear, uint32_t size)
+{
+	cr_assert(!calls[i].map, "call %u is not an unmap", i);
+	cr_assert_eq(calls[i].linear, linear, "unmapped at 0x%x", calls[i].linear);
+	cr_assert_eq(calls[i].size, size, "unmapped 0x%x bytes", calls[i].size);
+}
+
+static void turn_paging_on(uint32_t cr4)
+{
+	uint32_t old_cr0 = virtual_cpu.cr0, old_cr4 = virtual_cpu.cr4;
+	virtual_cpu.cr3 = DIRECTORY;
+	virtual_cpu.cr4 = cr4;
+	virtual_cpu.cr0 |= VMI_CR0_PG | VMI_CR0_WP;
+	mmu_control_registers_written(old_cr0, old_cr4);
+	call_count = 0;
+}
+
+static void setup(void)
+{
+	memory = calloc(1, VMI_PROCESS_RAM_BASE + RAM_BYTES);
+	cr_assert_not_null(memory);
+	address_space_use_memory(memory, RAM_BYTES, ROM_BYTES);
+	virtual_cpu_reset_state();
+	*directory_entry(LINEAR) = TABLE | RW;
+	*table_entry(LINEAR) = FRAME | RW;
+	call_count = 0;
+}
+
+static void teardown(void)
+{
+	free(memory);
+}
+
+TestSuite(mmu, .init = setup, .fini = teardown);
+
+Test(mmu, before_paging_a_host_fault_is_no_tlb_miss_and_flushes_do_nothing)
+{
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(FRAME, HOST_WRITE, 0, &error, reason), MMU_NOT_PAGING);
+	mmu_flush(0);
+	mmu_flush(1);
+	mmu_invalidate(FRAME);
+	mmu_cr3_loaded();
+	expect_calls(0);
+	uint32_t physical;
+	cr_assert_eq(mmu_translate(LINEAR, 1, &physical), 0);
+	cr_assert_eq(physical, LINEAR, "identity before paging");
+}
+
+Test(mmu, turning_paging_on_drops_every_mapping_of_the_guest)
+{
+	virtual_cpu.cr3 = DIRECTORY;
+	uint32_t old_cr0 = virtual_cpu.cr0;
+	virtual_cpu.cr0 |= VMI_CR0_PG;
+	mmu_control_registers_written(old_cr0, virtual_cpu.cr4);
+	expect_calls(1);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	cr_assert(mmu_paging());
+}
+
+Test(mmu, a_read_maps_the_frame_read_only_until_the_first_write_sets_dirty)
+{
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	expect_calls(1);
+	expect_map(0, LINEAR & ~0xFFFu, FRAME, 0x1000, 0);
+	cr_assert(*table_entry(LINEAR) & VMI_PTE_ACCESSED, "A set");
+	cr_assert(*directory_entry(LINEAR) & VMI_PTE_ACCESSED, "A set in the directory");
+	cr_assert_not(*table_entry(LINEAR) & VMI_PTE_DIRTY, "a read leaves D clear");
+
+	cr_assert_eq(mmu_host_fault(LINEAR, HOST_WRITE_TO_READ_ONLY, 0, &error, reason),
+	             MMU_FILLED, "%s", reason);
+	expect_calls(2);
+	expect_map(1, LINEAR & ~0xFFFu, FRAME, 0x1000, 1);
+	cr_assert(*table_entry(LINEAR) & VMI_PTE_DIRTY, "the write set D");
+}
+
+Test(mmu, a_dirty_entry_is_mapped_writable_at_once)
+{
+	*table_entry(LINEAR) |= VMI_PTE_DIRTY;
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	expect_map(0, LINEAR & ~0xFFFu, FRAME, 0x1000, 1);
+}
+
+Test(mmu, what_the_tables_refuse_is_a_guest_page_fault_with_the_hardware_error_code)
+{
+	turn_paging_on(0);
+	uint32_t error = 0;
+	*table_entry(LINEAR) = FRAME | VMI_PTE_PRESENT;           /* read-only, supervisor */
+	cr_assert_eq(mmu_host_fault(LINEAR, HOST_WRITE, 0, &error, reason), MMU_GUEST_FAULT);
+	cr_assert_eq(error, VMI_PF_PRESENT | VMI_PF_WRITE, "error code 0x%x", error);
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 1, &error, reason), MMU_GUEST_FAULT);
+	cr_assert_eq(error, VMI_PF_PRESENT | VMI_PF_USER, "error code 0x%x", error);
+	*table_entry(LINEAR) = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, HOST_WRITE, 1, &error, reason), MMU_GUEST_FAULT);
+	cr_assert_eq(error, VMI_PF_WRITE | VMI_PF_USER, "error code 0x%x", error);
+	expect_calls(0);
+	uint32_t physical;
+	cr_assert_eq(mmu_translate(LINEAR, 0, &physical), -1, "the monitor is refused too");
+}
+
+Test(mmu, the_monitor_translates_through_the_tables_and_sets_a_and_d)
+{
+	turn_paging_on(0);
+	uint32_t physical;
+	cr_assert_eq(mmu_translate(LINEAR, 1, &physical), 0);
+	cr_assert_eq(physical, FRAME | (LINEAR & 0xFFF), "0x%x", physical);
+	cr_assert_eq(*table_entry(LINEAR) & (VMI_PTE_ACCESSED | VMI_PTE_DIRTY),
+	             VMI_PTE_ACCESSED | VMI_PTE_DIRTY);
+	expect_calls(0);
+}
+
+Test(mmu, a_large_page_of_ram_is_one_mapping_and_invlpg_drops_all_of_it)
+{
+	*directory_entry(LARGE_LINEAR) = LARGE_FRAME | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY;
+	turn_paging_on(VMI_CR4_PSE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LARGE_LINEAR + 0x12345, 0, 0, &error, reason), MMU_FILLED,
+	             "%s", reason);
+	expect_map(0, LARGE_LINEAR, LARGE_FRAME, 0x400000, 1);
+	mmu_invalidate(LARGE_LINEAR + 0x300000);
+	expect_unmap(1, LARGE_LINEAR, 0x400000);
+	mmu_invalidate(LINEAR);
+	expect_unmap(2, LINEAR & ~0xFFFu, 0x1000);
+	expect_calls(3);
+}
+
+Test(mmu, the_first_large_page_is_mapped_page_by_page_its_rom_read_only_its_holes_not)
+{
+	*directory_entry(0) = 0 | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY;
+	turn_paging_on(VMI_CR4_PSE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(VMI_ROM_BASE + 0x20, 0, 0, &error, reason), MMU_FILLED,
+	             "%s", reason);
+	expect_map(0, VMI_ROM_BASE, VMI_ROM_BASE, 0x1000, 0);
+	cr_assert_eq(mmu_host_fault(VMI_ROM_BASE + 0x20, HOST_WRITE_TO_READ_ONLY, 0, &error,
+	                            reason), MMU_UNSUPPORTED);
+	cr_assert(strstr(reason, "writes its ROM"), "%s", reason);
+	cr_assert_eq(mmu_host_fault(0x2000, 0, 0, &error, reason), MMU_UNSUPPORTED);
+	cr_assert(strstr(reason, "cannot map"), "%s", reason);
+	cr_assert_eq(mmu_host_fault(0xA0000, 0, 0, &error, reason), MMU_UNSUPPORTED);
+	cr_assert(strstr(reason, "no memory"), "%s", reason);
+	expect_calls(1);
+	/* physical page 0 (the BIOS data area on a PC) is memory, at any linear address */
+	*table_entry(LINEAR) = 0 | RW;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	expect_map(1, LINEAR & ~0xFFFu, 0, 0x1000, 0);
+}
+
+Test(mmu, tables_outside_guest_memory_stop_the_guest_with_the_reason)
+{
+	*directory_entry(LINEAR) = 0xF0000000u | RW;
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_UNSUPPORTED);
+	cr_assert(strstr(reason, "lie outside its memory"), "%s", reason);
+}
+
+Test(mmu, cr3_loads_and_flushes_drop_everything_and_paging_off_maps_the_identity_again)
+{
+	turn_paging_on(VMI_CR4_PGE);
+	mmu_cr3_loaded();   /* no global page mapped: everything goes */
+	mmu_flush(1);
+	expect_calls(2);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	expect_unmap(1, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	uint32_t old_cr0 = virtual_cpu.cr0;
+	virtual_cpu.cr0 &= ~VMI_CR0_PG;
+	mmu_control_registers_written(old_cr0, virtual_cpu.cr4);
+	expect_unmap(2, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(FRAME + 8, HOST_WRITE, 0, &error, reason), MMU_FILLED);
+	expect_map(3, FRAME, FRAME, 0x1000, 1);
+	cr_assert_eq(mmu_host_fault(0xF0000000u, 0, 0, &error, reason), MMU_NOT_PAGING,
+	             "not guest memory: the fault is the guest's, as before paging");
+}
+
+Test(mmu, set_pxe_writes_the_entry_and_drops_a_present_mapping_it_names)
+{
+	turn_paging_on(0);
+	/* the tables are reached through the guest's own mapping: identity here */
+	*directory_entry(DIRECTORY) = DIRECTORY | RW | VMI_PTE_LARGE;
+	virtual_cpu.cr4 |= VMI_CR4_PSE;
+	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4;
+	cr_assert_eq(mmu_call_set_pxe((FRAME + 0x1000) | RW, entry,
+	                              VMI_PAGE_PT | VMI_PAGE_CURRENT_AS | (LINEAR & ~0xFFFu)), 0);
+	cr_assert_eq(*table_entry(LINEAR), (FRAME + 0x1000) | RW);
+	expect_calls(1);
+	expect_unmap(0, LINEAR & ~0xFFFu, 0x1000);
+	/* deferred, or without the linear address: the guest's InvalPage will come */
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW, entry, VMI_PAGE_PT | VMI_PAGE_CURRENT_AS |
+	                              VMI_PAGE_DEFER | (LINEAR & ~0xFFFu)), 0);
+	cr_assert_eq(mmu_call_set_pxe((FRAME + 0x2000) | RW, entry, VMI_PAGE_PT), 0);
+	expect_calls(1);
+	cr_assert_eq(mmu_call_get_pxe(entry), (FRAME + 0x2000) | RW);
+	cr_assert_eq(mmu_call_swap_pxe(FRAME | RW, entry), (FRAME + 0x2000) | RW);
+	cr_assert_eq(mmu_call_test_and_change_bit(VMI_PTE_DIRTY_BIT, entry, 1), 0);
+	cr_assert_eq(mmu_call_test_and_change_bit(VMI_PTE_DIRTY_BIT, entry, 0), 1);
+	cr_assert_eq(*table_entry(LINEAR), FRAME | RW);
+}
+
+Test(mmu, the_calls_refuse_what_vmirun_cannot_honour)
+{
+	uint32_t entry = TABLE + 8;   /* an entry still zero */
+	cr_assert_eq(mmu_call_set_pxe(0xF0000000u | RW, entry, VMI_PAGE_PT), VMI_ERROR_INVALID,
+	             "a frame outside guest memory");
+	cr_assert_eq(mmu_call_set_pxe(VMI_PROCESS_RAM_BASE + RAM_BYTES, entry, VMI_PAGE_PT),
+	             0, "not present: anything goes");
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW, entry, VMI_PAGE_PT | VMI_PAGE_PD),
+	             VMI_ERROR_INVALID, "two levels at once");
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW, entry, VMI_PAGE_PT | VMI_PAGE_CURRENT_AS |
+	                              VMI_PROCESS_WINDOW_BASE), VMI_ERROR_INVALID,
+	             "a mapping over vmirun's window");
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW, entry + 1, VMI_PAGE_PT), VMI_ERROR_INVALID,
+	             "a misaligned entry");
+	cr_assert_eq(*word(entry), VMI_PROCESS_RAM_BASE + RAM_BYTES);
+	/* a 4 MiB page over the first 4 MiB, holes and all, as kernels map it */
+	cr_assert_eq(mmu_call_set_pxe(RW | VMI_PTE_LARGE, entry, VMI_PAGE_PD), 0);
+	cr_assert_eq(mmu_call_allocate_page(0xF0000, VMI_PAGE_PT, 0, 0, 0), VMI_ERROR_INVALID);
+	cr_assert_eq(mmu_call_allocate_page(TABLE >> 12, VMI_PAGE_PT | VMI_ALLOCATE_CLONE,
+	                                    DIRECTORY >> 12, 768, 257), VMI_ERROR_INVALID);
+	cr_assert_eq(mmu_call_allocate_page(TABLE >> 12, VMI_PAGE_PD | VMI_ALLOCATE_CLONE,
+	                                    DIRECTORY >> 12, 768, 256), 0);
+	cr_assert_eq(mmu_call_flush_tlb(0), VMI_ERROR_INVALID);
+	cr_assert_eq(mmu_call_set_linear_mapping(4, 0, 1, 0), VMI_ERROR_INVALID);
+	cr_assert_eq(mmu_call_set_linear_mapping(0, 0xFFFF0000u, 1, 0), VMI_ERROR_INVALID);
+	cr_assert_eq(mmu_call_set_linear_mapping(0, 0xC0000000u, 0x4000, 0), 0);
+	expect_calls(0);
+}
+
+Test(mmu, global_pages_stay_mapped_across_cr3_loads_until_flushed_with_global)
+{
+	*directory_entry(LARGE_LINEAR) = LARGE_FRAME | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY |
+	                                 VMI_PTE_GLOBAL;
+	turn_paging_on(VMI_CR4_PSE | VMI_CR4_PGE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LARGE_LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	expect_calls(2);
+	mmu_cr3_loaded();
+	/* everything around the global 4 MiB page, in two unmaps; the page stays */
+	expect_calls(4);
+	expect_unmap(2, VMI_PROCESS_LOW_RAM_BASE, LARGE_LINEAR - VMI_PROCESS_LOW_RAM_BASE);
+	expect_unmap(3, LARGE_LINEAR + 0x400000, VMI_PROCESS_WINDOW_BASE - LARGE_LINEAR - 0x400000);
+	mmu_flush(0);       /* FlushTLB without GLOBAL: the same */
+	expect_calls(6);
+	/* invlpg of the global page drops it, and it is no longer kept */
+	mmu_invalidate(LARGE_LINEAR + 0x1000);
+	expect_unmap(6, LARGE_LINEAR, 0x400000);
+	mmu_cr3_loaded();
+	expect_calls(8);
+	expect_unmap(7, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	/* and FlushTLB with GLOBAL drops a global page too */
+	cr_assert_eq(mmu_host_fault(LARGE_LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	mmu_flush(1);
+	expect_calls(10);
+	expect_unmap(9, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+}
+
+Test(mmu, without_cr4_pge_the_global_bit_keeps_nothing)
+{
+	*directory_entry(LARGE_LINEAR) = LARGE_FRAME | RW | VMI_PTE_LARGE | VMI_PTE_GLOBAL;
+	turn_paging_on(VMI_CR4_PSE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LARGE_LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	mmu_cr3_loaded();
+	expect_calls(2);
+	expect_unmap(1, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+}
+
+Test(mmu, adjacent_global_pages_are_one_range)
+{
+	*directory_entry(LINEAR) = TABLE | RW | VMI_PTE_GLOBAL;
+	for (unsigned i = 0; i < 3; i++)
+		*table_entry(LINEAR + i * 0x1000) = (FRAME + i * 0x1000) | RW | VMI_PTE_GLOBAL;
+	turn_paging_on(VMI_CR4_PGE);
+	uint32_t error = 0;
+	/* out of order: the middle page last */
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(LINEAR + 0x2000, 0, 0, &error, reason), MMU_FILLED);
+	cr_assert_eq(mmu_host_fault(LINEAR + 0x1000, 0, 0, &error, reason), MMU_FILLED);
+	mmu_cr3_loaded();
+	expect_calls(5);
+	uint32_t first = LINEAR & ~0xFFFu;
+	expect_unmap(3, VMI_PROCESS_LOW_RAM_BASE, first - VMI_PROCESS_LOW_RAM_BASE);
+	expect_unmap(4, first + 0x3000, VMI_PROCESS_WINDOW_BASE - first - 0x3000);
+}
