@@ -39,9 +39,9 @@ void *address_space_physical(uint32_t physical, uint32_t len, int write);
 uint64_t address_space_ram_bytes(void);
 
 /* For host-side tests, which cannot have the low 4 GiB (ASan keeps its shadow there): guest
- * physical address A is `guest_zero_host` + A, where the caller has made low memory and `ram_bytes`
- * of RAM from 1 MiB writable and `rom_bytes` at VMI_ROM_BASE readable. Maps nothing; vmirun
- * never calls it. */
+ * physical address A is `guest_zero_host` + A, where the caller has made low memory (from
+ * physical 0) and `ram_bytes` of RAM from 1 MiB writable and the ROM area (VMI_ROM_BASE to
+ * 1 MiB; the ROM is its first `rom_bytes`) readable. Maps nothing; vmirun never calls it. */
 void address_space_use_memory(void *guest_zero_host, uint64_t ram_bytes, uint32_t rom_bytes);
 
 /* The guest's TLB (monitor/mmu.c decides what, these do it): map `size` bytes of guest-

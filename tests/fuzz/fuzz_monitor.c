@@ -489,15 +489,17 @@ static void make_memory(void)
 	if (reserved == MAP_FAILED)
 		fail("fuzz_monitor: reserving 4 GiB for guest memory");
 	guest_zero = reserved;
-	if (mprotect(guest_zero + VMI_PROCESS_LOW_RAM_BASE, LOW_RAM_MAPPED - VMI_PROCESS_LOW_RAM_BASE,
-	             PROT_READ | PROT_WRITE) != 0 ||
+	/* As address_space_use_memory says: low memory from physical 0 (paging reaches the
+	 * first 64 KiB too), RAM, and the whole ROM area up to 1 MiB, read-only. */
+	if (mprotect(guest_zero, LOW_RAM_MAPPED, PROT_READ | PROT_WRITE) != 0 ||
 	    mprotect(guest_zero + VMI_PROCESS_RAM_BASE, FUZZ_RAM_SIZE, PROT_READ | PROT_WRITE) != 0 ||
-	    mprotect(guest_zero + VMI_ROM_BASE, FUZZ_ROM_SIZE, PROT_READ | PROT_WRITE) != 0)
+	    mprotect(guest_zero + VMI_ROM_BASE, VMI_PROCESS_RAM_BASE - VMI_ROM_BASE,
+	             PROT_READ | PROT_WRITE) != 0)
 		fail("fuzz_monitor: mapping guest memory");
 	/* Any bytes: the ROM is only read (frames, gate handlers) here. */
 	for (uint32_t i = 0; i < FUZZ_ROM_SIZE; i++)
 		guest_zero[VMI_ROM_BASE + i] = (uint8_t)(i * 7);
-	if (mprotect(guest_zero + VMI_ROM_BASE, FUZZ_ROM_SIZE, PROT_READ) != 0)
+	if (mprotect(guest_zero + VMI_ROM_BASE, VMI_PROCESS_RAM_BASE - VMI_ROM_BASE, PROT_READ) != 0)
 		fail("fuzz_monitor: protecting the ROM");
 	address_space_use_memory(guest_zero, FUZZ_RAM_SIZE, FUZZ_ROM_SIZE);
 }
@@ -509,8 +511,7 @@ static void make_memory(void)
  * it decides what memory the monitor touches. */
 static void reset_machine(void)
 {
-	if (madvise(guest_zero + VMI_PROCESS_LOW_RAM_BASE, LOW_RAM_MAPPED - VMI_PROCESS_LOW_RAM_BASE,
-	            MADV_DONTNEED) != 0 ||
+	if (madvise(guest_zero, LOW_RAM_MAPPED, MADV_DONTNEED) != 0 ||
 	    madvise(guest_zero + VMI_PROCESS_RAM_BASE, FUZZ_RAM_SIZE, MADV_DONTNEED) != 0)
 		fail("fuzz_monitor: zeroing guest memory");
 	virtual_cpu_reset_state();
