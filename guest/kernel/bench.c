@@ -6,6 +6,7 @@
 #include "bench.h"
 #include "console.h"
 #include "kernel.h"
+#include "paging.h"
 #include "process.h"
 #include "scheduler.h"
 #include "timer.h"
@@ -157,6 +158,58 @@ static void bench_compute(void)
 	report("compute", bench.cycles, bench.units);
 }
 
+/* --- address spaces (paging.c) -------------------------------------------------------------- */
+
+#define PAGE_FAULT_PAGES 32
+
+/* Two processes yielding to each other as in process_switch, but each in an address space
+ * of its own: every switch is a CR3 load. Cycles per switch. */
+static void bench_address_space_switch(void)
+{
+	static volatile uint32_t done;
+	struct yield_bench leader, partner;
+	memset(&leader, 0, sizeof(leader));
+	memset(&partner, 0, sizeof(partner));
+	done = 0;
+	leader.leader = 1;
+	leader.iterations = scaled(YIELD_ITERATIONS);
+	leader.repetitions = repetitions;
+	leader.done = partner.done = &done;
+	process_create_with_address_space("as-leader", user_bench_yield, (uint32_t)(uintptr_t)&leader);
+	process_create_with_address_space("as-partner", user_bench_yield,
+	                                  (uint32_t)(uintptr_t)&partner);
+	scheduler_run();
+	process_reap_all();
+	report("address_space_switch", leader.cycles, leader.iterations);
+}
+
+/* A user write to an unmapped page of the private window: the #PF, the kernel's handler
+ * mapping a zeroed frame through SetPxE, the return and the write again. Cycles per fault. */
+static void bench_page_fault(void)
+{
+	struct page_fault_bench bench;
+	memset(&bench, 0, sizeof(bench));
+	bench.pages = PAGE_FAULT_PAGES;
+	bench.repetitions = repetitions;
+	process_create_with_address_space("page-fault", user_bench_page_fault,
+	                                  (uint32_t)(uintptr_t)&bench);
+	scheduler_run();
+	process_reap_all();
+	report("page_fault", bench.cycles, bench.pages);
+}
+
+static void bench_address_spaces(void)
+{
+	const char *why;
+	if (paging_start(&why) != 0) {
+		kprintf("kernel: benchmarks with paging left out: %s\n", why);
+		return;
+	}
+	bench_address_space_switch();
+	bench_page_fault();
+	paging_stop();
+}
+
 /* --- the timer ------------------------------------------------------------------------------ */
 
 /* Arm a one-shot timer for "now" and wait until its handler has run and returned. */
@@ -244,6 +297,7 @@ void bench_run_all(void)
 	bench_syscall("syscall_int80", 0);
 	bench_syscall("syscall_fast", 1);
 	bench_process_switch();
+	bench_address_spaces();
 	bench_compute();
 	bench_alarm_roundtrip();
 	bench_mixed_workload();

@@ -5,6 +5,8 @@
 #include "descriptors.h"
 #include "interrupts.h"
 #include "kernel.h"
+#include "paging.h"
+#include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
 #include "timer.h"
@@ -66,6 +68,9 @@ void trap(struct trapframe *frame)
 	           frame->vector < VECTOR_IRQ_BASE + VECTOR_IRQ_COUNT) {
 		irq(frame);
 	} else if (trapframe_from_user(frame)) {
+		if (frame->vector == 14 && current_process && current_process->directory &&
+		    paging_demand_fault(frame, process_index(current_process)))
+			return;
 		user_fault(frame);
 	} else {
 		kernel_fault(frame);

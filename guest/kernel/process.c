@@ -3,6 +3,7 @@
  * switch_context "returns" into trap_return, whose IRET enters user mode at the entry
  * point with interrupts enabled. */
 #include "kernel.h"
+#include "paging.h"
 #include "process.h"
 
 #define EFLAGS_RESERVED_BIT1 0x2
@@ -19,6 +20,20 @@ struct process *current_process;
 struct process *process_slot(unsigned index)
 {
 	return index < PROCESS_MAX ? &processes[index] : 0;
+}
+
+unsigned process_index(const struct process *process)
+{
+	return (unsigned)(process - processes);
+}
+
+int process_create_with_address_space(const char *name, user_entry entry, uint32_t argument)
+{
+	int pid = process_create(name, entry, argument);
+	struct process *p = process_find(pid);
+	if (p)
+		p->directory = paging_new_address_space(process_index(p));
+	return pid;
 }
 
 struct process *process_find(int pid)
@@ -86,6 +101,10 @@ int process_create(const char *name, user_entry entry, uint32_t argument)
 void process_reap_all(void)
 {
 	for (unsigned i = 0; i < PROCESS_MAX; i++)
-		if (processes[i].state == PROCESS_ZOMBIE)
+		if (processes[i].state == PROCESS_ZOMBIE) {
+			if (processes[i].directory)
+				paging_release(i);
+			processes[i].directory = 0;
 			processes[i].state = PROCESS_UNUSED;
+		}
 }

@@ -38,6 +38,7 @@ struct process {
 	int exit_status;
 	int faulted;                  /* ended by an exception in user mode */
 	struct fault_record fault;
+	uint32_t directory;           /* its page directory (paging.c), or 0: the kernel's */
 	uint32_t preemptions;         /* timer ticks that ended a time slice */
 	uint32_t runs;                /* times the scheduler switched to it */
 };
@@ -51,7 +52,11 @@ int process_create(const char *name, user_entry entry, uint32_t argument);
 /* The same, entering user mode the first time by SYSEXIT instead of IRET. */
 int process_create_entering_by_sysexit(const char *name, user_entry entry, uint32_t argument);
 
+/* The same, in an address space of its own with a private window (paging.c; paging on). */
+int process_create_with_address_space(const char *name, user_entry entry, uint32_t argument);
+
 struct process *process_find(int pid);   /* a live or ended process, or 0 */
+unsigned process_index(const struct process *process);   /* its slot in the table */
 struct process *process_slot(unsigned index);
 /* Frees every ended process, so the table is empty for the next run. */
 void process_reap_all(void);

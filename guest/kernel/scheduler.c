@@ -5,6 +5,7 @@
 #include "console.h"
 #include "descriptors.h"
 #include "kernel.h"
+#include "paging.h"
 #include "scheduler.h"
 
 void switch_context(struct context **save, struct context *next);   /* switch.S */
@@ -64,6 +65,8 @@ void scheduler_run(void)
 		scheduler_counts.switches++;
 		current_process = p;
 		descriptors_set_kernel_stack(p->kernel_stack_top);
+		if (p->directory)
+			paging_switch_to(p->directory);
 		switch_context(&scheduler_context, p->context);
 		current_process = 0;
 	}

@@ -15,6 +15,7 @@
 #include "descriptors.h"
 #include "interrupts.h"
 #include "kernel.h"
+#include "paging.h"
 #include "process.h"
 #include "scheduler.h"
 #include "selftest.h"
@@ -754,6 +755,41 @@ static void test_round_robin(void)
 	process_reap_all();
 }
 
+/* Two processes, each in an address space of its own, write the same linear addresses of
+ * their private windows (demand-paged: one fault per page), yield to each other and check
+ * that each still reads what it wrote: CR3 loads really switch address spaces. */
+#define PRIVATE_PAGES  8
+#define PRIVATE_ROUNDS 4
+static void test_address_spaces(void)
+{
+	const char *why;
+	if (paging_start(&why) != 0) {
+		fail("paging: %s", why);
+		return;
+	}
+	struct private_memory memory[2];
+	int pids[2];
+	for (int i = 0; i < 2; i++) {
+		memset(&memory[i], 0, sizeof(memory[i]));
+		memory[i].pages = PRIVATE_PAGES;
+		memory[i].rounds = PRIVATE_ROUNDS;
+		memory[i].tag = 0x1000000u * (uint32_t)(i + 1);
+		pids[i] = process_create_with_address_space("private", user_private_memory,
+		                                            (uint32_t)(uintptr_t)&memory[i]);
+	}
+	scheduler_run();
+	for (int i = 0; i < 2; i++) {
+		expect_exit(process_find(pids[i]), 0);
+		expect(memory[i].errors == 0, "process %d read %u values it had not written", i,
+		       memory[i].errors);
+	}
+	expect(paging_demand_faults == 2 * PRIVATE_PAGES, "%u demand faults, expected %u",
+	       paging_demand_faults, 2 * PRIVATE_PAGES);
+	process_reap_all();
+	paging_stop();
+	expect(!(vmi_get_cr0() & VMI_CR0_PG), "paging still on after paging_stop");
+}
+
 /* Request/reply between two processes: the pinger through the fast entry, the ponger
  * through int $0x80, each reply a function of the request. */
 static void test_messages(void)
@@ -831,6 +867,7 @@ static const struct test tests[] = {
 	{ "sysexit", test_sysexit, 1 },
 	{ "round_robin", test_round_robin, TIMING_ATTEMPTS },
 	{ "messages", test_messages, 1 },
+	{ "address_spaces", test_address_spaces, 1 },
 };
 
 static void run_test(void *test)

@@ -4,6 +4,8 @@
 #include "console.h"
 #include "interrupts.h"
 #include "kernel.h"
+#include "paging.h"
+#include "process.h"
 #include "scheduler.h"
 #include "syscall.h"
 
@@ -89,6 +91,11 @@ void syscall_dispatch(struct trapframe *frame)
 	case SYS_GETPID: result = (uint32_t)current_process->pid; break;
 	case SYS_SEND: result = sys_send(frame->ebx, frame->ecx); break;
 	case SYS_RECEIVE: result = sys_receive(frame->ebx); break;
+	case SYS_DROP_PRIVATE:
+		if (current_process->directory)
+			paging_drop_private(process_index(current_process));
+		result = current_process->directory ? 0 : SYSCALL_ERROR;
+		break;
 	default: break;
 	}
 	frame->eax = result;

@@ -13,7 +13,8 @@
 #define SYS_GETPID   4   /* () -> pid */
 #define SYS_SEND     5   /* (pid, const struct message *) -> 0; blocks while its mailbox is full */
 #define SYS_RECEIVE  6   /* (struct message *) -> sender pid; blocks until a message arrives */
-#define SYS_COUNT    7
+#define SYS_DROP_PRIVATE 7   /* () -> 0: unmaps and frees the caller's private window (paging.h) */
+#define SYS_COUNT    8
 
 #define SYSCALL_ERROR 0xFFFFFFFFu
 

@@ -2,6 +2,7 @@
  * through system calls. Besides those they use only unprivileged SDK sites (RDTSC, reading
  * the interrupt flag), except user_privileged_call, which must fault. Each gets a pointer
  * to its argument block and ends with SYS_EXIT. */
+#include "paging.h"
 #include "user.h"
 
 static inline uint64_t user_cycles(void)
@@ -195,5 +196,37 @@ void user_bench_compute(uint32_t argument)
 		bench->cycles[r] = user_cycles() - start;
 	}
 	bench->result = x;
+	user_exit(1, 0);
+}
+
+static volatile uint32_t *private_page(uint32_t page)
+{
+	return (volatile uint32_t *)(uintptr_t)(PRIVATE_WINDOW + page * 4096u);
+}
+
+void user_private_memory(uint32_t argument)
+{
+	struct private_memory *memory = (struct private_memory *)(uintptr_t)argument;
+	for (uint32_t round = 0; round < memory->rounds; round++) {
+		for (uint32_t page = 0; page < memory->pages; page++)
+			*private_page(page) = memory->tag + page * 16 + round;
+		user_syscall(0, SYS_YIELD, 0, 0, 0);
+		for (uint32_t page = 0; page < memory->pages; page++)
+			if (*private_page(page) != memory->tag + page * 16 + round)
+				memory->errors++;
+	}
+	user_exit(0, 0);
+}
+
+void user_bench_page_fault(uint32_t argument)
+{
+	struct page_fault_bench *bench = (struct page_fault_bench *)(uintptr_t)argument;
+	for (uint32_t r = 0; r < bench->repetitions; r++) {
+		uint64_t start = user_cycles();
+		for (uint32_t page = 0; page < bench->pages; page++)
+			*private_page(page) = page;
+		bench->cycles[r] = user_cycles() - start;
+		user_syscall(1, SYS_DROP_PRIVATE, 0, 0, 0);
+	}
 	user_exit(1, 0);
 }

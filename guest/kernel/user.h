@@ -119,9 +119,26 @@ struct compute_bench {
 	uint64_t cycles[BENCH_REPETITIONS_MAX];
 };
 
+/* user_private_memory: in an address space of its own, writes `tag`-made values into the
+ * first `pages` pages of its private window, yields, and checks them, `rounds` times; a
+ * process in another address space at the same addresses must not disturb them. */
+struct private_memory {
+	uint32_t pages, rounds, tag;
+	uint32_t errors;          /* values that were not what this process wrote */
+};
+
+/* user_bench_page_fault: `repetitions` timed loops, each writing the first word of `pages`
+ * unmapped pages of its private window (each one a demand fault), then dropping them. */
+struct page_fault_bench {
+	uint32_t pages, repetitions;
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+};
+
 /* --- the programs (each ends with SYS_EXIT) ----------------------------------------------- */
 
 void user_syscall_probe(uint32_t argument);
+void user_private_memory(uint32_t argument);
+void user_bench_page_fault(uint32_t argument);
 void user_spinner(uint32_t argument);
 void user_pinger(uint32_t argument);
 void user_ponger(uint32_t argument);

@@ -24,7 +24,7 @@ static const char *const selftests[] = {
 	"unimplemented_calls", "timer_periodic", "alarm_one_shot", "exception_divide",
 	"exception_breakpoint", "exception_invalid_opcode", "exception_no_gate",
 	"user_privileged_call", "syscall_int80", "syscall_fast", "sysexit", "round_robin", "messages",
-	NULL,
+	"address_spaces", NULL,
 };
 
 /* The self-tests each platform cannot run: exactly these must print "selftest: NAME:
@@ -45,8 +45,8 @@ static const char *const may_retry[] = {
 
 static const char *const benchmarks[] = {
 	"irq_disable_enable", "irq_save_restore", "irq_critical_section", "syscall_int80",
-	"syscall_fast", "process_switch", "compute", "alarm_roundtrip", "mixed_workload",
-	"mixed_workload_compute", NULL,
+	"syscall_fast", "process_switch", "address_space_switch", "page_fault", "compute",
+	"alarm_roundtrip", "mixed_workload", "mixed_workload_compute", NULL,
 };
 
 static const char *kernel_path(void)

@@ -312,7 +312,7 @@ Test(mmu, the_calls_refuse_what_vmirun_cannot_honour)
 	expect_calls(0);
 }
 
-Test(mmu, global_pages_stay_mapped_across_cr3_loads_until_flushed_with_global)
+Test(mmu, a_cr3_load_drops_just_the_ordinary_mappings_and_keeps_the_global_ones)
 {
 	*directory_entry(LARGE_LINEAR) = LARGE_FRAME | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY |
 	                                 VMI_PTE_GLOBAL;
@@ -322,23 +322,23 @@ Test(mmu, global_pages_stay_mapped_across_cr3_loads_until_flushed_with_global)
 	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
 	expect_calls(2);
 	mmu_cr3_loaded();
-	/* everything around the global 4 MiB page, in two unmaps; the page stays */
-	expect_calls(4);
-	expect_unmap(2, VMI_PROCESS_LOW_RAM_BASE, LARGE_LINEAR - VMI_PROCESS_LOW_RAM_BASE);
-	expect_unmap(3, LARGE_LINEAR + 0x400000, VMI_PROCESS_WINDOW_BASE - LARGE_LINEAR - 0x400000);
-	mmu_flush(0);       /* FlushTLB without GLOBAL: the same */
-	expect_calls(6);
+	/* the one ordinary page, in one unmap; the global 4 MiB page stays */
+	expect_calls(3);
+	expect_unmap(2, LINEAR & ~0xFFFu, 0x1000);
+	mmu_cr3_loaded();
+	mmu_flush(0);       /* FlushTLB without GLOBAL: the same, and nothing is left to drop */
+	expect_calls(3);
 	/* invlpg of the global page drops it, and it is no longer kept */
 	mmu_invalidate(LARGE_LINEAR + 0x1000);
-	expect_unmap(6, LARGE_LINEAR, 0x400000);
+	expect_unmap(3, LARGE_LINEAR, 0x400000);
 	mmu_cr3_loaded();
-	expect_calls(8);
-	expect_unmap(7, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	expect_calls(5);
+	expect_unmap(4, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
 	/* and FlushTLB with GLOBAL drops a global page too */
 	cr_assert_eq(mmu_host_fault(LARGE_LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
 	mmu_flush(1);
-	expect_calls(10);
-	expect_unmap(9, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	expect_calls(7);
+	expect_unmap(6, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
 }
 
 Test(mmu, without_cr4_pge_the_global_bit_keeps_nothing)
@@ -352,20 +352,57 @@ Test(mmu, without_cr4_pge_the_global_bit_keeps_nothing)
 	expect_unmap(1, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
 }
 
-Test(mmu, adjacent_global_pages_are_one_range)
+Test(mmu, past_64_ordinary_ranges_a_cr3_load_drops_the_gaps_between_global_ones)
 {
-	*directory_entry(LINEAR) = TABLE | RW | VMI_PTE_GLOBAL;
-	for (unsigned i = 0; i < 3; i++)
+	*directory_entry(LINEAR) = TABLE | RW;
+	for (unsigned i = 0; i < 3; i++)   /* three adjacent global pages */
 		*table_entry(LINEAR + i * 0x1000) = (FRAME + i * 0x1000) | RW | VMI_PTE_GLOBAL;
+	for (unsigned i = 0; i < 65; i++)  /* and 65 ordinary ones, apart */
+		*table_entry(LINEAR + (10 + 2 * i) * 0x1000) = FRAME | RW;
 	turn_paging_on(VMI_CR4_PGE);
 	uint32_t error = 0;
-	/* out of order: the middle page last */
+	/* the global ones out of order: the middle page last */
 	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
 	cr_assert_eq(mmu_host_fault(LINEAR + 0x2000, 0, 0, &error, reason), MMU_FILLED);
 	cr_assert_eq(mmu_host_fault(LINEAR + 0x1000, 0, 0, &error, reason), MMU_FILLED);
+	for (unsigned i = 0; i < 65; i++)
+		cr_assert_eq(mmu_host_fault(LINEAR + (10 + 2 * i) * 0x1000, 0, 0, &error, reason),
+		             MMU_FILLED);
+	call_count = 0;
 	mmu_cr3_loaded();
-	expect_calls(5);
+	expect_calls(2);
 	uint32_t first = LINEAR & ~0xFFFu;
-	expect_unmap(3, VMI_PROCESS_LOW_RAM_BASE, first - VMI_PROCESS_LOW_RAM_BASE);
-	expect_unmap(4, first + 0x3000, VMI_PROCESS_WINDOW_BASE - first - 0x3000);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, first - VMI_PROCESS_LOW_RAM_BASE);
+	expect_unmap(1, first + 0x3000, VMI_PROCESS_WINDOW_BASE - first - 0x3000);
+	/* with the ordinary ones forgotten, the next load drops nothing */
+	mmu_cr3_loaded();
+	expect_calls(2);
+}
+
+Test(mmu, set_pxe_of_an_entry_about_to_be_used_maps_it_at_once_as_the_fault_would)
+{
+	turn_paging_on(0);
+	*directory_entry(DIRECTORY) = DIRECTORY | RW | VMI_PTE_LARGE;   /* the tables, identity */
+	virtual_cpu.cr4 |= VMI_CR4_PSE;
+	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4, page = LINEAR & ~0xFFFu;
+	*table_entry(LINEAR) = 0;
+	uint32_t flags = VMI_PAGE_PT | VMI_PAGE_CURRENT_AS | page;
+	/* present, not accessed: nothing to do until the guest touches it */
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW, entry, flags), 0);
+	expect_calls(0);
+	*table_entry(LINEAR) = 0;
+	/* accessed, not dirty: mapped, read-only (a write will set D) */
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW | VMI_PTE_ACCESSED, entry, flags), 0);
+	expect_calls(1);
+	expect_map(0, page, FRAME, 0x1000, 0);
+	*table_entry(LINEAR) = 0;
+	/* accessed and dirty: mapped writable; deferred: not yet */
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW | VMI_PTE_ACCESSED | VMI_PTE_DIRTY, entry, flags),
+	             0);
+	expect_calls(2);
+	expect_map(1, page, FRAME, 0x1000, 1);
+	*table_entry(LINEAR) = 0;
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW | VMI_PTE_ACCESSED, entry,
+	                              flags | VMI_PAGE_DEFER), 0);
+	expect_calls(2);
 }

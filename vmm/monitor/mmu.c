@@ -24,58 +24,71 @@
 static int lazy;
 /* The 4 MiB regions mapped whole since the last flush: invlpg there drops all 4 MiB. */
 static uint32_t large_mapped[REGIONS / 32];
-/* The global translations mapped since the last whole flush, as sorted, merged linear
- * ranges: a CR3 load drops everything else. Past GLOBAL_RANGES_MAX a new one is treated as
- * ordinary (dropped at the next load): correct, only slower. */
-#define GLOBAL_RANGES_MAX 64
-static struct linear_range { uint32_t start, end; } global_ranges[GLOBAL_RANGES_MAX];
-static unsigned global_range_count;
+/* What is mapped since the last whole flush, as two sets of sorted, merged linear ranges:
+ * the global translations, which a CR3 load keeps, and the others, which it drops. A set
+ * that would need more than RANGES_MAX ranges stops growing and says so ("full"): a full
+ * global set keeps fewer pages than it could (correct, only slower); with a full other set,
+ * a CR3 load drops everything between the global ranges instead of just what it knows. */
+#define RANGES_MAX 64
+struct range_set {
+	struct linear_range { uint32_t start, end; } ranges[RANGES_MAX];
+	unsigned count;
+	int full;
+};
+static struct range_set global_mapped, other_mapped;
 
-static void remember_global(uint32_t start, uint32_t size)
+static void range_set_clear(struct range_set *set)
 {
+	set->count = 0;
+	set->full = 0;
+}
+
+static void range_set_add(struct range_set *set, uint32_t start, uint32_t size)
+{
+	struct linear_range *r = set->ranges;
 	uint32_t end = start + size;
 	unsigned i = 0;
-	while (i < global_range_count && global_ranges[i].end < start)
+	while (i < set->count && r[i].end < start)
 		i++;
-	if (i < global_range_count && global_ranges[i].start <= end) {   /* touches: grow it */
-		if (start < global_ranges[i].start)
-			global_ranges[i].start = start;
-		if (end > global_ranges[i].end)
-			global_ranges[i].end = end;
-		while (i + 1 < global_range_count && global_ranges[i + 1].start <= global_ranges[i].end) {
-			if (global_ranges[i + 1].end > global_ranges[i].end)
-				global_ranges[i].end = global_ranges[i + 1].end;
-			memmove(&global_ranges[i + 1], &global_ranges[i + 2],
-			        (global_range_count - i - 2) * sizeof global_ranges[0]);
-			global_range_count--;
+	if (i < set->count && r[i].start <= end) {   /* touches: grow it */
+		if (start < r[i].start)
+			r[i].start = start;
+		if (end > r[i].end)
+			r[i].end = end;
+		while (i + 1 < set->count && r[i + 1].start <= r[i].end) {
+			if (r[i + 1].end > r[i].end)
+				r[i].end = r[i + 1].end;
+			memmove(&r[i + 1], &r[i + 2], (set->count - i - 2) * sizeof r[0]);
+			set->count--;
 		}
 		return;
 	}
-	if (global_range_count == GLOBAL_RANGES_MAX)
+	if (set->count == RANGES_MAX) {
+		set->full = 1;
 		return;
-	memmove(&global_ranges[i + 1], &global_ranges[i],
-	        (global_range_count - i) * sizeof global_ranges[0]);
-	global_ranges[i] = (struct linear_range){ start, end };
-	global_range_count++;
+	}
+	memmove(&r[i + 1], &r[i], (set->count - i) * sizeof r[0]);
+	r[i] = (struct linear_range){ start, end };
+	set->count++;
 }
 
 /* invlpg of a global page: its range is forgotten whole, so the rest of it is dropped at
  * the next CR3 load rather than kept (dropping more is always allowed). */
-static void forget_global_at(uint32_t linear)
+static void range_set_forget_at(struct range_set *set, uint32_t linear)
 {
-	for (unsigned i = 0; i < global_range_count; i++)
-		if (linear >= global_ranges[i].start && linear < global_ranges[i].end) {
-			memmove(&global_ranges[i], &global_ranges[i + 1],
-			        (global_range_count - i - 1) * sizeof global_ranges[0]);
-			global_range_count--;
+	for (unsigned i = 0; i < set->count; i++)
+		if (linear >= set->ranges[i].start && linear < set->ranges[i].end) {
+			memmove(&set->ranges[i], &set->ranges[i + 1],
+			        (set->count - i - 1) * sizeof set->ranges[0]);
+			set->count--;
 			return;
 		}
 }
 
-static int inside_global(uint32_t start, uint32_t size)
+static int range_set_covers(const struct range_set *set, uint32_t start, uint32_t size)
 {
-	for (unsigned i = 0; i < global_range_count; i++)
-		if (start >= global_ranges[i].start && start + size <= global_ranges[i].end)
+	for (unsigned i = 0; i < set->count; i++)
+		if (start >= set->ranges[i].start && start + size <= set->ranges[i].end)
 			return 1;
 	return 0;
 }
@@ -112,7 +125,8 @@ void mmu_reset(void)
 {
 	lazy = 0;
 	memset(large_mapped, 0, sizeof large_mapped);
-	global_range_count = 0;
+	range_set_clear(&global_mapped);
+	range_set_clear(&other_mapped);
 }
 
 int mmu_paging(void)
@@ -133,30 +147,40 @@ static void drop_all(void)
 {
 	lazy = 1;
 	memset(large_mapped, 0, sizeof large_mapped);
-	global_range_count = 0;
+	range_set_clear(&global_mapped);
+	range_set_clear(&other_mapped);
 	stats_count_paging(STATS_PAGING_FLUSH_ALL, 1);
 	unmap(VMI_PROCESS_LOW_RAM_BASE, VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_LOW_RAM_BASE);
 }
 
-/* Drops every mapping but the global ones: one unmap per gap between them. */
+/* Drops every mapping but the global ones: one unmap per range of the others, or, if there
+ * were too many of those to remember, per gap between the global ones. */
 static void drop_all_but_global(void)
 {
-	if (global_range_count == 0) {
+	if (global_mapped.count == 0) {
 		drop_all();
 		return;
 	}
 	stats_count_paging(STATS_PAGING_FLUSH_KEEPING_GLOBAL, 1);
-	uint32_t from = VMI_PROCESS_LOW_RAM_BASE;
-	for (unsigned i = 0; i <= global_range_count; i++) {
-		uint32_t to = i < global_range_count ? global_ranges[i].start : VMI_PROCESS_WINDOW_BASE;
-		if (to > from)
-			unmap(from, to - from);
-		if (i < global_range_count)
-			from = global_ranges[i].end;
+	if (!other_mapped.full) {
+		for (unsigned i = 0; i < other_mapped.count; i++)
+			unmap(other_mapped.ranges[i].start,
+			      other_mapped.ranges[i].end - other_mapped.ranges[i].start);
+	} else {
+		uint32_t from = VMI_PROCESS_LOW_RAM_BASE;
+		for (unsigned i = 0; i <= global_mapped.count; i++) {
+			uint32_t to = i < global_mapped.count ? global_mapped.ranges[i].start
+			                                      : VMI_PROCESS_WINDOW_BASE;
+			if (to > from)
+				unmap(from, to - from);
+			if (i < global_mapped.count)
+				from = global_mapped.ranges[i].end;
+		}
 	}
+	range_set_clear(&other_mapped);
 	for (uint32_t region = 0; region < REGIONS; region++)
 		if ((large_mapped[region / 32] & (1u << (region % 32))) &&
-		    !inside_global(region << 22, LARGE_PAGE))
+		    !range_set_covers(&global_mapped, region << 22, LARGE_PAGE))
 			large_mapped[region / 32] &= ~(1u << (region % 32));
 }
 
@@ -189,7 +213,7 @@ void mmu_invalidate(uint32_t linear)
 {
 	if (!mmu_paging())
 		return; /* the identity is never stale */
-	forget_global_at(linear);
+	range_set_forget_at(&global_mapped, linear);
 	uint32_t region = linear >> 22;
 	if (large_mapped[region / 32] & (1u << (region % 32))) {
 		large_mapped[region / 32] &= ~(1u << (region % 32));
@@ -233,8 +257,7 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 		if (map(large_base, large_frame, LARGE_PAGE, writable) != 0)
 			goto map_failed;
 		large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
-		if (global)
-			remember_global(large_base, LARGE_PAGE);
+		range_set_add(global ? &global_mapped : &other_mapped, large_base, LARGE_PAGE);
 		return MMU_FILLED;
 	}
 	uint32_t page = linear & ~(SMALL_PAGE - 1), frame = physical & ~(SMALL_PAGE - 1);
@@ -259,12 +282,23 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 	}
 	if (map(page, frame, SMALL_PAGE, writable) != 0)
 		goto map_failed;
-	if (global)
-		remember_global(page, SMALL_PAGE);
+	range_set_add(global ? &global_mapped : &other_mapped, page, SMALL_PAGE);
 	return MMU_FILLED;
 map_failed:
 	snprintf(reason, MMU_REASON_MAX, "cannot map linear 0x%08x: %s", linear, strerror(errno));
 	return MMU_UNSUPPORTED;
+}
+
+void mmu_entry_written(uint32_t linear)
+{
+	struct page_walk_result r;
+	char reason[MMU_REASON_MAX];
+	if (!mmu_paging() || walk(linear, 0, &r) != PAGE_WALK_OK)
+		return;
+	/* What cannot be mapped stays unmapped: the access will fault and say why. */
+	if (fill(linear, r.physical, r.page_size, r.writable && r.dirty, r.global, 0, reason) ==
+	    MMU_FILLED)
+		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
 }
 
 enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int user,

@@ -24,6 +24,11 @@ void mmu_cr3_loaded(void);
  * was mapped there). */
 void mmu_invalidate(uint32_t linear);
 
+/* SetPxE made an entry of the current address space present, with A set (the kernel says
+ * it is about to be used): map `linear` now, as the fault that would follow would (writable
+ * only if D is set too), sparing that fault. Nothing if the tables do not allow it. */
+void mmu_entry_written(uint32_t linear);
+
 /* FlushTLB: drop every translation but the global ones, or all of them if `global`. */
 void mmu_flush(int global);
 

@@ -1,8 +1,8 @@
 /* The VMI page-table calls on the process platform. Entries are the guest's own memory, at
  * the linear addresses it gives (translated as the kernel's accesses); updates reach the
  * host mappings (the guest's TLB) when the guest flushes, as on hardware, or at once for an
- * entry of the current address space whose old value was present. Nothing is deferred, so
- * FlushDeferredCalls has nothing to do. */
+ * entry of the current address space whose old value was present; one made present with A
+ * set is mapped at once. Nothing is deferred, so FlushDeferredCalls has nothing to do. */
 #include <vmi/calls.h>
 #include <vmi/mmu.h>
 #include <vmi/process.h>
@@ -52,9 +52,13 @@ uint32_t mmu_call_set_pxe(uint32_t value, uint32_t entry, uint32_t flags)
 	uint32_t old = __atomic_exchange_n(word, value, __ATOMIC_SEQ_CST);
 	/* The TLB contract lets a changed entry wait for InvalPage; drop it now when the guest
 	 * says where it is mapped and the update cannot wait. */
-	if ((flags & VMI_PAGE_CURRENT_AS) && !(flags & VMI_PAGE_DEFER) &&
-	    (old & VMI_PTE_PRESENT) && old != value)
-		mmu_invalidate(linear);
+	if ((flags & VMI_PAGE_CURRENT_AS) && !(flags & VMI_PAGE_DEFER)) {
+		if ((old & VMI_PTE_PRESENT) && old != value)
+			mmu_invalidate(linear);
+		if ((value & (VMI_PTE_PRESENT | VMI_PTE_ACCESSED)) ==
+		    (VMI_PTE_PRESENT | VMI_PTE_ACCESSED))
+			mmu_entry_written(linear);
+	}
 	return 0;
 }
 

@@ -1,0 +1,40 @@
+/* Address spaces: paging on with the kernel identity-mapped (4 MiB pages), and for each
+ * process that asks, a private window of demand-paged memory at PRIVATE_WINDOW that only
+ * its own page directory maps. Every change goes through the VMI page-table calls. */
+#ifndef KERNEL_PAGING_H
+#define KERNEL_PAGING_H
+
+#include <stdint.h>
+
+#include "interrupts.h"
+
+#define PRIVATE_WINDOW       0x40000000u
+#define PRIVATE_WINDOW_PAGES 64u
+
+/* Turns paging on (identity map of the first `platform.ram_end` bytes, user-accessible,
+ * since the user programs live in the kernel image). 0, or -1 with `why` set when the CPU
+ * lacks 4 MiB pages. */
+int paging_start(const char **why);
+/* Turns paging off again; every address space must be released first. */
+void paging_stop(void);
+
+/* Loads `directory` into CR3 unless it is loaded already (the kernel's part is the same in
+ * every directory, so the scheduler itself runs in any of them). */
+void paging_switch_to(uint32_t directory);
+
+/* Gives the process in table slot `slot` its own directory and an empty private window;
+ * the physical address of the directory, for CR3. */
+uint32_t paging_new_address_space(unsigned slot);
+/* Frees the frames of slot's private window and unmaps them. */
+void paging_release(unsigned slot);
+/* Unmaps and frees every page of the current process's private window (SYS_DROP_PRIVATE). */
+void paging_drop_private(unsigned slot);
+
+/* A page fault of user mode in the current process's private window, where nothing is
+ * mapped yet: maps a zeroed frame and returns 1 (resume); else 0. */
+int paging_demand_fault(const struct trapframe *frame, unsigned slot);
+
+/* Demand faults served since paging_start. */
+extern uint32_t paging_demand_faults;
+
+#endif
