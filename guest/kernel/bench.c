@@ -118,10 +118,13 @@ static void bench_syscall(const char *name, int fast)
 	report(name, bench.cycles, bench.iterations);
 }
 
-/* Two processes yielding to each other: every yield is one switch. */
-static void bench_process_switch(void)
+/* Two processes yielding to each other, each in an address space of its own or not: every
+ * yield is one switch. Cycles per switch. */
+static void yield_pair(const char *name, int own_address_spaces)
 {
 	static volatile uint32_t done;
+	int (*create)(const char *, user_entry, uint32_t) =
+		own_address_spaces ? process_create_with_address_space : process_create;
 	struct yield_bench leader, partner;
 	memset(&leader, 0, sizeof(leader));
 	memset(&partner, 0, sizeof(partner));
@@ -130,11 +133,16 @@ static void bench_process_switch(void)
 	leader.iterations = scaled(YIELD_ITERATIONS);
 	leader.repetitions = repetitions;
 	leader.done = partner.done = &done;
-	process_create("yield-leader", user_bench_yield, (uint32_t)(uintptr_t)&leader);
-	process_create("yield-partner", user_bench_yield, (uint32_t)(uintptr_t)&partner);
+	create("yield-leader", user_bench_yield, (uint32_t)(uintptr_t)&leader);
+	create("yield-partner", user_bench_yield, (uint32_t)(uintptr_t)&partner);
 	scheduler_run();
 	process_reap_all();
-	report("process_switch", leader.cycles, leader.iterations);
+	report(name, leader.cycles, leader.iterations);
+}
+
+static void bench_process_switch(void)
+{
+	yield_pair("process_switch", 0);
 }
 
 /* Plain user-mode arithmetic (the mixed workload's own), no kernel entry in a loop: what
@@ -162,25 +170,11 @@ static void bench_compute(void)
 
 #define PAGE_FAULT_PAGES 32
 
-/* Two processes yielding to each other as in process_switch, but each in an address space
- * of its own: every switch is a CR3 load. Cycles per switch. */
+/* process_switch with each process in an address space of its own: every switch is a CR3
+ * load. Cycles per switch. */
 static void bench_address_space_switch(void)
 {
-	static volatile uint32_t done;
-	struct yield_bench leader, partner;
-	memset(&leader, 0, sizeof(leader));
-	memset(&partner, 0, sizeof(partner));
-	done = 0;
-	leader.leader = 1;
-	leader.iterations = scaled(YIELD_ITERATIONS);
-	leader.repetitions = repetitions;
-	leader.done = partner.done = &done;
-	process_create_with_address_space("as-leader", user_bench_yield, (uint32_t)(uintptr_t)&leader);
-	process_create_with_address_space("as-partner", user_bench_yield,
-	                                  (uint32_t)(uintptr_t)&partner);
-	scheduler_run();
-	process_reap_all();
-	report("address_space_switch", leader.cycles, leader.iterations);
+	yield_pair("address_space_switch", 1);
 }
 
 /* A user write to an unmapped page of the private window: the #PF, the kernel's handler
