@@ -93,6 +93,13 @@ Test(emulate, int_n_is_a_software_interrupt_after_the_instruction)
 	cr_assert_eq(outcome.software_length, 2);
 	cr_assert_eq(outcome.error_code, -1);
 	cr_assert_eq(regs.eip, 0x4002);
+	/* With a prefix the instruction is longer: a #GP it raises (no gate, or its DPL) must
+	 * point at the prefix, where the instruction starts, not at the CD byte. */
+	regs = regs_at(0x4100);
+	const uint8_t prefixed[] = { 0x66, 0xCD, 0x40 };
+	cr_assert_eq(run(&regs, prefixed, sizeof(prefixed)), EMULATE_INTERRUPT);
+	cr_assert_eq(outcome.software_length, 3);
+	cr_assert_eq(regs.eip, 0x4103);
 }
 
 Test(emulate, control_register_reads_come_from_the_virtual_cpu)

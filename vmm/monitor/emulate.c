@@ -408,7 +408,7 @@ enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *c
 			return EMULATE_UNSUPPORTED;
 		outcome->mnemonic = "int";
 		outcome->vector = code[at++];
-		outcome->software_length = 2;
+		outcome->software_length = (unsigned)at;   /* prefixes included: a #GP points at them */
 		regs->eip += (uint32_t)at;
 		return EMULATE_INTERRUPT;
 	case 0xCF:
