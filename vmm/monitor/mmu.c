@@ -206,6 +206,8 @@ void mmu_control_registers_written(uint32_t old_cr0, uint32_t old_cr4)
 
 void mmu_cr3_loaded(void)
 {
+	if (mmu_paging())
+		stats_count_paging(STATS_PAGING_CR3_LOADS, 1);
 	mmu_flush(0);
 }
 
