@@ -51,7 +51,7 @@ Test(monitor, every_check_of_the_virtual_cpu_passes)
 	 * tables, and the three user-mode page faults came from them */
 	cr_assert_gt(stats_count(r.err, "host_faults_filled"), 0, "%s", r.err);
 	cr_assert_eq(stats_count(r.err, "page_faults_delivered"), 3, "%s", r.err);
-	cr_assert_eq(stats_count(r.err, "cr3_loads"), 4, "the guest loaded CR3 4 times paging:\n%s",
+	cr_assert_eq(stats_count(r.err, "cr3_loads"), 6, "the guest loaded CR3 6 times paging:\n%s",
 	             r.err);
 	run_result_free(&r);
 }

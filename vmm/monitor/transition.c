@@ -7,6 +7,7 @@
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
 #include "monitor/guest_access.h"
+#include "monitor/mmu.h"
 #include "monitor/transition.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
@@ -45,6 +46,17 @@ int transition_on_step(struct vcpu_regs *regs)
 	return 1;
 }
 
+/* Where the guest reaches the ROM that `eip` (inside it) runs: the kernel may map the ROM's
+ * frames anywhere, so the base is what translates to VMI_ROM_BASE. */
+static uint32_t rom_linear_base(uint32_t eip)
+{
+	uint32_t physical;
+	if (mmu_translate(eip, 0, &physical) == 0 && physical >= VMI_ROM_BASE &&
+	    physical < VMI_PROCESS_RAM_BASE)
+		return eip - (physical - VMI_ROM_BASE);
+	return VMI_ROM_BASE;
+}
+
 int transition_on_fault(struct vcpu_regs *regs)
 {
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();
@@ -62,7 +74,7 @@ int transition_on_fault(struct vcpu_regs *regs)
 		 * is in the scratch slot. Do the IRET as the hypercall would. */
 		regs->eax = shared->scratch;
 		regs->esp = shared->frame;
-		regs->eip = VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET);
+		regs->eip = rom_linear_base(regs->eip) + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET);
 		if (virtual_cpu_iret(regs, shared->frame) != 0)
 			virtual_cpu_deliver(regs, 13, 0, 0);
 		virtual_cpu_deliver_pending(regs);

@@ -6,7 +6,6 @@
 #include <vmi/rom.h>
 
 #define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO
-#define IRET_STUB    (VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET))
 
 	MULTIBOOT_HEADER HEADER_FLAGS
 
@@ -48,7 +47,7 @@ interrupt_common:
 	addl $4, %esp
 	popal
 	addl $8, %esp
-	jmp IRET_STUB
+	jmp *iret_stub                  /* the ROM's IRET, wherever the guest reaches it */
 
 /* Virtual user mode: a system call, then a privileged call it may not make. */
 	.globl user_entry
@@ -123,6 +122,7 @@ user_touch:
 
 	.data
 	.align 4
+	.globl fast_syscall_stub
 fast_syscall_stub:
 	.long VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_Syscall)
 

@@ -55,6 +55,10 @@ uint32_t user_syscall_result, user_privileged_returned;
 uint32_t user_touch_address, user_touch_write, user_touch_returned;
 volatile uint32_t user_storm_calls, user_storm_errors, user_storm_stop;
 uint32_t user_privileged_call = ROM_CALL(VMI_CALL_GetCR0);
+/* Where the kernel and user mode reach the ROM's IRET and system-call stubs: its own
+ * address, or an alias the guest's page tables give it (check_paging). */
+uint32_t iret_stub = ROM_CALL(VMI_CALL_IRET);
+extern uint32_t fast_syscall_stub;
 
 static uint64_t idt[256] __attribute__((aligned(8)));
 static uint64_t gdt[8] __attribute__((aligned(8)));
@@ -400,10 +404,10 @@ static void run_in_user_mode(uint32_t eip, uint32_t esp)
 		"movl %%esp, %%edi\n\t"
 		"movl $5, %%ecx\n\t"
 		"rep movsl\n\t"
-		"jmp %P1\n"
+		"jmp *iret_stub\n"
 		"1:\n\t"
 		"movl resume_esp, %%esp\n\t"
-		: : "r"(frame), "i"(VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET))
+		: : "r"(frame)
 		: "eax", "ebx", "ecx", "edx", "esi", "edi", "memory", "cc");
 }
 
@@ -512,6 +516,8 @@ static void check_iret_to_a_bad_user_stack(void)
 #define PTE_LARGE    0x080u
 #define RAM_MIB      129u                      /* vmirun's default --mem, from 1 MiB */
 #define WINDOW       0x40000000u               /* a page table of its own */
+#define ROM_ALIAS    (WINDOW + 0x10000)        /* the ROM's frames again, from entry 16 */
+#define ROM_PAGES    4
 
 static uint32_t page_directory[1024] __attribute__((aligned(4096)));
 static uint32_t window_table[1024] __attribute__((aligned(4096)));
@@ -549,6 +555,9 @@ static void check_paging(void)
 	window_frames[1][0] = 0x0bad;
 	window_table[0] = (uint32_t)window_frames[0] | PTE_PRESENT | PTE_WRITABLE;   /* kernel */
 	window_table[1] = (uint32_t)window_frames[1] | PTE_PRESENT | PTE_USER;       /* user, RO */
+	for (uint32_t i = 0; i < ROM_PAGES; i++)
+		window_table[ROM_ALIAS / 4096 % 1024 + i] = (VMI_ROM_BASE + i * 4096) | PTE_PRESENT |
+		                                             PTE_USER;
 	vmi1(VMI_CALL_SetCR4, vmi0(VMI_CALL_GetCR4) | 0x10);   /* PSE */
 	reload_cr3();
 	check(vmi1(VMI_CALL_SetCR0, vmi0(VMI_CALL_GetCR0) | 0x80000000u) == 0, "SetCR0 with PG",
@@ -577,6 +586,22 @@ static void check_paging(void)
 	      user_fault_vector);
 	check(*(volatile uint32_t *)WINDOW == 0x5afe, "the kernel reads its page",
 	      *(volatile uint32_t *)WINDOW);
+
+	/* The ROM works wherever the guest maps it: calls, IRET to user mode, the fast
+	 * system-call entry and the ring switches under alarms, all through an alias. */
+	put("monitor: the ROM again through an alias at 0x40010000\n");
+	uint32_t cr0 = ((call0_fn)(ROM_ALIAS + VMI_ROM_CALL_OFFSET(VMI_CALL_GetCR0)))();
+	check(cr0 & 0x80000000u, "GetCR0 through the alias", cr0);
+	iret_stub = ROM_ALIAS + VMI_ROM_CALL_OFFSET(VMI_CALL_IRET);
+	fast_syscall_stub = ROM_ALIAS + VMI_ROM_CALL_OFFSET(VMI_CALL_Syscall);
+	user_privileged_call = ROM_ALIAS + VMI_ROM_CALL_OFFSET(VMI_CALL_GetCR0);
+	reload_cr3();
+	check_user_mode();
+	reload_cr3();
+	check_ring_switch_storm();
+	iret_stub = ROM_CALL(VMI_CALL_IRET);
+	fast_syscall_stub = ROM_CALL(VMI_CALL_Syscall);
+	user_privileged_call = ROM_CALL(VMI_CALL_GetCR0);
 }
 
 void guest_main(uint32_t magic, uint32_t info)
