@@ -283,7 +283,7 @@
 	.p2align 11
 	.globl vmi_process_rom
 vmi_process_rom:
-	VMI_ROM_BEGIN
+	VMI_ROM_BEGIN VMI_PROCESS_WINDOW_BASE
 	VMI_ROM_CALLS process_calls
 	VMI_ROM_END
 	.size vmi_process_rom, . - vmi_process_rom

@@ -286,7 +286,6 @@ int rom_image_check(const struct rom_image *image, char *reason, size_t reason_s
 	static const struct { unsigned offset, length; } reserved[] = {
 		{ VMI_ROM_HDR_ENTRY + 4, 1 },            /* pad after the entry */
 		{ VMI_ROM_HDR_RESERVED0, 2 },
-		{ VMI_ROM_HDR_RESERVED1, 4 },
 		{ VMI_ROM_HDR_SIZE - 4, 4 },             /* pad at the end */
 	};
 	for (size_t r = 0; r < sizeof(reserved) / sizeof(reserved[0]); r++)
@@ -295,6 +294,9 @@ int rom_image_check(const struct rom_image *image, char *reason, size_t reason_s
 				return fail(reason, reason_size,
 				            "nonzero reserved field in the ROM header at offset %u",
 				            reserved[r].offset);
+	if (h->virtual_top % 4096)
+		return fail(reason, reason_size, "virtual_top 0x%08x is not page-aligned",
+		            h->virtual_top);
 	if (h->pci_header_offset >= size || h->pnp_header_offset >= size)
 		return fail(reason, reason_size,
 		            "PCI/PnP header offset (0x%x/0x%x) outside the image",

@@ -97,6 +97,11 @@ static int command_info(const char *path, const struct rom_image *image)
 	else
 		printf("checksum:         %s (the %zu bytes sum to 0x%02x mod 256)\n",
 		       sum ? "bad" : "ok", summed, sum);
+	if (h->virtual_top)
+		printf("virtual_top:      0x%08x (the guest leaves [0x%08x, 4 GiB) alone)\n",
+		       h->virtual_top, h->virtual_top);
+	else
+		printf("virtual_top:      0 (nothing reserved)\n");
 	printf("link table:       offset 0x%04x, %d records of %d bytes\n", h->link_table_offset,
 	       VMI_CALL_COUNT, VMI_LINK_RECORD_SIZE);
 	printf("PCI/PnP headers:  0x%04x / 0x%04x\n", h->pci_header_offset, h->pnp_header_offset);

@@ -40,6 +40,7 @@ enum vmi_rom_status vmi_rom_check(const uint8_t *image, size_t available,
 	facts->api_major = image[VMI_ROM_HDR_API_MAJOR];
 	facts->api_minor = image[VMI_ROM_HDR_API_MINOR];
 	facts->link_table_offset = table;
+	facts->virtual_top = read_u32(image + VMI_ROM_HDR_VIRTUAL_TOP);
 	return VMI_ROM_OK;
 }
 

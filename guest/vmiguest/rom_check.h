@@ -24,6 +24,7 @@ struct vmi_rom_facts {
 	uint32_t size;                 /* bytes, from the length byte */
 	uint8_t api_major, api_minor;
 	uint32_t link_table_offset;
+	uint32_t virtual_top;          /* 0, or the page-aligned start of the hypervisor's part */
 };
 
 /* Checks the image at `image`, of which `available` bytes may be read. */

@@ -34,7 +34,7 @@
 #define VMI_ROM_HDR_API_MINOR      12
 #define VMI_ROM_HDR_API_MAJOR      13
 #define VMI_ROM_HDR_RESERVED0      14
-#define VMI_ROM_HDR_RESERVED1      16
+#define VMI_ROM_HDR_VIRTUAL_TOP    16
 #define VMI_ROM_HDR_PRIVATE        20    /* ours: offset of the link-record table */
 #define VMI_ROM_HDR_PCI_OFFSET     24
 #define VMI_ROM_HDR_PNP_OFFSET     26
@@ -56,7 +56,10 @@ struct vmi_rom_header {
 	uint8_t api_minor;
 	uint8_t api_major;
 	uint16_t reserved0;
-	uint32_t reserved1;
+	/* The guest leaves [virtual_top, 4 GiB) of its linear space to the hypervisor; 0: none.
+	 * API 3.0's field at this offset (reserved in API 13), so a kernel can reserve the top
+	 * before it calls Init. */
+	uint32_t virtual_top;
 	uint32_t link_table_offset;  /* "reserved for private use" in API 13 */
 	uint16_t pci_header_offset;
 	uint16_t pnp_header_offset;
@@ -70,7 +73,7 @@ _Static_assert(__builtin_offsetof(struct vmi_rom_header, vmi_signature) == VMI_R
 _Static_assert(__builtin_offsetof(struct vmi_rom_header, api_minor) == VMI_ROM_HDR_API_MINOR, "");
 _Static_assert(__builtin_offsetof(struct vmi_rom_header, api_major) == VMI_ROM_HDR_API_MAJOR, "");
 _Static_assert(__builtin_offsetof(struct vmi_rom_header, reserved0) == VMI_ROM_HDR_RESERVED0, "");
-_Static_assert(__builtin_offsetof(struct vmi_rom_header, reserved1) == VMI_ROM_HDR_RESERVED1, "");
+_Static_assert(__builtin_offsetof(struct vmi_rom_header, virtual_top) == VMI_ROM_HDR_VIRTUAL_TOP, "");
 _Static_assert(__builtin_offsetof(struct vmi_rom_header, link_table_offset) == VMI_ROM_HDR_PRIVATE, "");
 _Static_assert(__builtin_offsetof(struct vmi_rom_header, pci_header_offset) == VMI_ROM_HDR_PCI_OFFSET, "");
 _Static_assert(__builtin_offsetof(struct vmi_rom_header, pnp_header_offset) == VMI_ROM_HDR_PNP_OFFSET, "");

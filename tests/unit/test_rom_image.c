@@ -827,8 +827,22 @@ Test(rom_image, refuses_a_link_table_out_of_range)
 Test(rom_image, refuses_a_nonzero_reserved_header_field)
 {
 	struct rom_copy c = rom_copy_of(PROCESS_ROM);
-	c.bytes[VMI_ROM_HDR_RESERVED1] = 1;
+	c.bytes[VMI_ROM_HDR_RESERVED0] = 1;
 	rom_expect_refused(&c, "nonzero reserved field in the ROM header");
+}
+
+Test(rom_image, virtual_top_is_the_process_window_or_nothing_and_page_aligned)
+{
+	struct rom_copy process = rom_copy_of(PROCESS_ROM), native = rom_copy_of(NATIVE_ROM);
+	uint32_t top;
+	memcpy(&top, process.bytes + VMI_ROM_HDR_VIRTUAL_TOP, 4);
+	cr_assert_eq(top, VMI_PROCESS_WINDOW_BASE, "process ROM: 0x%08x", top);
+	memcpy(&top, native.bytes + VMI_ROM_HDR_VIRTUAL_TOP, 4);
+	free(native.bytes);
+	cr_assert_eq(top, 0, "native ROM: 0x%08x", top);
+	top = VMI_PROCESS_WINDOW_BASE + 0x10;
+	memcpy(process.bytes + VMI_ROM_HDR_VIRTUAL_TOP, &top, 4);
+	rom_expect_refused(&process, "virtual_top 0xffff0010 is not page-aligned");
 }
 
 Test(rom_image, refuses_an_invalid_elf_header)

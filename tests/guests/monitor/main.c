@@ -219,6 +219,9 @@ static void check_init(void)
 	check(info.kernel_ring == 3, "Init reports hardware ring 3", info.kernel_ring);
 	check(info.reserved_top == VMI_PROCESS_WINDOW_BASE, "Init reports vmirun's window",
 	      info.reserved_top);
+	const struct vmi_rom_header *header = (const struct vmi_rom_header *)VMI_ROM_BASE;
+	check(header->virtual_top == info.reserved_top,
+	      "the ROM header's virtual_top says the same, before any call", header->virtual_top);
 	check(info.vcpu_page == VMI_PROCESS_VCPU_PAGE, "Init reports the vCPU page", info.vcpu_page);
 	gate_selector = info.kernel_cs;
 	info.size = 4;
