@@ -2,6 +2,7 @@
  * 10 kHz floor on periodic rates that keeps a reload of 1 from becoming a signal storm. */
 #include <criterion/criterion.h>
 
+#include "devices/io_bus.h"
 #include "devices/pit.h"
 #include "monitor/timer.h"
 
@@ -9,13 +10,13 @@
 #define PIT_MODE2_RATE     0x34   /* mode 2, the periodic rate generator */
 #define PIT_MODE3_SQUARE   0x36   /* mode 3, the periodic square wave */
 
-/* What a guest does: the command, then the reload value low byte first. The host timer is
+/* What a guest does, through the port bus: the command, then the reload value low byte first. The host timer is
  * never created in these tests, so only the period the PIT asked for is recorded. */
 static uint64_t program(uint8_t command, uint16_t reload)
 {
-	pit_write(PIT_COMMAND, command);
-	pit_write(PIT_CHANNEL0, (uint8_t)reload);
-	pit_write(PIT_CHANNEL0, (uint8_t)(reload >> 8));
+	io_bus_write(PIT_COMMAND, 1, command);
+	io_bus_write(PIT_CHANNEL0, 1, (uint8_t)reload);
+	io_bus_write(PIT_CHANNEL0, 1, (uint8_t)(reload >> 8));
 	return timer_device_armed_period_ns();
 }
 
@@ -61,8 +62,8 @@ Test(pit, a_one_shot_is_armed_as_asked)
 Test(pit, the_reload_still_reads_back_as_written)
 {
 	program(PIT_MODE2_RATE, 1);
-	cr_assert_eq(pit_read(PIT_CHANNEL0), 1);
-	cr_assert_eq(pit_read(PIT_CHANNEL0), 0);
+	cr_assert_eq(io_bus_read(PIT_CHANNEL0, 1), 1);
+	cr_assert_eq(io_bus_read(PIT_CHANNEL0, 1), 0);
 }
 
 Test(timer, device_period_floor)

@@ -3,7 +3,9 @@
 #include <errno.h>
 #include <unistd.h>
 
+#include <vmi/process.h>
 #include "devices/console.h"
+#include "devices/port_device.h"
 #include "stats.h"
 #include "vcpu/vcpu.h"
 
@@ -42,15 +44,18 @@ int console_output_error(void)
 	return output_error;
 }
 
-uint8_t console_port_read(unsigned offset)
+static uint8_t console_read(uint16_t port)
 {
+	unsigned offset = port - VMI_PORT_COM1;
 	if (offset == UART_LSR)
 		return UART_LSR_THR_EMPTY | UART_LSR_TX_IDLE;
 	return 0;
 }
 
-void console_port_write(unsigned offset, uint8_t value)
+static void console_write(uint16_t port, uint32_t written)
 {
+	unsigned offset = port - VMI_PORT_COM1;
+	uint8_t value = (uint8_t)written;
 	if (offset != UART_THR)
 		return; /* divisor, line control and the like change nothing here */
 	stats_count_console_byte();
@@ -58,3 +63,7 @@ void console_port_write(unsigned offset, uint8_t value)
 	if (value == '\n' || used == sizeof(buffer))
 		console_flush();
 }
+
+const struct port_device console_device = {
+	"COM1 console", { { VMI_PORT_COM1, 8 } }, console_read, console_write,
+};

@@ -5,9 +5,6 @@
 
 #include <stdint.h>
 
-/* offset is the register (0-7) from the UART's base port. */
-uint8_t console_port_read(unsigned offset);
-void console_port_write(unsigned offset, uint8_t value);
 
 /* Writes out whatever is buffered. If stdout refuses it (a closed pipe, a full disk, the
  * file-size limit), the output is lost for good: the error is kept, nothing more is written,

@@ -1,5 +1,9 @@
 /* The exit port. QEMU computes (v << 1) | 1 and the host keeps its low 8 bits; so do we. */
+#include <stddef.h>
+
+#include <vmi/process.h>
 #include "devices/exit_port.h"
+#include "devices/port_device.h"
 #include "vcpu/vcpu.h"
 
 int exit_port_status(uint32_t value)
@@ -7,7 +11,12 @@ int exit_port_status(uint32_t value)
 	return (int)(((value << 1) | 1) & 0xFF);
 }
 
-_Noreturn void exit_port_write(uint32_t value)
+static void exit_port_write(uint16_t port, uint32_t value)
 {
+	(void)port;
 	vcpu_stop_exit_port((int)value);
 }
+
+const struct port_device exit_port_device = {
+	"exit port", { { VMI_PORT_EXIT, 1 } }, NULL, exit_port_write,
+};

@@ -5,8 +5,6 @@
 
 #include <stdint.h>
 
-_Noreturn void exit_port_write(uint32_t value);
-
 /* The process exit status for a value written to the port. */
 int exit_port_status(uint32_t value);
 

@@ -10,4 +10,8 @@
 uint32_t io_bus_read(uint16_t port, unsigned size);
 void io_bus_write(uint16_t port, unsigned size, uint32_t value);
 
+struct port_device;
+/* The device that answers `port`, or NULL. */
+const struct port_device *io_bus_device(uint16_t port);
+
 #endif

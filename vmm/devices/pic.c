@@ -2,6 +2,7 @@
  * (mask), OCW2 (EOI, accepted and ignored: delivery does not model in-service priority),
  * OCW3 register reads answer 0. Interrupts go straight to the virtual CPU's pending set. */
 #include "devices/pic.h"
+#include "devices/port_device.h"
 #include "monitor/virtual_cpu.h"
 
 struct pic {
@@ -14,25 +15,20 @@ struct pic {
 /* Power-on state as the BIOS leaves it: IRQ 0-7 at 0x08, 8-15 at 0x70, all masked. */
 static struct pic pics[2] = { { 0x08, 0xFF, 0, 0 }, { 0x70, 0xFF, 0, 0 } };
 
-int pic_owns_port(uint16_t port)
-{
-	return port == PIC_MASTER_COMMAND || port == PIC_MASTER_DATA ||
-	       port == PIC_SLAVE_COMMAND || port == PIC_SLAVE_DATA;
-}
-
 static struct pic *pic_for(uint16_t port)
 {
 	return (port & 0x80) ? &pics[1] : &pics[0];
 }
 
-uint8_t pic_read(uint16_t port)
+static uint8_t pic_read(uint16_t port)
 {
 	struct pic *pic = pic_for(port);
 	return (port & 1) ? pic->mask : 0;
 }
 
-void pic_write(uint16_t port, uint8_t value)
+static void pic_write(uint16_t port, uint32_t written)
 {
+	uint8_t value = (uint8_t)written;   /* an 8-bit device: the low byte */
 	struct pic *pic = pic_for(port);
 	if (!(port & 1)) {
 		if (value & 0x10) { /* ICW1 starts initialization */
@@ -71,3 +67,7 @@ void pic_raise_irq(unsigned irq)
 		return;
 	virtual_cpu_raise(pic_vector(irq));
 }
+
+const struct port_device pic_device = {
+	"8259 PIC pair", { { PIC_MASTER_COMMAND, 2 }, { PIC_SLAVE_COMMAND, 2 } }, pic_read, pic_write,
+};

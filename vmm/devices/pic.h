@@ -10,10 +10,6 @@
 #define PIC_SLAVE_COMMAND  0xA0
 #define PIC_SLAVE_DATA     0xA1
 
-int pic_owns_port(uint16_t port);
-uint8_t pic_read(uint16_t port);
-void pic_write(uint16_t port, uint8_t value);
-
 /* Raises IRQ `irq` (0-15): marks its vector pending unless masked. */
 void pic_raise_irq(unsigned irq);
 

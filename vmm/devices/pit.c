@@ -3,17 +3,13 @@
  * enough for kernels that only program the timer. */
 #include "devices/pic.h"
 #include "devices/pit.h"
+#include "devices/port_device.h"
 #include "monitor/timer.h"
 
 static uint16_t reload;
 static uint8_t low_byte_next = 1, mode;
 
-int pit_owns_port(uint16_t port)
-{
-	return port >= PIT_CHANNEL0 && port <= PIT_COMMAND;
-}
-
-uint8_t pit_read(uint16_t port)
+static uint8_t pit_read(uint16_t port)
 {
 	if (port != PIT_CHANNEL0)
 		return 0xFF;
@@ -35,8 +31,9 @@ static void start(void)
 	timer_arm_device(tick, period_ns, mode != 0);
 }
 
-void pit_write(uint16_t port, uint8_t value)
+static void pit_write(uint16_t port, uint32_t written)
 {
+	uint8_t value = (uint8_t)written;   /* an 8-bit device: the low byte */
 	if (port == PIT_COMMAND) {
 		if ((value >> 6) == 0) { /* channel 0: access mode and operating mode */
 			mode = (value >> 1) & 7;
@@ -55,3 +52,7 @@ void pit_write(uint16_t port, uint8_t value)
 		start();
 	}
 }
+
+const struct port_device pit_device = {
+	"8254 PIT", { { PIT_CHANNEL0, PIT_COMMAND - PIT_CHANNEL0 + 1 } }, pit_read, pit_write,
+};

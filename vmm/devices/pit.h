@@ -9,8 +9,4 @@
 #define PIT_COMMAND  0x43
 #define PIT_HZ       1193182u
 
-int pit_owns_port(uint16_t port);
-uint8_t pit_read(uint16_t port);
-void pit_write(uint16_t port, uint8_t value);
-
 #endif

@@ -1,19 +1,28 @@
 /* The i8042's reset line (port 0x64, command 0xFE), the way Linux and most PC kernels
- * reboot when they have nothing better. There is no keyboard behind it. */
+ * reboot when they have nothing better. There is no keyboard behind it: the status port
+ * reads 0 (nothing to read, room to write), so a kernel's wait for the controller ends at
+ * once, and every other command is ignored. */
 #include <stddef.h>
 
-#include "devices/reset_line.h"
+#include "devices/port_device.h"
 #include "vcpu/vcpu.h"
 
-#define PULSE_RESET 0xFE
+#define I8042_STATUS_PORT 0x64
+#define PULSE_RESET       0xFE
 
-uint8_t reset_line_read_status(void)
+static uint8_t reset_line_status(uint16_t port)
 {
+	(void)port;
 	return 0;
 }
 
-void reset_line_write_command(uint8_t command)
+static void reset_line_command(uint16_t port, uint32_t command)
 {
-	if (command == PULSE_RESET)
+	(void)port;
+	if ((uint8_t)command == PULSE_RESET)   /* an 8-bit port: the low byte */
 		vcpu_stop_guest(VCPU_STOP_REBOOT, NULL);
 }
+
+const struct port_device reset_line_device = {
+	"i8042 reset line", { { I8042_STATUS_PORT, 1 } }, reset_line_status, reset_line_command,
+};
