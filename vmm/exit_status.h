@@ -15,7 +15,8 @@ enum vmirun_exit_status {
 	EXIT_STATUS_INTERNAL_ERROR = 16,    /* a fault in vmirun's own code: a bug */
 	EXIT_STATUS_OUTPUT_FAILED = 18,     /* stdout refused the guest's console output (a closed
 	                                       pipe, a full disk, ulimit -f): the guest was stopped */
-	EXIT_STATUS_NOT_IMPLEMENTED = 20,   /* the guest needs what vmirun lacks yet (paging) */
+	EXIT_STATUS_NOT_IMPLEMENTED = 20,   /* the guest needs what vmirun lacks yet (PAE, a page
+	                                       it cannot map) */
 };
 
 #endif

@@ -20,7 +20,8 @@ enum vcpu_stop_reason {
 	VCPU_STOP_TIMEOUT,       /* --timeout ran out */
 	VCPU_STOP_SANDBOX,       /* code that left compatibility mode made a refused system call */
 	VCPU_STOP_OUTPUT_FAILED, /* stdout refused the console's output */
-	VCPU_STOP_NOT_IMPLEMENTED, /* the guest needs what vmirun lacks yet (paging) */
+	VCPU_STOP_NOT_IMPLEMENTED, /* the guest needs what vmirun lacks yet (PAE, a page it
+	                              cannot map) */
 };
 
 struct vcpu_stop {
