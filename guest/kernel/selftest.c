@@ -819,6 +819,7 @@ static void test_messages(void)
 	struct flood flood;
 	memset(&flood, 0, sizeof(flood));
 	flood.count = 3 * MAILBOX_SLOTS;
+	flood.mailbox_slots = MAILBOX_SLOTS;
 	memset(&syscall_observed, 0, sizeof(syscall_observed));
 	int drainer = process_create("drainer", user_drainer, (uint32_t)(uintptr_t)&flood);
 	flood.peer = drainer;

@@ -93,7 +93,12 @@ void user_ponger(uint32_t argument)
 }
 
 #define FLOOD_NO_SUCH_PID 9999
-#define DRAINER_YIELDS 4
+/* The drainer waits (yielding, at most this often) until the flooder has begun the send
+ * past a full mailbox, then yields a little more, so that send blocks whatever the timer's
+ * slices were: a slow trapped system call can leave the flooder only a send or two per
+ * slice, and 4 fixed yields were once not enough (--no-rom, under QEMU TCG). */
+#define DRAINER_MAX_YIELDS   10000
+#define DRAINER_EXTRA_YIELDS 3
 
 void user_flooder(uint32_t argument)
 {
@@ -102,6 +107,7 @@ void user_flooder(uint32_t argument)
 	flood->bad_send_result = syscall_fast(SYS_SEND, FLOOD_NO_SUCH_PID, (uint32_t)(uintptr_t)&message, 0);
 	for (uint32_t i = 0; i < flood->count; i++) {
 		message.data[0] = i;
+		flood->attempted = i + 1;
 		if (syscall_fast(SYS_SEND, (uint32_t)flood->peer, (uint32_t)(uintptr_t)&message, 0) != 0)
 			flood->send_failures++;
 	}
@@ -112,7 +118,9 @@ void user_drainer(uint32_t argument)
 {
 	struct flood *flood = (struct flood *)(uintptr_t)argument;
 	struct message message;
-	for (int i = 0; i < DRAINER_YIELDS; i++)   /* let the flooder fill the mailbox first */
+	for (int i = 0; i < DRAINER_MAX_YIELDS && flood->attempted <= flood->mailbox_slots; i++)
+		syscall_fast(SYS_YIELD, 0, 0, 0);   /* let the flooder fill the mailbox first */
+	for (int i = 0; i < DRAINER_EXTRA_YIELDS; i++)
 		syscall_fast(SYS_YIELD, 0, 0, 0);
 	for (uint32_t i = 0; i < flood->count; i++) {
 		syscall_fast(SYS_RECEIVE, (uint32_t)(uintptr_t)&message, 0, 0);

@@ -78,9 +78,11 @@ struct interrupt_flag_report {
 struct flood {
 	int peer;                 /* the flooder's drainer */
 	uint32_t count;
+	uint32_t mailbox_slots;   /* how many messages fill the drainer's mailbox */
 	uint32_t send_failures;
 	uint32_t bad_send_result; /* a send to a pid that does not exist */
 	uint32_t received, out_of_order;
+	volatile uint32_t attempted;   /* sends the flooder has begun */
 };
 
 /* user_privileged_call: a VMI call only the kernel may make. */
