@@ -9,8 +9,22 @@
 
 #define PAGE_SIZE 4096u
 
-/* Calls `step` for each piece of [addr, addr+len) that lies in one page, with its host
- * pointer; -1 as soon as a piece is not guest memory the access may use. */
+void *guest_page_pointer(uint32_t addr, uint32_t len, int write)
+{
+	uint32_t physical;
+	if (len == 0 || (addr & (PAGE_SIZE - 1)) + len > PAGE_SIZE ||
+	    mmu_translate(addr, write, &physical) != 0)
+		return NULL;
+	/* Paging reaches every guest-physical page; before it, an address is also where the
+	 * guest itself runs, which cannot be below 64 KiB. */
+	if (mmu_paging())
+		return address_space_physical(physical, len, write);
+	return write ? address_space_guest_writable(physical, len)
+	             : (void *)(uintptr_t)address_space_guest_readable(physical, len);
+}
+
+/* Copies [addr, addr+len) one page at a time into or out of `buffer` (or, with no buffer,
+ * only checks it); -1 as soon as a piece is not guest memory the access may use. */
 static int each_piece(uint32_t addr, uint32_t len, int write, uint8_t *buffer)
 {
 	if ((uint64_t)addr + len > 0x100000000ull)
@@ -19,29 +33,18 @@ static int each_piece(uint32_t addr, uint32_t len, int write, uint8_t *buffer)
 		uint32_t piece = PAGE_SIZE - (addr & (PAGE_SIZE - 1));
 		if (piece > len)
 			piece = len;
-		uint32_t physical;
-		if (mmu_translate(addr, write, &physical) != 0)
+		uint8_t *guest = guest_page_pointer(addr, piece, write);
+		if (!guest)
 			return -1;
-		int paging = mmu_paging();
-		if (write) {
-			void *to = paging ? address_space_physical(physical, piece, 1)
-			                  : address_space_guest_writable(physical, piece);
-			if (!to)
-				return -1;
-			if (buffer)
-				memcpy(to, buffer, piece);
-		} else {
-			const void *from = paging ? address_space_physical(physical, piece, 0)
-			                          : address_space_guest_readable(physical, piece);
-			if (!from)
-				return -1;
-			if (buffer)
-				memcpy(buffer, from, piece);
+		if (buffer) {
+			if (write)
+				memcpy(guest, buffer, piece);
+			else
+				memcpy(buffer, guest, piece);
+			buffer += piece;
 		}
 		addr += piece;
 		len -= piece;
-		if (buffer)
-			buffer += piece;
 	}
 	return 0;
 }

@@ -11,6 +11,10 @@ int guest_read32(uint32_t addr, uint32_t *value);
 int guest_write32(uint32_t addr, uint32_t value);
 int guest_read(uint32_t addr, void *to, uint32_t len);
 int guest_write(uint32_t addr, const void *from, uint32_t len);
+/* The monitor's pointer for [addr, addr+len), which must lie in one page, translated as
+ * above; NULL if it is not guest memory the access may use. For the calls that update a
+ * page-table entry atomically. */
+void *guest_page_pointer(uint32_t addr, uint32_t len, int write);
 /* 1 if [addr, addr+len) may be read (written, if `write`), else 0. */
 int guest_accessible(uint32_t addr, uint32_t len, int write);
 

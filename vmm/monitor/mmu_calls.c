@@ -7,6 +7,7 @@
 #include <vmi/mmu.h>
 #include <vmi/process.h>
 #include "address_space.h"
+#include "monitor/guest_access.h"
 #include "monitor/mmu.h"
 #include "monitor/mmu_calls.h"
 
@@ -16,11 +17,7 @@
  * not an aligned word of guest RAM the kernel may write. */
 static uint32_t *entry_pointer(uint32_t entry)
 {
-	uint32_t physical;
-	if ((entry & 3) || mmu_translate(entry, 1, &physical) != 0)
-		return NULL;
-	return mmu_paging() ? address_space_physical(physical, 4, 1)
-	                    : address_space_guest_writable(physical, 4);
+	return (entry & 3) ? NULL : guest_page_pointer(entry, 4, 1);
 }
 
 static int one_level(uint32_t flags)
