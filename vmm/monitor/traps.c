@@ -25,6 +25,7 @@
 #include "stats.h"
 
 #define MAX_INSTRUCTION_BYTES 15
+#define PAGE_BYTES 4096u
 #define INT_N_LENGTH 2 /* int $0x80 (CD 80), and syscall and sysenter too */
 
 static char signal_stack[64 * 1024] __attribute__((aligned(16)));
@@ -201,11 +202,20 @@ static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
 	uint8_t code[MAX_INSTRUCTION_BYTES];
 	size_t available = 0;
 
-	/* Byte by byte: an instruction may straddle two areas (the ROM's end and RAM's start),
-	 * which no single lookup covers. */
-	for (; available < sizeof(code); available++)
-		if (guest_read(regs->eip + (uint32_t)available, &code[available], 1) != 0)
+	/* Page by page, as far as guest memory goes: an instruction may straddle two pages, of
+	 * which only the first is memory; every area of guest memory is whole pages. One
+	 * translation per page, not per byte: with paging each is a walk. */
+	while (available < sizeof(code)) {
+		uint32_t at = regs->eip + (uint32_t)available;
+		uint32_t want = PAGE_BYTES - (at & (PAGE_BYTES - 1));
+		if (want > sizeof(code) - available)
+			want = (uint32_t)(sizeof(code) - available);
+		const uint8_t *bytes = guest_page_pointer(at, want, 0);
+		if (!bytes)
 			break;
+		memcpy(code + available, bytes, want);
+		available += want;
+	}
 	if (available == 0)
 		return 0;
 
