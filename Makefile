@@ -9,13 +9,18 @@ BUILD    := build
 CC       := gcc
 CLANG    := clang
 
-# Host code: C11, warnings are errors.
+# Host code: C11, warnings are errors. The guest SDK's sources that also build for the host
+# (HOST_SHARED_SRCS below: the ROM checker, the patcher, the probe) are found by their names
+# on the include path, e.g. #include "rom_check.h", wherever the includer lives.
 HOST_CFLAGS  := -std=c11 -Wall -Wextra -Werror -O2 -g -D_GNU_SOURCE -Iinclude -Ivmm \
-                -fno-stack-protector -MMD -MP
+                -Iguest/vmiguest -fno-stack-protector -MMD -MP
 HOST_LDFLAGS :=
 # The sanitizer build of everything that does not host a guest (see docs/architecture.md).
 SAN_CFLAGS   := $(filter-out -O2,$(HOST_CFLAGS)) -O1 -fsanitize=address,undefined \
                 -fno-omit-frame-pointer -fno-sanitize-recover=all
+# vmirun under UBSan (vmm/vmm.mk): a failed check traps instead of calling the runtime.
+UBSAN_CFLAGS := $(HOST_CFLAGS) -fsanitize=undefined -fsanitize-undefined-trap-on-error \
+                -DVMIRUN_UBSAN
 # i386 guest and ROM code: freestanding.
 GUEST_CFLAGS := -m32 -march=i686 -ffreestanding -nostdlib -fno-pie -fno-pic \
                 -fno-stack-protector -fno-asynchronous-unwind-tables -O2 -g \
@@ -27,6 +32,46 @@ GUEST_LIBS    := -lgcc
 .PHONY: all deps check run bench fuzz clean
 .DELETE_ON_ERROR:
 all:
+
+# --- compiling: the rules for every object, here only --------------------------------------
+# An object's kind, and so its flags, follows from where it goes under $(BUILD); the source is
+# the file at the rest of that path, at any depth:
+#   $(BUILD)/<src>.o           host code (vmm/, tools/), HOST_CFLAGS; i386 guest and ROM code
+#                              ($(BUILD)/guest/, rom/, tests/guests/), GUEST_CFLAGS
+#   $(BUILD)/host/<src>.o      HOST_SHARED_SRCS built for the host, HOST_CFLAGS
+#   $(BUILD)/san/<src>.o       the ASan+UBSan build (and san/host/<src>.o), SAN_CFLAGS
+#   $(BUILD)/ubsan/<src>.o     vmirun under UBSan, UBSAN_CFLAGS
+# A part that needs more for some of its objects adds to that kind's variable for them only
+# (e.g. $(BUILD)/guest/kernel/%.o: GUEST_CFLAGS += ...); it writes no compile rule. Where the
+# source is elsewhere, a rule names it and uses compile_object (rom/rom.mk's native_rom.o).
+# The most specific pattern wins (an object's own, not that of a target it is a prerequisite of).
+$(BUILD)/%.o:              OBJ_FLAGS = $(HOST_CFLAGS)
+$(BUILD)/guest/%.o:        OBJ_FLAGS = $(GUEST_CFLAGS)
+$(BUILD)/rom/%.o:          OBJ_FLAGS = $(GUEST_CFLAGS)
+$(BUILD)/tests/guests/%.o: OBJ_FLAGS = $(GUEST_CFLAGS)
+$(BUILD)/san/%.o:          OBJ_FLAGS = $(SAN_CFLAGS)
+$(BUILD)/ubsan/%.o:        OBJ_FLAGS = $(UBSAN_CFLAGS)
+
+define compile_object
+@mkdir -p $(dir $@)
+$(CC) $(OBJ_FLAGS) -c -o $@ $<
+endef
+$(BUILD)/%.o: %.c
+	$(compile_object)
+$(BUILD)/%.o: %.S
+	$(compile_object)
+$(BUILD)/host/%.o: %.c
+	$(compile_object)
+$(BUILD)/san/%.o: %.c
+	$(compile_object)
+$(BUILD)/san/%.o: %.S
+	$(compile_object)
+$(BUILD)/san/host/%.o: %.c
+	$(compile_object)
+$(BUILD)/ubsan/%.o: %.c
+	$(compile_object)
+$(BUILD)/ubsan/%.o: %.S
+	$(compile_object)
 
 deps:
 	@sh tools/deps.sh
@@ -66,12 +111,6 @@ include tests/tests.mk
 
 HOST_SHARED_OBJS     := $(patsubst %.c,$(BUILD)/host/%.o,$(HOST_SHARED_SRCS))
 HOST_SHARED_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/host/%.o,$(HOST_SHARED_SRCS))
-$(BUILD)/host/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -c -o $@ $<
-$(BUILD)/san/host/%.o: %.c
-	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -c -o $@ $<
 
 clean:
 	rm -rf $(BUILD)

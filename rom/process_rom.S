@@ -3,6 +3,8 @@
  * on the shared vCPU page; IRET and SYSEXIT to user mode and the fast system-call entry
  * switch the virtual ring in ROM code; everything else far-calls its hypercall entry. */
 
+#include <vmi/cpu.h>
+#include <vmi/init.h>
 #include <vmi/process.h>
 #include "rom_layout.inc"
 

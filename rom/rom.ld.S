@@ -1,6 +1,6 @@
 /* Linker script for the flat ROM images: the ROM's one section at VMI_ROM_BASE, nothing
  * else. Preprocessed by rom/rom.mk so the address comes from include/vmi/process.h. */
-#include <vmi/process.h>
+#include <vmi/pc.h>
 
 OUTPUT_FORMAT("elf32-i386")
 OUTPUT_ARCH(i386)

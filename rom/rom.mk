@@ -16,14 +16,15 @@ $(ROM_LD): rom/rom.ld.S
 	@mkdir -p $(dir $@)
 	$(CC) -E -P -x c -D__ASSEMBLER__ -Iinclude -o $@ $<
 
+# process_rom.o: the top-level Makefile's rule compiles it; named here so that make keeps it
+# (unnamed, it would be an intermediate of the .bin and deleted).
 $(BUILD)/rom/process_rom.o: rom/process_rom.S
-	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
 
-# The same source the guest SDK links into guests; here only for the flat image.
+# native_rom.o: the same source the guest SDK links into guests; here only for the flat image.
+# Like the SDK's copy, it finds rom_layout.inc through -Irom.
 $(BUILD)/rom/native_rom.o: guest/vmiguest/native_rom.S
-	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -Irom -c -o $@ $<
+	$(compile_object)
+$(BUILD)/rom/native_rom.o: GUEST_CFLAGS += -Irom
 
 $(BUILD)/rom/%.elf: $(BUILD)/rom/%.o $(ROM_LD)
 	$(CC) $(GUEST_LDFLAGS) -T $(ROM_LD) -o $@ $<

@@ -12,13 +12,6 @@ TEST_GUESTS   := $(filter-out common,$(notdir $(patsubst %/,%,$(dir $(wildcard t
 TEST_GUEST_COMMON_OBJS := $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/common/*.c)))
 TEST_GUEST_ELFS := $(foreach g,$(TEST_GUESTS),$(BUILD)/tests/guests/$(g).elf)
 
-$(BUILD)/tests/guests/%.o: tests/guests/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
-$(BUILD)/tests/guests/%.o: tests/guests/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(GUEST_CFLAGS) -c -o $@ $<
-
 define test_guest_rule
 $(BUILD)/tests/guests/$(1).elf: $(patsubst %,$(BUILD)/%.o,$(basename $(wildcard tests/guests/$(1)/*.S tests/guests/$(1)/*.c))) $(TEST_GUEST_COMMON_OBJS) $(GUEST_LD)
 	$$(CC) $$(GUEST_LDFLAGS) -T $(GUEST_LD) -o $$@ $$(filter %.o,$$^) $$(GUEST_LIBS)
@@ -31,7 +24,7 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(BUILD)/tests/unit_tests
 UNIT_TESTS_SAN := $(BUILD)/san/tests/unit_tests
 # test_mmu.c records the guest's host mappings instead of making them.
-UNIT_WRAPS := -Wl,--wrap=address_space_map_linear,--wrap=address_space_unmap_linear
+UNIT_WRAPS := -Wl,--wrap=platform_map_linear,--wrap=platform_unmap_linear
 
 $(UNIT_TESTS): $(UNIT_SRCS) $(VMM_LIB_OBJS) $$(HOST_SHARED_OBJS) $$(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)
@@ -51,7 +44,7 @@ $(INTEGRATION_TESTS): $(INTEGRATION_SRCS) $(wildcard tests/integration/*.h)
 		$(INTEGRATION_SRCS) $(CRITERION_LIBS)
 
 # --- fuzzing (libFuzzer) -----------------------------------------------------------------
-FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Ivmm \
+FUZZ_CFLAGS := -g -O1 -std=c11 -D_GNU_SOURCE -Iinclude -Ivmm -Iguest/vmiguest \
                -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
 FUZZ_TARGETS :=
 FUZZ_SECONDS ?= 15

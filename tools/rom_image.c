@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include <vmi/calls.h>
-#include <vmi/process.h>
+#include <vmi/pc.h>
 
 /* Bytes the ROM reserves past the call table for link records. */
 #define LINK_TABLE_BYTES ((uint32_t)VMI_CALL_COUNT * VMI_LINK_RECORD_SIZE)

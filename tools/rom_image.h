@@ -11,7 +11,7 @@
 
 #include <vmi/link.h>
 #include <vmi/rom.h>
-#include "../guest/vmiguest/rom_check.h"
+#include "rom_check.h"
 
 struct rom_image {
 	const uint8_t *bytes;

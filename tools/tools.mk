@@ -13,11 +13,3 @@ all: $(VMIROM)
 .SECONDEXPANSION:
 $(VMIROM): $(BUILD)/tools/vmirom.o $(TOOLS_LIB_OBJS) $$(HOST_SHARED_OBJS)
 	$(CC) $(HOST_LDFLAGS) -o $@ $(filter %.o,$^) -lcapstone
-
-$(BUILD)/tools/%.o: tools/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -c -o $@ $<
-
-$(BUILD)/san/tools/%.o: tools/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(SAN_CFLAGS) -c -o $@ $<

@@ -14,7 +14,6 @@
 
 #include <vmi/multiboot.h>
 #include <vmi/process.h>
-#include "address_space.h"
 #include "devices/console.h"
 #include "devices/exit_port.h"
 #include "exit_status.h"
@@ -22,14 +21,16 @@
 #include "loader/boot_info.h"
 #include "loader/kernel_image.h"
 #include "loader/linux_boot.h"
-#include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 #include "options.h"
+#include "platform.h"
+#include "platform/process/address_space.h"
+#include "platform/process/hypercall_page.h"
+#include "platform/process/sandbox.h"
+#include "platform/process/signals.h"
 #include "rom.h"
-#include "sandbox.h"
 #include "stats.h"
-#include "vcpu/vcpu.h"
 #include "watchdog.h"
 
 #define VMIRUN_VERSION "0.1.0"
@@ -132,7 +133,7 @@ static void plan_boot(const struct vmirun_options *options, const struct guest_m
 /* Copies the planned kernel (and initrd) into guest memory, writes what its boot protocol
  * hands over in the boot info area, and says how the guest starts. */
 static void load_boot(const struct vmirun_options *options, struct boot_plan *plan,
-                      const struct guest_memory *ram, struct vcpu_regs *initial)
+                      const struct guest_memory *ram, struct guest_regs *initial)
 {
 	char error[LINUX_BOOT_ERROR_MAX];
 	struct guest_memory info_area = {
@@ -182,7 +183,7 @@ static void load_boot(const struct vmirun_options *options, struct boot_plan *pl
 	plan->kernel = plan->initrd = NULL;
 }
 
-static void print_registers(const struct vcpu_regs *r)
+static void print_registers(const struct guest_regs *r)
 {
 	fprintf(stderr,
 	        "vmirun: guest registers: eip=%08x eflags=%08x esp=%08x ebp=%08x\n"
@@ -232,36 +233,36 @@ static int report_output_failed(int error)
 	return EXIT_STATUS_OUTPUT_FAILED;
 }
 
-static int report_stop(const struct vcpu_stop *stop, const struct vmirun_options *options)
+static int report_stop(const struct guest_stop *stop, const struct vmirun_options *options)
 {
 	switch (stop->reason) {
-	case VCPU_STOP_EXIT_PORT:
+	case GUEST_STOP_EXIT_PORT:
 		return exit_port_status((uint32_t)stop->exit_port_value);
-	case VCPU_STOP_SHUTDOWN:
+	case GUEST_STOP_SHUTDOWN:
 		return EXIT_STATUS_SHUTDOWN;
-	case VCPU_STOP_REBOOT:
+	case GUEST_STOP_REBOOT:
 		fprintf(stderr, "vmirun: the guest asked to reboot; vmirun stops it instead\n");
 		return EXIT_STATUS_REBOOT;
-	case VCPU_STOP_TIMEOUT:
+	case GUEST_STOP_TIMEOUT:
 		fprintf(stderr, "vmirun: timeout: the guest was stopped after %g s\n",
 		        options->timeout_seconds);
 		if (stop->have_regs)
 			print_registers(&stop->regs);
 		return EXIT_STATUS_TIMEOUT;
-	case VCPU_STOP_SANDBOX:
+	case GUEST_STOP_SANDBOX:
 		fprintf(stderr, "vmirun: %s\n", stop->message);
 		return EXIT_STATUS_SANDBOX;
-	case VCPU_STOP_HALTED:
-	case VCPU_STOP_FAULT:
-	case VCPU_STOP_NOT_IMPLEMENTED:
+	case GUEST_STOP_HALTED:
+	case GUEST_STOP_FAULT:
+	case GUEST_STOP_NOT_IMPLEMENTED:
 		fprintf(stderr, "vmirun: %s\n", stop->message);
 		if (stop->have_regs)
 			print_registers(&stop->regs);
-		return stop->reason == VCPU_STOP_FAULT ? EXIT_STATUS_GUEST_FAULT
-		     : stop->reason == VCPU_STOP_HALTED ? EXIT_STATUS_HALTED
+		return stop->reason == GUEST_STOP_FAULT ? EXIT_STATUS_GUEST_FAULT
+		     : stop->reason == GUEST_STOP_HALTED ? EXIT_STATUS_HALTED
 		     : EXIT_STATUS_NOT_IMPLEMENTED;
-	case VCPU_STOP_OUTPUT_FAILED: /* main() reports it, from the console's error */
-	case VCPU_STOP_NONE:
+	case GUEST_STOP_OUTPUT_FAILED: /* main() reports it, from the console's error */
+	case GUEST_STOP_NONE:
 		break;
 	}
 	fprintf(stderr, "vmirun: internal error: the guest stopped for no recorded reason\n");
@@ -315,20 +316,20 @@ int main(int argc, char **argv)
 	static struct boot_plan plan;
 	plan_boot(&options, &ram, &plan);
 
-	if (address_space_create(options.mem_bytes, error) != 0)
+	if (address_space_create(options.mem_bytes, error) != 0 || hypercall_page_install(error) != 0)
 		die("%s", error);
 	if ((options.no_rom ? rom_install_none(error) : rom_install(options.rom_path, error)) != 0)
 		die("%s", error);
-	struct vcpu_regs initial;
+	struct guest_regs initial;
 	load_boot(&options, &plan, &ram, &initial);
 
 	virtual_cpu_reset();
 	if (timer_setup() != 0)
 		die("cannot create the alarm timer: %s", strerror(errno));
-	if (monitor_install_trap_handlers() != 0)
+	if (process_install_signal_handlers() != 0)
 		die("cannot install signal handlers: %s", strerror(errno));
 	const char *test_fault = getenv("VMIRUN_TEST_INTERNAL_FAULT");
-	if (monitor_set_timeout(options.timeout_seconds) != 0)
+	if (process_set_timeout(options.timeout_seconds) != 0)
 		die("cannot set the CPU-time limit that backs --timeout: %s", strerror(errno));
 	if (watchdog_start(options.timeout_seconds) != 0)
 		die("cannot start the watchdog that backs --timeout: %s", strerror(errno));
@@ -342,8 +343,8 @@ int main(int argc, char **argv)
 	if (test_fault)
 		fault_on_purpose(test_fault);
 
-	struct vcpu_stop stop;
-	vcpu_run(&initial, &stop);
+	struct guest_stop stop;
+	platform_run(&initial, &stop);
 	stats_mark_end();
 	console_flush();
 

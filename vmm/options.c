@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "address_space.h"
+#include "platform/process/address_space.h"
 #include "options.h"
 
 #define KIB 1024ull

@@ -9,9 +9,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include <vmi/rom.h>
-#include "address_space.h"
+#include "platform/process/address_space.h"
 #include "rom.h"
 #include "rom_check.h"
 

@@ -53,7 +53,7 @@ void stats_mark_start(void)
 	clock_gettime(CLOCK_MONOTONIC, &start_time);
 	status_fd = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
 }
-/* Stamped by vcpu_run just before the world switch: the guest's first instruction follows
+/* Stamped by platform_run just before the world switch: the guest's first instruction follows
  * one iretq later. bench/startup.c times that instruction itself, with the guest's rdtsc. */
 void stats_mark_guest_entry(void) { clock_gettime(CLOCK_MONOTONIC, &entry_time); }
 void stats_mark_end(void) { clock_gettime(CLOCK_MONOTONIC, &end_time); }

@@ -3,7 +3,7 @@
  * trapping platform pays two traps per 16 characters, not two per character. */
 #include <stdint.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "console.h"
 #include "kernel.h"
 

@@ -4,6 +4,8 @@
 #include "console.h"
 #include "descriptors.h"
 #include "kernel.h"
+#include <vmi/cpu.h>
+#include <vmi/init.h>
 
 #define SEGMENT_FLAT_CODE  0x00CF9A00u   /* high dword: present, code, 4 GiB, 32-bit */
 #define SEGMENT_FLAT_DATA  0x00CF9200u

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "vmiguest.h"
+#include <vmi/cpu.h>
 
 /* Gates for vectors 0..IDT_VECTORS-1 only: the IDT's limit ends at the system-call gate, so
  * `int n` above it is a #GP(n*8+2) on every platform (a not-present gate inside the limit

@@ -10,6 +10,7 @@
 #include "scheduler.h"
 #include "syscall.h"
 #include "timer.h"
+#include <vmi/cpu.h>
 
 #define EXCEPTION_VECTORS 32
 

@@ -5,15 +5,7 @@ KERNEL_DIR  := guest/kernel
 KERNEL_ELF  := $(BUILD)/guest/kernel.elf
 KERNEL_OBJS := $(patsubst $(KERNEL_DIR)/%.c,$(BUILD)/$(KERNEL_DIR)/%.o,$(wildcard $(KERNEL_DIR)/*.c)) \
                $(patsubst $(KERNEL_DIR)/%.S,$(BUILD)/$(KERNEL_DIR)/%.o,$(wildcard $(KERNEL_DIR)/*.S))
-KERNEL_CFLAGS := $(GUEST_CFLAGS) -Iguest/vmiguest
-
-$(BUILD)/$(KERNEL_DIR)/%.o: $(KERNEL_DIR)/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
-
-$(BUILD)/$(KERNEL_DIR)/%.o: $(KERNEL_DIR)/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c -o $@ $<
+$(BUILD)/$(KERNEL_DIR)/%.o: GUEST_CFLAGS += -Iguest/vmiguest
 
 $(KERNEL_ELF): $(KERNEL_OBJS) $(BUILD)/guest/libvmiguest.a $(KERNEL_DIR)/kernel.ld
 	@mkdir -p $(dir $@)

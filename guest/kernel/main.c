@@ -1,7 +1,9 @@
 /* kernel_main: link with the SDK, learn where we run, set up descriptors and the timer, run
  * the self-tests (and, with `bench` on the command line, the benchmarks), and exit through
  * port 0xf4 with 0 when every self-test passed. */
+#include <vmi/init.h>
 #include <vmi/multiboot.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 
 #include "bench.h"

@@ -5,6 +5,7 @@
 #include "kernel.h"
 #include "paging.h"
 #include "process.h"
+#include <vmi/cpu.h>
 
 #define EFLAGS_RESERVED_BIT1 0x2
 

@@ -8,6 +8,9 @@
  * lines (the popf hole as "selftest: popf hole detected: ..."), never passed over. */
 #include <stdarg.h>
 
+#include <vmi/alarm.h>
+#include <vmi/cpu.h>
+#include <vmi/init.h>
 #include <vmi/mmu.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>

@@ -7,6 +7,7 @@
 #include "descriptors.h"
 #include "kernel.h"
 #include "timer.h"
+#include <vmi/alarm.h>
 
 #define PIC_MASTER_COMMAND 0x20
 #define PIC_MASTER_DATA    0x21

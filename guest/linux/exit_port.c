@@ -4,7 +4,7 @@
 #include <asm/unistd.h>
 #include <stdint.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 
 /* The kernel starts _start with argc at (%esp) and argv after it. */
 __asm__(".globl _start\n"

@@ -1,6 +1,7 @@
 /* vmi_guest_init: the guest-only part of linking (i386): calling ROM stubs for real, reading
  * the option-ROM area, patching this kernel's sites, serializing, and the boot log. */
-#include <vmi/process.h>
+#include <vmi/init.h>
+#include <vmi/pc.h>
 #include <vmi/rom.h>
 #include "native_rom.h"
 #include "text.h"

@@ -3,8 +3,10 @@
  * ring 0. Linked into guests as ordinary code at `vmi_native_rom`; the build also links a
  * copy at VMI_ROM_BASE as a flat image (build/rom/native_rom.bin) for vmirom to verify. */
 
+#include <vmi/cpu.h>
+#include <vmi/init.h>
 #include <vmi/mmu.h>
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "rom_layout.inc"   /* rom/, on the include path (vmiguest.mk) */
 
 #define KBC_COMMAND     0x64    /* keyboard controller: command port */

@@ -1,5 +1,6 @@
 /* The ROM probe (see probe.h): scan, check with vmi_rom_check, Init, GetRelocationInfo for
  * every call, or the native ROM. Plain C; the ROM calls go through struct vmi_rom_calls. */
+#include <vmi/init.h>
 #include <vmi/rom.h>
 #include "patch.h"
 #include "probe.h"

@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <vmi/calls.h>
+#include <vmi/init.h>
 #include <vmi/link.h>
 #include <vmi/vcpu_page.h>
 #include "rom_check.h"

@@ -81,6 +81,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <vmi/init.h>
 #include <vmi/vcpu_page.h>
 #include "patch.h"
 #include "probe.h"

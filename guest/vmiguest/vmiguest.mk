@@ -3,20 +3,13 @@
 
 VMIGUEST_DIR  := guest/vmiguest
 VMIGUEST_LIB  := $(BUILD)/guest/libvmiguest.a
-VMIGUEST_OBJS := $(patsubst $(VMIGUEST_DIR)/%.c,$(BUILD)/$(VMIGUEST_DIR)/%.o,$(wildcard $(VMIGUEST_DIR)/*.c)) \
-                 $(patsubst $(VMIGUEST_DIR)/%.S,$(BUILD)/$(VMIGUEST_DIR)/%.o,$(wildcard $(VMIGUEST_DIR)/*.S))
+VMIGUEST_C_OBJS := $(patsubst $(VMIGUEST_DIR)/%.c,$(BUILD)/$(VMIGUEST_DIR)/%.o,$(wildcard $(VMIGUEST_DIR)/*.c))
+VMIGUEST_S_OBJS := $(patsubst $(VMIGUEST_DIR)/%.S,$(BUILD)/$(VMIGUEST_DIR)/%.o,$(wildcard $(VMIGUEST_DIR)/*.S))
+VMIGUEST_OBJS   := $(VMIGUEST_C_OBJS) $(VMIGUEST_S_OBJS)
 # The library must need nothing from the kernel: no memcpy/memset calls made up by gcc.
-VMIGUEST_CFLAGS := $(GUEST_CFLAGS) -I$(VMIGUEST_DIR) -fno-tree-loop-distribute-patterns
+$(VMIGUEST_C_OBJS): GUEST_CFLAGS += -I$(VMIGUEST_DIR) -fno-tree-loop-distribute-patterns
 # The native ROM's assembly finds rom/rom_layout.inc through -Irom.
-VMIGUEST_ASFLAGS := $(GUEST_CFLAGS) -I$(VMIGUEST_DIR) -Irom
-
-$(BUILD)/$(VMIGUEST_DIR)/%.o: $(VMIGUEST_DIR)/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(VMIGUEST_CFLAGS) -c -o $@ $<
-
-$(BUILD)/$(VMIGUEST_DIR)/%.o: $(VMIGUEST_DIR)/%.S
-	@mkdir -p $(dir $@)
-	$(CC) $(VMIGUEST_ASFLAGS) -c -o $@ $<
+$(VMIGUEST_S_OBJS): GUEST_CFLAGS += -I$(VMIGUEST_DIR) -Irom
 
 # Rebuilt from scratch, so a removed source leaves no stale member behind.
 $(VMIGUEST_LIB): $(VMIGUEST_OBJS)

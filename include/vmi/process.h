@@ -41,15 +41,6 @@
 #define VMI_PROCESS_BOOT_INFO_SIZE   0x00010000  /* reserved in the memory map */
 #define VMI_PROCESS_BOOT_STACK_TOP   0x00020000  /* grows down into the top of the info area */
 
-/* The ROM's place, where guests have always looked for it. */
-#define VMI_ROM_BASE                 0x000C0000
-#define VMI_ROM_SCAN_END             0x000E0000
-
-/* Ports every platform provides. */
-#define VMI_PORT_COM1                0x3F8
-#define VMI_PORT_COM1_LSR            0x3FD
-#define VMI_PORT_EXIT                0xF4   /* QEMU isa-debug-exit: status (v << 1) | 1 */
-
 /* The multiboot boot-loader name vmirun passes; a guest without a ROM may check it. */
 #define VMI_PROCESS_LOADER_NAME      "vmirun"
 

@@ -21,17 +21,17 @@ $(BUILD)/fuzz/fuzz_rom: tests/fuzz/fuzz_rom.c guest/vmiguest/rom_check.c tools/r
 # The monitor's guest-facing code: the hypercall dispatcher and the instruction emulator with
 # what they reach, over guest memory the target lends address_space.c. It links all of
 # vmirun's code but main.c and the embedded ROM image, so what the monitor calls is the real
-# thing; vcpu.c's stops longjmp into a vcpu_run that never runs here, so the link wraps them
-# (see fuzz_monitor.c).
+# thing; the platform's stop requests and its host mappings are wrapped (see fuzz_monitor.c).
 FUZZ_MONITOR_SRCS := $(filter-out vmm/rom.c,$(VMM_LIB_SRCS)) \
                      $(filter-out vmm/rom_embedded.S,$(VMM_ASM_SRCS))
 FUZZ_TARGETS += $(BUILD)/fuzz/fuzz_monitor
 $(BUILD)/fuzz/fuzz_monitor: tests/fuzz/fuzz_monitor.c $(FUZZ_MONITOR_SRCS) \
-                            $(wildcard vmm/*.h vmm/*/*.h include/vmi/*.h)
+                            $(shell find vmm -name '*.h') $(wildcard include/vmi/*.h)
 	@mkdir -p $(dir $@)
 	$(CLANG) $(FUZZ_CFLAGS) -o $@ $(filter %.c %.S,$^) \
-		-Wl,--wrap=vcpu_stop_guest,--wrap=vcpu_stop_guest_with_regs,--wrap=vcpu_stop_exit_port \
-		-Wl,--wrap=address_space_map_linear,--wrap=address_space_unmap_linear
+		-Wl,--wrap=platform_request_stop,--wrap=platform_request_exit_port_stop \
+		-Wl,--wrap=platform_stop_requested \
+		-Wl,--wrap=platform_map_linear,--wrap=platform_unmap_linear
 
 # The Linux loader: linux_image_parse/load, linux_initrd_place and linux_boot_params_build
 # on untrusted input (vmm/loader/linux_boot.c, with the ELF side it shares with multiboot).

@@ -7,9 +7,10 @@
  * The input is a list of operations, each a kind byte and its operands (reads past the end
  * give zeros):
  *   STORE      value addr, byte n, n bytes      the guest writes its own memory
- *   HYPERCALL  byte call, 10 registers          vcpu_hypercall, with the registers as the
- *                                               hypercall path saves them (eip and esp as
- *                                               after the far call returned)
+ *   HYPERCALL  byte call, 10 registers          the hypercall exit (monitor_handle_exit),
+ *                                               with the registers as the hypercall path
+ *                                               saves them (eip and esp as after the far
+ *                                               call returned)
  *   EMULATE    10 registers, byte n, n bytes    a trapped instruction, then its outcome
  *   RAISE      byte vector                      an interrupt raised, as by a timer signal
  *   SHARED     byte field, value                the guest writes its shared vCPU page
@@ -31,13 +32,11 @@
  * faults leaves eip at the instruction; the shadow IDT holds only validated gates; a stop
  * gives a one-line reason.
  *
- * What would leave this process, or hang it, is made safe: a stop (vcpu_stop_*, which
- * siglongjmps into a vcpu_run that never ran) ends the input instead, as vmirun's run would
- * end; a Halt that would sleep until an alarm is left out; alarms and the PIT arm real
+ * What would leave this process, or hang it, is made safe: a stop request ends the input,
+ * as vmirun's run would end; a Halt that would sleep until an alarm is left out; alarms and the PIT arm real
  * POSIX timers whose signals stay blocked; no --timeout is set, so the timeout checks never
  * stop; the guest's console bytes go to /dev/null. */
 #include <fcntl.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,9 +47,11 @@
 
 #include <vmi/call_results.h>
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
-#include "address_space.h"
+#include "platform/process/address_space.h"
 #include "devices/io_bus.h"
 #include "devices/pic.h"
 #include "devices/pit.h"
@@ -59,25 +60,23 @@
 #include "monitor/mmu.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
-#include "monitor/transition.h"
+#include "platform/process/transition.h"
 #include "monitor/virtual_cpu.h"
-#include "vcpu/vcpu.h"
-
-void vcpu_hypercall(uint32_t call);
+#include "platform.h"
 
 /* The guest's TLB (monitor/mmu.c) would map and unmap the low 4 GiB of this process, which
  * ASan owns here: linked with --wrap (tests/fuzz/fuzz.mk), these make no mapping, and the
  * monitor reaches guest memory through translation and the lent view anyway. */
-int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
+int __wrap_platform_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
                                     int writable);
-int __wrap_address_space_unmap_linear(uint32_t linear, uint32_t size);
-int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
+int __wrap_platform_unmap_linear(uint32_t linear, uint32_t size);
+int __wrap_platform_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
                                     int writable)
 {
 	(void)linear, (void)physical, (void)size, (void)writable;
 	return 0;
 }
-int __wrap_address_space_unmap_linear(uint32_t linear, uint32_t size)
+int __wrap_platform_unmap_linear(uint32_t linear, uint32_t size)
 {
 	(void)linear, (void)size;
 	return 0;
@@ -164,9 +163,9 @@ static uint32_t take_value(struct input *in)
 	}
 }
 
-static struct vcpu_regs take_regs(struct input *in)
+static struct guest_regs take_regs(struct input *in)
 {
-	struct vcpu_regs regs;
+	struct guest_regs regs;
 	regs.eax = take_value(in);
 	regs.ecx = take_value(in);
 	regs.edx = take_value(in);
@@ -180,53 +179,49 @@ static struct vcpu_regs take_regs(struct input *in)
 	return regs;
 }
 
-/* --- leaving the guest: the run that vcpu_run would have had ends here instead ---------- */
+/* --- leaving the guest: the run that platform_run would have had ends here instead ------- */
 
-/* The real vcpu_stop_* (vmm/vcpu/vcpu.c) siglongjmp into vcpu_run, which never ran here:
- * the link wraps them (-Wl,--wrap, tests/fuzz/fuzz.mk) to end the operation list instead. The
- * mask is restored with the jump, as vcpu_run's sigsetjmp does: Halt blocks signals. */
-static sigjmp_buf stop_jump;
+/* The platform's stop requests, recorded here instead (the link wraps them: -Wl,--wrap,
+ * tests/fuzz/fuzz.mk), so that each operation starts with none and a stop ends the input.
+ * A reason for the user is one non-empty line. */
+static enum guest_stop_reason stop_reason;
 
-static _Noreturn void stopped(enum vcpu_stop_reason reason, const char *message)
-{
-	if (reason == VCPU_STOP_NONE)
-		abort();
-	/* A reason for the user is one non-empty line. */
-	if ((reason == VCPU_STOP_FAULT || reason == VCPU_STOP_HALTED) &&
-	    (!message || !*message || strchr(message, '\n')))
-		abort();
-	siglongjmp(stop_jump, 1);
-}
+void __wrap_platform_request_stop(enum guest_stop_reason reason, const struct guest_regs *regs,
+                                  const char *message);
+void __wrap_platform_request_exit_port_stop(int value);
+int __wrap_platform_stop_requested(void);
 
-_Noreturn void __wrap_vcpu_stop_guest(enum vcpu_stop_reason reason, const char *message);
-_Noreturn void __wrap_vcpu_stop_guest_with_regs(enum vcpu_stop_reason reason,
-                                                const struct vcpu_regs *regs, const char *message);
-_Noreturn void __wrap_vcpu_stop_exit_port(int value);
-
-_Noreturn void __wrap_vcpu_stop_guest(enum vcpu_stop_reason reason, const char *message)
-{
-	stopped(reason, message);
-}
-
-_Noreturn void __wrap_vcpu_stop_guest_with_regs(enum vcpu_stop_reason reason,
-                                                const struct vcpu_regs *regs, const char *message)
+void __wrap_platform_request_stop(enum guest_stop_reason reason, const struct guest_regs *regs,
+                                  const char *message)
 {
 	(void)regs;
-	stopped(reason, message);
+	if (reason == GUEST_STOP_NONE)
+		abort();
+	if ((reason == GUEST_STOP_FAULT || reason == GUEST_STOP_HALTED ||
+	     reason == GUEST_STOP_NOT_IMPLEMENTED) &&
+	    (!message || !*message || strchr(message, '\n')))
+		abort();
+	if (stop_reason == GUEST_STOP_NONE)
+		stop_reason = reason;
 }
 
-_Noreturn void __wrap_vcpu_stop_exit_port(int value)
+void __wrap_platform_request_exit_port_stop(int value)
 {
 	(void)value;
-	stopped(VCPU_STOP_EXIT_PORT, NULL);
+	__wrap_platform_request_stop(GUEST_STOP_EXIT_PORT, NULL, NULL);
+}
+
+int __wrap_platform_stop_requested(void)
+{
+	return stop_reason != GUEST_STOP_NONE;
 }
 
 /* --- checks ------------------------------------------------------------------------------ */
 
-static void check_preserved(const struct vcpu_regs *before, const struct vcpu_regs *after,
+static void check_preserved(const struct guest_regs *before, const struct guest_regs *after,
                             uint32_t may_change)
 {
-	uint32_t a[sizeof(struct vcpu_regs) / 4], b[sizeof(struct vcpu_regs) / 4];
+	uint32_t a[sizeof(struct guest_regs) / 4], b[sizeof(struct guest_regs) / 4];
 	memcpy(a, before, sizeof a);
 	memcpy(b, after, sizeof b);
 	for (unsigned i = 0; i < sizeof a / sizeof a[0]; i++)
@@ -236,7 +231,7 @@ static void check_preserved(const struct vcpu_regs *before, const struct vcpu_re
 
 /* Delivery sent the guest to a gate's handler, checked as guest memory when the gate was
  * written, with the frame (eip, cs, eflags at least) pushed in guest memory. */
-static void check_delivered(const struct vcpu_regs *regs)
+static void check_delivered(const struct guest_regs *regs)
 {
 	/* With paging on the handler may have been unmapped since (the guest then takes #PF
 	 * fetching it, as on hardware); the frame was just written, so it must translate. */
@@ -245,8 +240,8 @@ static void check_delivered(const struct vcpu_regs *regs)
 			abort();
 		return;
 	}
-	if (!address_space_guest_readable(regs->eip, 1) ||
-	    !address_space_guest_writable(regs->esp, 12))
+	if (!platform_guest_unpaged(regs->eip, 1, 0) ||
+	    !platform_guest_unpaged(regs->esp, 12, 1))
 		abort();
 }
 
@@ -257,7 +252,7 @@ static void check_shadow_idt(void)
 		return; /* validated under the translation of its time, which may have changed */
 	for (unsigned v = 0; v < VIRTUAL_IDT_ENTRIES; v++) {
 		const struct virtual_gate *gate = &virtual_cpu.idt[v];
-		if (gate->present && (!address_space_guest_readable(gate->handler, 1) ||
+		if (gate->present && (!platform_guest_unpaged(gate->handler, 1, 0) ||
 		                      (gate->selector & 0xFFFC) == 0 || (gate->selector & 4)))
 			abort();
 	}
@@ -277,26 +272,34 @@ static int halt_would_sleep(uint32_t call)
 }
 
 /* 0 if the guest runs on, -1 if the call stopped it. */
-static int hypercall(uint32_t call, const struct vcpu_regs *regs)
+static int hypercall(uint32_t call, const struct guest_regs *regs)
 {
 	if (halt_would_sleep(call))
 		return 0;
 	uint64_t delivered = virtual_cpu.interrupts_delivered;
-	vcpu_guest_regs = *regs;
-	vcpu_redirect = 0;
-	if (sigsetjmp(stop_jump, 1) != 0)
+	struct guest_regs after = *regs;
+	struct guest_exit exit = { .kind = GUEST_EXIT_HYPERCALL, .call = call };
+	switch (monitor_handle_exit(&exit, &after)) {
+	case EXIT_STOP:
+		if (!stop_reason)
+			abort(); /* a stop with no reason recorded */
 		return -1;
-	vcpu_hypercall(call);
-	if (!vcpu_redirect)
-		check_preserved(regs, &vcpu_guest_regs, vmi_call_result_registers(call));
-	else if (virtual_cpu.interrupts_delivered != delivered)
-		check_delivered(&vcpu_guest_regs);
+	case EXIT_CONTINUE:
+		check_preserved(regs, &after, vmi_call_result_registers(call));
+		break;
+	case EXIT_RESUME:
+		if (virtual_cpu.interrupts_delivered != delivered)
+			check_delivered(&after);
+		break;
+	}
+	if (stop_reason)
+		abort(); /* a stop the exit did not report */
 	return 0;
 }
 
 static int emulate(struct input *in)
 {
-	struct vcpu_regs regs = take_regs(in);
+	struct guest_regs regs = take_regs(in);
 	uint8_t code[MAX_CODE];
 	size_t length = take8(in) % (MAX_CODE + 1);
 	for (size_t i = 0; i < length; i++) {
@@ -305,11 +308,11 @@ static int emulate(struct input *in)
 			regs.ecx &= MAX_STRING_COUNT;
 	}
 
-	const struct vcpu_regs before = regs;
+	const struct guest_regs before = regs;
 	struct emulate_outcome outcome;
-	if (sigsetjmp(stop_jump, 1) != 0)
-		return -1;
 	enum emulate_result result = emulate_instruction(&regs, code, length, &outcome);
+	if (stop_reason)
+		return -1; /* the exit port, an IRET frame outside memory: the run ends */
 	uint32_t advance = regs.eip - before.eip;
 	switch (result) {
 	case EMULATE_DONE:
@@ -329,11 +332,15 @@ static int emulate(struct input *in)
 			abort(); /* a fault points at the instruction that raised it */
 		virtual_cpu_deliver(&regs, outcome.vector, outcome.error_code,
 		                    outcome.software_length);
+		if (stop_reason)
+			return -1; /* the guest could not take it */
 		check_delivered(&regs);
 		return 0;
 	case EMULATE_UNSUPPORTED:
 		check_preserved(&before, &regs, 0);
 		virtual_cpu_deliver(&regs, 13, 0, 0); /* reflected as #GP (docs/abi.md) */
+		if (stop_reason)
+			return -1;
 		check_delivered(&regs);
 		return 0;
 	case EMULATE_NOT_IMPLEMENTED:
@@ -347,20 +354,25 @@ static int emulate(struct input *in)
 	abort(); /* a result this target does not know: teach it what the result promises */
 }
 
-/* What traps.c hands transition.c: a fault, a single-step trap, or an interrupt due while
- * the mark is set. A resolved fault or step leaves a state the guest can resume. */
+/* What the signal handlers (platform/process/signals.c) hand transition.c: a fault, a
+ * single-step trap, or an interrupt due while the mark is set. A resolved fault or step
+ * leaves a state the guest can resume. */
 static int transition(struct input *in)
 {
 	uint8_t what = take8(in) % 3;
-	struct vcpu_regs regs = take_regs(in);
+	struct guest_regs regs = take_regs(in);
 	uint64_t delivered = virtual_cpu.interrupts_delivered;
-	if (sigsetjmp(stop_jump, 1) != 0)
-		return -1;
 	if (what == 0) {
-		if (transition_on_fault(&regs) && virtual_cpu.interrupts_delivered != delivered)
+		int resolved = transition_on_fault(&regs);
+		if (stop_reason)
+			return -1;
+		if (resolved && virtual_cpu.interrupts_delivered != delivered)
 			check_delivered(&regs);
 	} else if (what == 1) {
-		if (transition_on_step(&regs) && virtual_cpu.interrupts_delivered != delivered)
+		int resolved = transition_on_step(&regs);
+		if (stop_reason)
+			return -1;
+		if (resolved && virtual_cpu.interrupts_delivered != delivered)
 			check_delivered(&regs);
 	} else {
 		transition_step_out(&regs);
@@ -372,7 +384,7 @@ static int transition(struct input *in)
 
 static void store(uint32_t address, const void *bytes, uint32_t length)
 {
-	void *to = address_space_guest_writable(address, length);
+	void *to = platform_guest_unpaged(address, length, 1);
 	if (to)
 		memcpy(to, bytes, length);
 }
@@ -418,9 +430,9 @@ static int boot(uint8_t flags)
 	                    (uint8_t)(BOOT_IDT >> 16), (uint8_t)(BOOT_IDT >> 24) };
 	store(BOOT_GDTR, gdtr, sizeof gdtr);
 	store(BOOT_IDTR, idtr, sizeof idtr);
-	/* The state after the far call, as vcpu_switch.S hands it over: eip the return address,
+	/* The state after the far call, as world_switch.S hands it over: eip the return address,
 	 * esp above the far-return frame. */
-	struct vcpu_regs regs = { .esp = BOOT_STACK, .eflags = 0x202, .eip = BOOT_HANDLERS - 16 };
+	struct guest_regs regs = { .esp = BOOT_STACK, .eflags = 0x202, .eip = BOOT_HANDLERS - 16 };
 	regs.eax = BOOT_GDTR;
 	if (hypercall(VMI_CALL_SetGDT, &regs) != 0)
 		return -1;
@@ -450,7 +462,7 @@ static int operation(struct input *in)
 	}
 	case OP_HYPERCALL: {
 		uint32_t call = take8(in) % VMI_CALL_COUNT;
-		struct vcpu_regs regs = take_regs(in);
+		struct guest_regs regs = take_regs(in);
 		if ((call >= VMI_CALL_INS && call <= VMI_CALL_INSW) ||
 		    (call >= VMI_CALL_OUTS && call <= VMI_CALL_OUTSW))
 			regs.ecx &= MAX_STRING_COUNT;
@@ -515,7 +527,7 @@ static void reset_machine(void)
 	    madvise(guest_zero + VMI_PROCESS_RAM_BASE, FUZZ_RAM_SIZE, MADV_DONTNEED) != 0)
 		fail("fuzz_monitor: zeroing guest memory");
 	virtual_cpu_reset_state();
-	struct vcpu_regs unused = { 0 };
+	struct guest_regs unused = { 0 };
 	transition_on_step(&unused);   /* forgets a step-out an earlier input began */
 
 	/* ICW1-ICW4 with the BIOS's bases, all masked; PIT mode 0, reload 0. */
@@ -563,6 +575,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct input in = { data, size, 0 };
 	reset_machine();
+	stop_reason = GUEST_STOP_NONE;
 	for (int n = 0; n < MAX_OPERATIONS && in.at < in.size; n++) {
 		if (operation(&in) != 0)
 			break; /* the guest was stopped: vmirun would exit here */

@@ -8,6 +8,7 @@
 #include "loader/boot_info.h"
 #include "vmi/multiboot.h"
 #include "vmi/process.h"
+#include <vmi/pc.h>
 
 #define BINFO_RAM_BYTES   (8u << 20)
 #define BINFO_AREA_FILL   0xCC

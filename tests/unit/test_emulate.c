@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "monitor/emulate.h"
 #include "monitor/mmu.h"
 #include "monitor/msr.h"
@@ -13,21 +13,21 @@
 
 static struct emulate_outcome outcome;
 
-static struct vcpu_regs regs_at(uint32_t eip)
+static struct guest_regs regs_at(uint32_t eip)
 {
-	struct vcpu_regs regs = { .eip = eip, .eax = 0x11223344, .edx = VMI_PORT_COM1_LSR,
+	struct guest_regs regs = { .eip = eip, .eax = 0x11223344, .edx = VMI_PORT_COM1_LSR,
 	                          .esp = 0x8000 };
 	return regs;
 }
 
-static enum emulate_result run(struct vcpu_regs *regs, const uint8_t *code, size_t length)
+static enum emulate_result run(struct guest_regs *regs, const uint8_t *code, size_t length)
 {
 	return emulate_instruction(regs, code, length, &outcome);
 }
 
 Test(emulate, in_al_dx_reads_line_status)
 {
-	struct vcpu_regs regs = regs_at(0x1000);
+	struct guest_regs regs = regs_at(0x1000);
 	const uint8_t code[] = { 0xEC };
 	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_DONE);
 	cr_assert_eq(regs.eax, 0x11223360, "eax %08x", regs.eax); /* only al changes */
@@ -37,7 +37,7 @@ Test(emulate, in_al_dx_reads_line_status)
 
 Test(emulate, in_from_nowhere_reads_all_ones)
 {
-	struct vcpu_regs regs = regs_at(0x2000);
+	struct guest_regs regs = regs_at(0x2000);
 	const uint8_t in_eax_imm[] = { 0xE5, 0x80 };
 	cr_assert_eq(run(&regs, in_eax_imm, sizeof(in_eax_imm)), EMULATE_DONE);
 	cr_assert_eq(regs.eax, 0xFFFFFFFF);
@@ -52,7 +52,7 @@ Test(emulate, in_from_nowhere_reads_all_ones)
 
 Test(emulate, out_to_nowhere_advances)
 {
-	struct vcpu_regs regs = regs_at(0x3000);
+	struct guest_regs regs = regs_at(0x3000);
 	const uint8_t out_imm_al[] = { 0xE6, 0x80 };
 	cr_assert_eq(run(&regs, out_imm_al, sizeof(out_imm_al)), EMULATE_DONE);
 	cr_assert_eq(regs.eip, 0x3002);
@@ -65,7 +65,7 @@ Test(emulate, out_to_nowhere_advances)
 
 Test(emulate, rep_outs_to_nowhere_with_no_guest_memory_is_gp)
 {
-	struct vcpu_regs regs = regs_at(0x3000);
+	struct guest_regs regs = regs_at(0x3000);
 	regs.ecx = 4;
 	regs.esi = 0x200000;
 	const uint8_t rep_outsb[] = { 0xF3, 0x6E };
@@ -78,7 +78,7 @@ Test(emulate, rep_outs_to_nowhere_with_no_guest_memory_is_gp)
 
 Test(emulate, hlt)
 {
-	struct vcpu_regs regs = regs_at(0x4000);
+	struct guest_regs regs = regs_at(0x4000);
 	const uint8_t code[] = { 0xF4 };
 	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_HALT);
 	cr_assert_eq(regs.eip, 0x4001);
@@ -86,7 +86,7 @@ Test(emulate, hlt)
 
 Test(emulate, int_n_is_a_software_interrupt_after_the_instruction)
 {
-	struct vcpu_regs regs = regs_at(0x4000);
+	struct guest_regs regs = regs_at(0x4000);
 	const uint8_t code[] = { 0xCD, 0x40 };
 	cr_assert_eq(run(&regs, code, sizeof(code)), EMULATE_INTERRUPT);
 	cr_assert_eq(outcome.vector, 0x40);
@@ -105,7 +105,7 @@ Test(emulate, int_n_is_a_software_interrupt_after_the_instruction)
 Test(emulate, control_register_reads_come_from_the_virtual_cpu)
 {
 	virtual_cpu.cr3 = 0xABC000;
-	struct vcpu_regs regs = regs_at(0x5000);
+	struct guest_regs regs = regs_at(0x5000);
 	const uint8_t mov_cr3_esi[] = { 0x0F, 0x20, 0xDE };
 	cr_assert_eq(run(&regs, mov_cr3_esi, sizeof(mov_cr3_esi)), EMULATE_DONE);
 	cr_assert_eq(regs.esi, 0xABC000);
@@ -131,7 +131,7 @@ Test(emulate, control_register_reads_come_from_the_virtual_cpu)
 Test(emulate, lmsw_sets_the_low_cr0_bits_but_never_clears_pe)
 {
 	virtual_cpu.cr0 = 0x80000011; /* PG, ET, PE */
-	struct vcpu_regs regs = regs_at(0x5100);
+	struct guest_regs regs = regs_at(0x5100);
 	regs.eax = 0x000E; /* MP, EM, TS; PE clear */
 	const uint8_t lmsw_ax[] = { 0x0F, 0x01, 0xF0 };
 	cr_assert_eq(run(&regs, lmsw_ax, sizeof(lmsw_ax)), EMULATE_DONE);
@@ -143,7 +143,7 @@ Test(emulate, lmsw_sets_the_low_cr0_bits_but_never_clears_pe)
 Test(emulate, debug_registers_keep_what_is_written)
 {
 	memset(virtual_cpu.dr, 0, sizeof(virtual_cpu.dr));
-	struct vcpu_regs regs = regs_at(0x5200);
+	struct guest_regs regs = regs_at(0x5200);
 	regs.ecx = 0xC0FFEE;
 	const uint8_t mov_ecx_dr1[] = { 0x0F, 0x23, 0xC9 };
 	cr_assert_eq(run(&regs, mov_ecx_dr1, sizeof(mov_ecx_dr1)), EMULATE_DONE);
@@ -161,7 +161,7 @@ Test(emulate, debug_registers_keep_what_is_written)
 Test(emulate, msrs_the_virtual_cpu_has_and_the_rest_are_gp)
 {
 	msr_reset();
-	struct vcpu_regs regs = regs_at(0x5300);
+	struct guest_regs regs = regs_at(0x5300);
 	const uint8_t wrmsr[] = { 0x0F, 0x30 }, rdmsr[] = { 0x0F, 0x32 };
 	regs.ecx = 0x174; /* SYSENTER_CS */
 	regs.eax = 0x60;
@@ -189,7 +189,7 @@ Test(emulate, msrs_the_virtual_cpu_has_and_the_rest_are_gp)
 
 Test(emulate, far_jump_to_a_selector_the_guest_never_defined_is_gp)
 {
-	struct vcpu_regs regs = regs_at(0x6000);
+	struct guest_regs regs = regs_at(0x6000);
 	const uint8_t ljmp[] = { 0xEA, 0x00, 0x10, 0x10, 0x00, 0x08, 0x00 };
 	cr_assert_eq(run(&regs, ljmp, sizeof(ljmp)), EMULATE_INTERRUPT);
 	cr_assert_eq(outcome.vector, 13);
@@ -199,7 +199,7 @@ Test(emulate, far_jump_to_a_selector_the_guest_never_defined_is_gp)
 
 Test(emulate, lgdt_of_memory_that_is_not_the_guests_is_gp)
 {
-	struct vcpu_regs regs = regs_at(0x7000);
+	struct guest_regs regs = regs_at(0x7000);
 	const uint8_t lgdt[] = { 0x0F, 0x01, 0x15, 0x00, 0x00, 0x00, 0x50 };
 	cr_assert_eq(run(&regs, lgdt, sizeof(lgdt)), EMULATE_INTERRUPT);
 	cr_assert_eq(outcome.vector, 13);
@@ -219,7 +219,7 @@ Test(emulate, refuses_the_rest_without_touching_registers)
 		{ { 0x90 }, 1 },
 	};
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct vcpu_regs regs = regs_at(0x5000);
+		struct guest_regs regs = regs_at(0x5000);
 		cr_assert_eq(run(&regs, cases[i].code, cases[i].length), EMULATE_UNSUPPORTED,
 		             "case %zu", i);
 		cr_assert_eq(regs.eip, 0x5000);
@@ -234,7 +234,7 @@ Test(emulate, modrm_decoder_agrees_with_capstone)
 	cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_32, &handle), CS_ERR_OK);
 	cs_option(handle, CS_OPT_DETAIL, CS_OPT_ON);
 	srand(12345);
-	struct vcpu_regs regs = { .eax = 0x1000, .ecx = 0x2000, .edx = 0x3000, .ebx = 0x4000,
+	struct guest_regs regs = { .eax = 0x1000, .ecx = 0x2000, .edx = 0x3000, .ebx = 0x4000,
 	                          .esp = 0x5000, .ebp = 0x6000, .esi = 0x7000, .edi = 0x8000 };
 	const uint32_t values[8] = { 0x1000, 0x2000, 0x3000, 0x4000, 0x5000, 0x6000, 0x7000, 0x8000 };
 	const x86_reg names[8] = { X86_REG_EAX, X86_REG_ECX, X86_REG_EDX, X86_REG_EBX,

@@ -7,7 +7,7 @@
 
 #include <vmi/calls.h>
 #include <vmi/process.h>
-#include "vcpu/hypercall_page.h"
+#include "platform/process/hypercall_page.h"
 
 #define SLOT 0x0000000100000000ull
 

@@ -3,7 +3,7 @@
  * every width; an 8-bit device's byte comes back with ones above it, as on a PC. */
 #include <criterion/criterion.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "devices/io_bus.h"
 #include "devices/port_device.h"
 

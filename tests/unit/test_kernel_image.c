@@ -9,6 +9,7 @@
 #include "loader/kernel_image.h"
 #include "vmi/multiboot.h"
 #include "vmi/process.h"
+#include <vmi/pc.h>
 
 /* The good image: ELF header, program headers right after it, then two segments.
  * text carries the multiboot header and has 0x200 bytes of bss; data has no bss. */

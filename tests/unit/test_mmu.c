@@ -9,8 +9,9 @@
 
 #include <vmi/calls.h>
 #include <vmi/mmu.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
-#include "address_space.h"
+#include "platform/process/address_space.h"
 #include "monitor/mmu.h"
 #include "monitor/mmu_calls.h"
 #include "monitor/virtual_cpu.h"
@@ -33,11 +34,11 @@ struct host_call { int map; uint32_t linear, physical, size; int writable; };
 static struct host_call calls[16];
 static unsigned call_count;
 
-int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
+int __wrap_platform_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
                                     int writable);
-int __wrap_address_space_unmap_linear(uint32_t linear, uint32_t size);
+int __wrap_platform_unmap_linear(uint32_t linear, uint32_t size);
 
-int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
+int __wrap_platform_map_linear(uint32_t linear, uint32_t physical, uint32_t size,
                                     int writable)
 {
 	if (call_count < 16)
@@ -46,7 +47,7 @@ int __wrap_address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t
 	return 0;
 }
 
-int __wrap_address_space_unmap_linear(uint32_t linear, uint32_t size)
+int __wrap_platform_unmap_linear(uint32_t linear, uint32_t size)
 {
 	if (call_count < 16)
 		calls[call_count] = (struct host_call){ 0, linear, 0, size, 0 };

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include <vmi/rom.h>
-#include "../../guest/vmiguest/patch.h"
-#include "../../guest/vmiguest/rom_check.h"
+#include "patch.h"
+#include "rom_check.h"
 
 #ifndef ROM_DIR
 #define ROM_DIR BUILD_DIR "/rom"

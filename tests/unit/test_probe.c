@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <vmi/process.h>
+#include <vmi/init.h>
+#include <vmi/pc.h>
 #include <vmi/rom.h>
-#include <vmi/vcpu_page.h>
-#include "../../guest/vmiguest/patch.h"
-#include "../../guest/vmiguest/probe.h"
+#include "patch.h"
+#include "probe.h"
 
 #ifndef ROM_DIR
 #define ROM_DIR BUILD_DIR "/rom"

@@ -11,6 +11,7 @@
 #include <vmi/call_names.h>
 #include <vmi/calls.h>
 #include <vmi/link.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>

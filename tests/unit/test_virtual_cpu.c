@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <vmi/alarm.h>
 #include <vmi/calls.h>
 #include "monitor/virtual_cpu.h"
 

@@ -3,11 +3,11 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "devices/console.h"
 #include "devices/port_device.h"
 #include "stats.h"
-#include "vcpu/vcpu.h"
+#include "devices/machine.h"
 
 #define UART_THR 0             /* transmit holding register (write) */
 #define UART_LSR 5             /* line status register (read) */
@@ -35,8 +35,8 @@ void console_flush(void)
 	 * arrive here as EPIPE or EFBIG. A guest writing into the void would run on unseen, and
 	 * one in a pipeline would never end: stop it, as SIGPIPE stops a shell command. main()
 	 * names the reason. */
-	if (output_error && vcpu_is_running())
-		vcpu_stop_guest(VCPU_STOP_OUTPUT_FAILED, NULL);
+	if (output_error)
+		machine_stop_for_output_failure();
 }
 
 int console_output_error(void)

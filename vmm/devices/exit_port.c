@@ -1,10 +1,10 @@
 /* The exit port. QEMU computes (v << 1) | 1 and the host keeps its low 8 bits; so do we. */
 #include <stddef.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "devices/exit_port.h"
 #include "devices/port_device.h"
-#include "vcpu/vcpu.h"
+#include "devices/machine.h"
 
 int exit_port_status(uint32_t value)
 {
@@ -14,7 +14,7 @@ int exit_port_status(uint32_t value)
 static void exit_port_write(uint16_t port, uint32_t value)
 {
 	(void)port;
-	vcpu_stop_exit_port((int)value);
+	machine_stop_with_status((int)value);
 }
 
 const struct port_device exit_port_device = {

@@ -3,7 +3,7 @@
  * OCW3 register reads answer 0. Interrupts go straight to the virtual CPU's pending set. */
 #include "devices/pic.h"
 #include "devices/port_device.h"
-#include "monitor/virtual_cpu.h"
+#include "devices/machine.h"
 
 struct pic {
 	uint8_t vector_base;
@@ -65,7 +65,7 @@ void pic_raise_irq(unsigned irq)
 		return;
 	if (irq < 8 ? (pics[0].mask >> irq) & 1 : ((pics[1].mask >> (irq - 8)) & 1) || (pics[0].mask & 4))
 		return;
-	virtual_cpu_raise(pic_vector(irq));
+	machine_raise_vector(pic_vector(irq));
 }
 
 const struct port_device pic_device = {

@@ -1,10 +1,10 @@
 /* Channel 0 of the 8254, lobyte/hibyte access, modes 0 (one shot) and 2/3 (periodic),
- * backed by the monitor's host alarm timer; reads return the latched reload value, which is
+ * backed by the machine's timer (devices/machine.h); reads return the latched reload value, which is
  * enough for kernels that only program the timer. */
 #include "devices/pic.h"
 #include "devices/pit.h"
 #include "devices/port_device.h"
-#include "monitor/timer.h"
+#include "devices/machine.h"
 
 static uint16_t reload;
 static uint8_t low_byte_next = 1, mode;
@@ -28,7 +28,7 @@ static void start(void)
 {
 	uint64_t count = reload ? reload : 65536;
 	uint64_t period_ns = count * 1000000000ull / PIT_HZ;
-	timer_arm_device(tick, period_ns, mode != 0);
+	machine_arm_timer(tick, period_ns, mode != 0);
 }
 
 static void pit_write(uint16_t port, uint32_t written)

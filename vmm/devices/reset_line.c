@@ -5,7 +5,7 @@
 #include <stddef.h>
 
 #include "devices/port_device.h"
-#include "vcpu/vcpu.h"
+#include "devices/machine.h"
 
 #define I8042_STATUS_PORT 0x64
 #define PULSE_RESET       0xFE
@@ -20,7 +20,7 @@ static void reset_line_command(uint16_t port, uint32_t command)
 {
 	(void)port;
 	if ((uint8_t)command == PULSE_RESET)   /* an 8-bit port: the low byte */
-		vcpu_stop_guest(VCPU_STOP_REBOOT, NULL);
+		machine_stop_for_reboot();
 }
 
 const struct port_device reset_line_device = {

@@ -8,6 +8,7 @@
 
 #include "vmi/multiboot.h"
 #include "vmi/process.h"
+#include <vmi/pc.h>
 
 #define ROM_END 0x00100000u   /* the ROM area runs up to the start of RAM at 1 MiB */
 

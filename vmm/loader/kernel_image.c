@@ -10,6 +10,7 @@
 
 #include "vmi/multiboot.h"
 #include "vmi/process.h"
+#include <vmi/pc.h>
 
 /* File structures are copied out with memcpy and used as they are: the host (x86-64) is
  * little-endian like the i386 files we accept, and memcpy sidesteps unaligned access. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "vmi/process.h"
+#include <vmi/pc.h>
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
                "the loader assumes a little-endian host");

@@ -2,6 +2,7 @@
  * are the guest's, kept as validated shadows so interrupt delivery and selector checks never
  * trust guest memory the guest could change behind the monitor's back. */
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
 #include "monitor/descriptors.h"
 #include "monitor/guest_access.h"
 #include "monitor/virtual_cpu.h"

@@ -7,7 +7,6 @@
 
 #include <vmi/calls.h>
 #include <vmi/mmu.h>
-#include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
@@ -27,7 +26,7 @@
 #define DESC_SEGMENT        (1ull << 44)
 #define DESC_CODE           (1ull << 43)
 
-static uint32_t *gpr(struct vcpu_regs *regs, unsigned number)
+static uint32_t *gpr(struct guest_regs *regs, unsigned number)
 {
 	switch (number & 7) {
 	case 0: return &regs->eax;
@@ -52,10 +51,10 @@ static uint32_t read_le32(const uint8_t *p)
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-int emulate_decode_modrm(const struct vcpu_regs *regs, const uint8_t *code, size_t available,
+int emulate_decode_modrm(const struct guest_regs *regs, const uint8_t *code, size_t available,
                          unsigned *reg_field, int *is_register, uint32_t *value_or_address)
 {
-	struct vcpu_regs *r = (struct vcpu_regs *)regs; /* gpr() only reads here */
+	struct guest_regs *r = (struct guest_regs *)regs; /* gpr() only reads here */
 	size_t at = 1;
 
 	if (available < 1)
@@ -137,13 +136,13 @@ static enum emulate_result status_or_fault(uint32_t status, struct emulate_outco
 	return status == 0 ? EMULATE_DONE : general_protection(outcome, 0);
 }
 
-void emulate_port_in(struct vcpu_regs *regs, uint16_t port, unsigned size)
+void emulate_port_in(struct guest_regs *regs, uint16_t port, unsigned size)
 {
 	uint32_t keep = size == 4 ? 0 : ~((1u << (size * 8)) - 1);
 	regs->eax = (regs->eax & keep) | io_bus_read(port, size);
 }
 
-int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep)
+int emulate_string_io(struct guest_regs *regs, unsigned size, int out, int rep)
 {
 	uint32_t count = rep ? regs->ecx : 1;
 	int step = (regs->eflags & EFLAGS_DF) ? -(int)size : (int)size;
@@ -151,8 +150,9 @@ int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep)
 
 	while (count) {
 		uint32_t value = 0;
-		if ((count & 0xFFFF) == 0)
-			monitor_check_deadline();
+		/* SIGALRM is held in the handler this runs in: read the clock now and then */
+		if ((count & 0xFFFF) == 0 && monitor_stop_if_timed_out(1))
+			return 0;
 		if (out) {
 			if (guest_read(regs->esi, &value, size) != 0)
 				return -1;
@@ -167,6 +167,8 @@ int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep)
 		count--;
 		if (rep)
 			regs->ecx = count;
+		if (platform_stop_requested())
+			break; /* the exit port, the reset line: the guest ends here */
 	}
 	return 0;
 }
@@ -185,7 +187,7 @@ static int selector_usable(uint32_t selector, int for_code)
 	return for_code ? (descriptor & DESC_CODE) != 0 : 1;
 }
 
-static enum emulate_result far_transfer(struct vcpu_regs *regs, uint32_t selector,
+static enum emulate_result far_transfer(struct guest_regs *regs, uint32_t selector,
                                         uint32_t offset, int is_call, uint32_t next_eip,
                                         struct emulate_outcome *outcome)
 {
@@ -202,7 +204,7 @@ static enum emulate_result far_transfer(struct vcpu_regs *regs, uint32_t selecto
 	return EMULATE_DONE;
 }
 
-static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code, size_t available,
+static enum emulate_result two_byte(struct guest_regs *regs, const uint8_t *code, size_t available,
                                     size_t at, struct emulate_outcome *outcome)
 {
 	if (at >= available)
@@ -330,7 +332,7 @@ static enum emulate_result two_byte(struct vcpu_regs *regs, const uint8_t *code,
 	return EMULATE_DONE;
 }
 
-enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *code,
+enum emulate_result emulate_instruction(struct guest_regs *regs, const uint8_t *code,
                                         size_t available, struct emulate_outcome *outcome)
 {
 	size_t at = 0;

@@ -6,7 +6,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include "vcpu/vcpu.h"
+#include "platform.h"
 
 enum emulate_result {
 	EMULATE_DONE,          /* carried out; regs->eip is past the instruction (or moved) */
@@ -26,22 +26,23 @@ struct emulate_outcome {
 };
 
 /* code holds up to `available` bytes at regs->eip. */
-enum emulate_result emulate_instruction(struct vcpu_regs *regs, const uint8_t *code,
+enum emulate_result emulate_instruction(struct guest_regs *regs, const uint8_t *code,
                                         size_t available, struct emulate_outcome *outcome);
 
 /* Port I/O on the virtual CPU, shared by the emulator and the I/O hypercalls. */
 
 /* in: a `size`-byte read of `port` into AL, AX or EAX, the rest of EAX kept. */
-void emulate_port_in(struct vcpu_regs *regs, uint16_t port, unsigned size);
+void emulate_port_in(struct guest_regs *regs, uint16_t port, unsigned size);
 
 /* ins/outs (ECX items with `rep`, else one) between guest memory at EDI/ESI and the port in
  * DX, stepping as DF says. ECX may be anything up to 2^32, so --timeout gets in now and
- * then. 0, or -1 at an item outside guest memory, the registers showing how far it got. */
-int emulate_string_io(struct vcpu_regs *regs, unsigned size, int out, int rep);
+ * then, and a stop requested on the way (the exit port) ends it after that item. 0, or -1
+ * at an item outside guest memory, the registers showing how far it got. */
+int emulate_string_io(struct guest_regs *regs, unsigned size, int out, int rep);
 
 /* Decodes a 32-bit ModRM memory or register operand at code[0]: returns the bytes used
  * (ModRM, SIB, displacement), or -1 if it runs past `available`. Exposed for tests. */
-int emulate_decode_modrm(const struct vcpu_regs *regs, const uint8_t *code, size_t available,
+int emulate_decode_modrm(const struct guest_regs *regs, const uint8_t *code, size_t available,
                          unsigned *reg_field, int *is_register, uint32_t *value_or_address);
 
 #endif

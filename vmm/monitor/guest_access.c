@@ -3,7 +3,7 @@
  * view of guest-physical memory, never through the guest's mappings. */
 #include <string.h>
 
-#include "address_space.h"
+#include "platform.h"
 #include "monitor/guest_access.h"
 #include "monitor/mmu.h"
 
@@ -18,9 +18,9 @@ void *guest_page_pointer(uint32_t addr, uint32_t len, int write)
 	/* Paging reaches every guest-physical page; before it, an address is also where the
 	 * guest itself runs, which cannot be below 64 KiB. */
 	if (mmu_paging())
-		return address_space_physical(physical, len, write);
-	return write ? address_space_guest_writable(physical, len)
-	             : (void *)(uintptr_t)address_space_guest_readable(physical, len);
+		return platform_guest_physical(physical, len, write);
+	return write ? platform_guest_unpaged(physical, len, 1)
+	             : (void *)(uintptr_t)platform_guest_unpaged(physical, len, 0);
 }
 
 /* Copies [addr, addr+len) one page at a time into or out of `buffer` (or, with no buffer,

@@ -1,49 +1,42 @@
 /* Halt: sleep on the host, not spin, until an interrupt can be taken. A guest halted with
  * its interrupts disabled, or with nothing armed that could ever raise one, would sleep
  * forever: stop it and say why instead. */
-#include <signal.h>
-
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
 
-static volatile sig_atomic_t halting;
+static volatile int halting;
 
 int monitor_is_halting(void)
 {
 	return halting;
 }
 
-/* The wake-up signals stay blocked from the first look to sigsuspend, which unblocks them
- * atomically: an alarm in between would otherwise be consumed and the sleep never end. A
- * stop longjmps out, restoring the mask vcpu_run saved. */
-void monitor_halt(struct vcpu_regs *regs)
+/* The platform's events stay held from the first look to the wait, which lets them in
+ * atomically: one arriving in between would otherwise be missed and the sleep never end. */
+void monitor_halt(struct guest_regs *regs)
 {
-	sigset_t wake, old_mask, wait_mask;
-
 	stats_count_trap(STATS_TRAP_HALT);
-	sigemptyset(&wake);
-	sigaddset(&wake, timer_signal());
-	sigaddset(&wake, SIGALRM);
-	sigprocmask(SIG_BLOCK, &wake, &old_mask);
-	wait_mask = old_mask;
-	sigdelset(&wait_mask, timer_signal());
-	sigdelset(&wait_mask, SIGALRM);
+	platform_hold_events();
 	halting = 1;
 	for (;;) {
-		if (!virtual_cpu_interrupts_enabled())
-			vcpu_stop_guest_with_regs(VCPU_STOP_HALTED, regs,
-			                          "guest halted with interrupts disabled: nothing can wake it");
-		if (virtual_cpu_highest_pending() >= 0) {
-			halting = 0;
-			sigprocmask(SIG_SETMASK, &old_mask, NULL);
-			return; /* the caller delivers it on the way back to the guest */
+		if (!virtual_cpu_interrupts_enabled()) {
+			platform_request_stop(GUEST_STOP_HALTED, regs,
+			                      "guest halted with interrupts disabled: nothing can wake it");
+			break;
 		}
-		if (!timer_alarm_armed())
-			vcpu_stop_guest_with_regs(VCPU_STOP_HALTED, regs,
-			                          "guest halted with no alarm armed: nothing can wake it");
-		sigsuspend(&wait_mask);
-		monitor_check_timeout();
+		if (virtual_cpu_highest_pending() >= 0)
+			break; /* the caller delivers it on the way back to the guest */
+		if (!timer_alarm_armed()) {
+			platform_request_stop(GUEST_STOP_HALTED, regs,
+			                      "guest halted with no alarm armed: nothing can wake it");
+			break;
+		}
+		platform_wait_for_event();
+		if (monitor_stop_if_timed_out(0))
+			break;
 	}
+	halting = 0;
+	platform_release_events();
 }

@@ -1,13 +1,13 @@
-/* The monitor's hypercall dispatch: vcpu_switch.S calls vcpu_hypercall with the VMI call
- * number after saving the guest's registers; arguments and results follow docs/abi.md. */
+/* The monitor's hypercall dispatch: a GUEST_EXIT_HYPERCALL with the VMI call number and the
+ * guest's registers; arguments and results follow docs/abi.md. */
 #include <cpuid.h>
 #include <stdint.h>
 #include <x86intrin.h>
 
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
 #include <vmi/mmu.h>
 #include <vmi/process.h>
-#include <vmi/vcpu_page.h>
 #include "devices/io_bus.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
@@ -19,17 +19,12 @@
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
-#include "vcpu/vcpu.h"
+#include "platform.h"
 
-#define FAR_CALL_LENGTH     7         /* lcall $sel, $offset */
-#define STACK_ARGUMENT_BASE 4         /* above the stub's return address (the far-return
-                                         * frame is popped already) */
 #define CR0_TS              0x8
 #define CPUID_HYPERVISOR    (1u << 31)
 
-void vcpu_hypercall(uint32_t call);
-
-static void set64(struct vcpu_regs *regs, uint64_t value)
+static void set64(struct guest_regs *regs, uint64_t value)
 {
 	regs->eax = (uint32_t)value;
 	regs->edx = (uint32_t)(value >> 32);
@@ -37,68 +32,66 @@ static void set64(struct vcpu_regs *regs, uint64_t value)
 
 /* A call the guest's current ring may not make: #GP at the far call, as hardware would
  * fault on the privileged instruction. */
-static void reflect_general_protection(struct vcpu_regs *regs)
+static enum exit_action reflect_general_protection(struct guest_regs *regs)
 {
-	vcpu_hypercall_redirect();
-	regs->eip -= FAR_CALL_LENGTH;
+	regs->eip -= platform_call_length();
 	virtual_cpu_deliver(regs, 13, 0, 0);
+	return EXIT_RESUME;
 }
 
-static void port_out(struct vcpu_regs *regs, unsigned size)
+static void port_out(struct guest_regs *regs, unsigned size)
 {
 	io_bus_write((uint16_t)regs->edx, size, regs->eax);
 }
 
-static void port_in(struct vcpu_regs *regs, unsigned size)
+static void port_in(struct guest_regs *regs, unsigned size)
 {
 	emulate_port_in(regs, (uint16_t)regs->edx, size);
 }
 
 /* rep outs / rep ins, as the instructions: an item outside guest memory ends it early, the
  * registers showing how far it got. */
-static void port_string(struct vcpu_regs *regs, unsigned size, int out)
+static void port_string(struct guest_regs *regs, unsigned size, int out)
 {
 	emulate_string_io(regs, size, out, 1);
 }
 
 /* IRET: the guest jumped to the stub, which far-called here; the iret frame lies just
  * above the far-return frame, where esp points now. */
-static void iret(struct vcpu_regs *regs)
+static enum exit_action iret(struct guest_regs *regs)
 {
-	vcpu_hypercall_redirect(); /* the frame replaces the state entirely */
 	if (virtual_cpu_iret(regs, regs->esp) != 0) {
-		regs->eip -= FAR_CALL_LENGTH; /* the fault is the IRET's, at the stub's far call */
+		regs->eip -= platform_call_length(); /* the fault is the IRET's, at the stub's call */
 		virtual_cpu_deliver(regs, 13, 0, 0);
 	}
+	return EXIT_RESUME; /* the frame replaces the state entirely */
 }
 
-static void sysexit(struct vcpu_regs *regs)
+static enum exit_action sysexit(struct guest_regs *regs)
 {
-	vcpu_hypercall_redirect();
 	regs->eip = regs->edx;
 	regs->esp = regs->ecx;
 	/* what sysexit loads: the flat user selectors */
 	virtual_cpu_set_code_selector(VMI_PROCESS_USER_CS);
 	virtual_cpu_shared()->user_ss = VMI_PROCESS_USER_DS;
 	virtual_cpu_set_interrupts_enabled(1);
+	return EXIT_RESUME;
 }
 
 /* The fast system-call entry: what `int $0x80` would do at the return address, without the
  * host trap. The handler sees the caller's registers unchanged and IRETs to the stub's ret. */
-static void fast_syscall(struct vcpu_regs *regs)
+static enum exit_action fast_syscall(struct guest_regs *regs)
 {
-	vcpu_hypercall_redirect();
-	virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, FAR_CALL_LENGTH);
+	virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, platform_call_length());
+	return EXIT_RESUME;
 }
 
-static uint32_t stack_argument(const struct vcpu_regs *regs, unsigned index)
+static uint32_t stack_argument(const struct guest_regs *regs, unsigned index)
 {
-	uint32_t value = 0;
-	guest_read32(regs->esp + STACK_ARGUMENT_BASE + index * 4, &value);
-	return value;
+	return platform_call_stack_argument(regs, index);
 }
 
-static void cpuid_call(struct vcpu_regs *regs)
+static void cpuid_call(struct guest_regs *regs)
 {
 	unsigned a, b, c, d;
 	__cpuid_count(regs->eax, regs->ecx, a, b, c, d);
@@ -128,7 +121,7 @@ static uint32_t set_cr4(uint32_t value)
 	return 0;
 }
 
-static void dispatch(uint32_t call, struct vcpu_regs *regs)
+static enum exit_action dispatch(uint32_t call, struct guest_regs *regs)
 {
 	struct virtual_cpu *vc = &virtual_cpu;
 	uint64_t value;
@@ -225,11 +218,11 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 	case VMI_CALL_SetInterruptMask:
 		virtual_cpu_set_interrupts_enabled((regs->eax & VMI_EFLAGS_IF) != 0);
 		break;
-	case VMI_CALL_IRET: iret(regs); break;
-	case VMI_CALL_SYSEXIT: sysexit(regs); break;
+	case VMI_CALL_IRET: return iret(regs);
+	case VMI_CALL_SYSEXIT: return sysexit(regs);
 	case VMI_CALL_Halt: monitor_halt(regs); break;
-	case VMI_CALL_Reboot: vcpu_stop_guest(VCPU_STOP_REBOOT, NULL);
-	case VMI_CALL_Shutdown: vcpu_stop_guest(VCPU_STOP_SHUTDOWN, NULL);
+	case VMI_CALL_Reboot: platform_request_stop(GUEST_STOP_REBOOT, NULL, NULL); break;
+	case VMI_CALL_Shutdown: platform_request_stop(GUEST_STOP_SHUTDOWN, NULL, NULL); break;
 	case VMI_CALL_OUTB: port_out(regs, 1); break;
 	case VMI_CALL_OUTW: port_out(regs, 2); break;
 	case VMI_CALL_OUT: port_out(regs, 4); break;
@@ -263,6 +256,7 @@ static void dispatch(uint32_t call, struct vcpu_regs *regs)
 		regs->eax = VMI_ERROR_NOT_IMPLEMENTED;
 		break;
 	}
+	return EXIT_CONTINUE;
 }
 
 static volatile int single_step_pending;
@@ -272,32 +266,33 @@ void monitor_single_step_after_hypercall(void)
 	single_step_pending = 1;
 }
 
-void vcpu_hypercall(uint32_t call)
+enum exit_action monitor_hypercall(uint32_t call, struct guest_regs *regs)
 {
-	struct vcpu_regs *regs = &vcpu_guest_regs;
+	enum exit_action action;
 
 	stats_count_hypercall(call);
 	if (call == VMI_CALL_Syscall)
-		fast_syscall(regs);
+		action = fast_syscall(regs);
 	else if (virtual_cpu_ring() != 0)
-		reflect_general_protection(regs);
+		action = reflect_general_protection(regs);
 	else
-		dispatch(call, regs);
+		action = dispatch(call, regs);
+	if (platform_stop_requested())
+		return EXIT_STOP;
 
 	/* A single-step trap comes before any interrupt, as on hardware; the flags in its
 	 * frame keep the TF the guest set. */
 	if (single_step_pending) {
 		single_step_pending = 0;
-		vcpu_hypercall_redirect();
 		regs->eflags |= VMI_EFLAGS_TF;
 		virtual_cpu_deliver(regs, 1, -1, 0);
+		action = EXIT_RESUME;
 	}
 
 	/* An interrupt that became deliverable (raised while the monitor ran, or let in by
 	 * this call) is taken on the way back, at the instruction after the call. */
-	if (virtual_cpu_interrupts_enabled() && virtual_cpu_highest_pending() >= 0) {
-		vcpu_hypercall_redirect();
-		virtual_cpu_deliver_pending(regs);
-	}
-	monitor_check_timeout();
+	if (virtual_cpu_interrupts_enabled() && virtual_cpu_highest_pending() >= 0 &&
+	    virtual_cpu_deliver_pending(regs))
+		action = EXIT_RESUME;
+	return action;
 }

@@ -9,7 +9,7 @@
 
 #include <vmi/mmu.h>
 #include <vmi/process.h>
-#include "address_space.h"
+#include "platform.h"
 #include "monitor/mmu.h"
 #include "monitor/page_walk.h"
 #include "monitor/virtual_cpu.h"
@@ -96,7 +96,7 @@ static int range_set_covers(const struct range_set *set, uint32_t start, uint32_
 static int read_physical(void *context, uint32_t physical, uint32_t *value)
 {
 	(void)context;
-	const void *from = address_space_physical(physical, 4, 0);
+	const void *from = platform_guest_physical(physical, 4, 0);
 	if (!from)
 		return -1;
 	memcpy(value, from, 4);
@@ -106,7 +106,7 @@ static int read_physical(void *context, uint32_t physical, uint32_t *value)
 static int or_physical(void *context, uint32_t physical, uint32_t bits)
 {
 	(void)context;
-	uint32_t *word = address_space_physical(physical, 4, 1);
+	uint32_t *word = platform_guest_physical(physical, 4, 1);
 	if (!word || (physical & 3))
 		return -1;
 	__atomic_fetch_or(word, bits, __ATOMIC_SEQ_CST);
@@ -139,7 +139,7 @@ static void unmap(uint32_t linear, uint32_t size)
 	stats_count_paging(STATS_PAGING_HOST_UNMAP, 1);
 	/* Only PROT_NONE over a reserved range: it cannot fail short of a host in trouble, and
 	 * a mapping left behind is a stale translation, which the TLB contract allows. */
-	(void)address_space_unmap_linear(linear, size);
+	(void)platform_unmap_linear(linear, size);
 }
 
 /* Drops every host mapping of the guest's; the guest's next touches fill them again. */
@@ -223,7 +223,7 @@ void mmu_invalidate(uint32_t linear)
 		return;
 	}
 	uint32_t page = linear & ~(SMALL_PAGE - 1);
-	if (address_space_linear_mappable(page, SMALL_PAGE))
+	if (platform_linear_mappable(page, SMALL_PAGE))
 		unmap(page, SMALL_PAGE);
 }
 
@@ -244,7 +244,7 @@ static int map(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 {
 	stats_count_paging(STATS_PAGING_HOST_MAP, 1);
 	stats_count_paging(STATS_PAGING_PAGES_MAPPED, size / SMALL_PAGE);
-	return address_space_map_linear(linear, physical, size, writable);
+	return platform_map_linear(linear, physical, size, writable);
 }
 
 /* Maps the page that holds `linear`, translated to `physical` by a page of `page_size`:
@@ -254,8 +254,8 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
                                    char reason[MMU_REASON_MAX])
 {
 	uint32_t large_base = linear & ~(LARGE_PAGE - 1), large_frame = physical & ~(LARGE_PAGE - 1);
-	if (page_size == LARGE_PAGE && address_space_linear_mappable(large_base, LARGE_PAGE) &&
-	    address_space_physical(large_frame, LARGE_PAGE, 1)) {
+	if (page_size == LARGE_PAGE && platform_linear_mappable(large_base, LARGE_PAGE) &&
+	    platform_guest_physical(large_frame, LARGE_PAGE, 1)) {
 		if (map(large_base, large_frame, LARGE_PAGE, writable) != 0)
 			goto map_failed;
 		large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
@@ -263,14 +263,14 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 		return MMU_FILLED;
 	}
 	uint32_t page = linear & ~(SMALL_PAGE - 1), frame = physical & ~(SMALL_PAGE - 1);
-	if (!address_space_linear_mappable(page, SMALL_PAGE)) {
+	if (!platform_linear_mappable(page, SMALL_PAGE)) {
 		snprintf(reason, MMU_REASON_MAX, "the guest uses linear address 0x%08x, which vmirun "
 		         "cannot map (below 0x%x, or vmirun's window from 0x%08x)", linear,
 		         VMI_PROCESS_LOW_RAM_BASE, VMI_PROCESS_WINDOW_BASE);
 		return MMU_UNSUPPORTED;
 	}
-	if (!address_space_physical(frame, SMALL_PAGE, 1)) {
-		if (!address_space_physical(frame, SMALL_PAGE, 0)) {
+	if (!platform_guest_physical(frame, SMALL_PAGE, 1)) {
+		if (!platform_guest_physical(frame, SMALL_PAGE, 0)) {
 			snprintf(reason, MMU_REASON_MAX, "linear address 0x%08x maps guest-physical "
 			         "0x%08x, where the guest has no memory", linear, physical);
 			return MMU_UNSUPPORTED;
@@ -310,7 +310,7 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 	enum mmu_fault_outcome outcome;
 	if (!mmu_paging()) {
 		/* The identity mappings after a flush, made again as the guest touches them. */
-		if (!lazy || !address_space_guest_readable(linear, 1))   /* the identity's rules */
+		if (!lazy || !platform_guest_unpaged(linear, 1, 0))   /* the identity's rules */
 			return MMU_NOT_PAGING;
 		outcome = fill(linear, linear, SMALL_PAGE, 1, 0, write, reason);
 	} else {

@@ -3,10 +3,12 @@
  * host mappings (the guest's TLB) when the guest flushes, as on hardware, or at once for an
  * entry of the current address space whose old value was present; one made present with A
  * set is mapped at once. Nothing is deferred, so FlushDeferredCalls has nothing to do. */
+#include <stddef.h>
+
 #include <vmi/calls.h>
 #include <vmi/mmu.h>
 #include <vmi/process.h>
-#include "address_space.h"
+#include "platform.h"
 #include "monitor/guest_access.h"
 #include "monitor/mmu.h"
 #include "monitor/mmu_calls.h"
@@ -34,7 +36,7 @@ static int entry_allowed(uint32_t value)
 	if (!(value & VMI_PTE_PRESENT))
 		return 1;
 	return (uint64_t)(value & VMI_PTE_FRAME_MASK) <
-	       VMI_PROCESS_RAM_BASE + address_space_ram_bytes();
+	       VMI_PROCESS_RAM_BASE + platform_guest_ram_bytes();
 }
 
 uint32_t mmu_call_set_pxe(uint32_t value, uint32_t entry, uint32_t flags)
@@ -84,7 +86,7 @@ uint32_t mmu_call_test_and_change_bit(uint32_t bit, uint32_t entry, int set)
 
 static int ram_frame(uint32_t frame)
 {
-	return frame < (1u << 20) && address_space_guest_writable(frame << 12, PAGE_SIZE);
+	return frame < (1u << 20) && platform_guest_unpaged(frame << 12, PAGE_SIZE, 1);
 }
 
 uint32_t mmu_call_allocate_page(uint32_t frame, uint32_t flags, uint32_t clone_frame,

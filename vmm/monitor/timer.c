@@ -9,8 +9,8 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
+#include <vmi/alarm.h>
 #include <vmi/calls.h>
-#include <vmi/vcpu_page.h>
 #include "monitor/clock_calibration.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
@@ -53,7 +53,7 @@ int timer_kick_signal(void)
 	return SIGRTMIN + 1;
 }
 
-/* A second timer, only to look again at a pending interrupt (traps.c). */
+/* A second timer, only to look again at a pending interrupt (platform/process/signals.c). */
 static timer_t kick_timer;
 static int kick_timer_ready;
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <vmi/cpu.h>
 #include <vmi/process.h>
 #include "monitor/descriptors.h"
 #include "monitor/guest_access.h"
@@ -25,7 +26,7 @@ struct vmi_vcpu_page *virtual_cpu_shared(void)
 
 void virtual_cpu_attach_shared(void)
 {
-	shared_page = (struct vmi_vcpu_page *)(uintptr_t)VMI_PROCESS_VCPU_PAGE;
+	shared_page = platform_vcpu_page();
 }
 
 void virtual_cpu_reset(void)
@@ -123,24 +124,28 @@ int virtual_cpu_take_highest_pending(void)
 	return vector;
 }
 
-static _Noreturn void cannot_deliver(const struct vcpu_regs *regs, unsigned vector,
+/* Stops the guest (platform_request_stop): the delivery ends there. */
+static void cannot_deliver(const struct guest_regs *regs, unsigned vector,
                                      const char *why)
 {
 	char message[200];
 	snprintf(message, sizeof(message), "guest cannot take vector %u at eip 0x%08x: %s",
 	         vector, regs->eip, why);
 	stats_count_trap(STATS_TRAP_FAULT);
-	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
+	platform_request_stop(GUEST_STOP_FAULT, regs, message);
 }
 
-static void push(struct vcpu_regs *regs, uint32_t *esp, uint32_t value, unsigned vector)
+/* 0, or -1 when the guest cannot take the vector (and is stopped). */
+static int push(struct guest_regs *regs, uint32_t *esp, uint32_t value, unsigned vector)
 {
 	*esp -= 4;
 	if (guest_write32(*esp, value) != 0) {
 		char why[96];
 		snprintf(why, sizeof(why), "its stack at 0x%08x is not guest memory", *esp);
 		cannot_deliver(regs, vector, why);
+		return -1;
 	}
+	return 0;
 }
 
 int virtual_cpu_has_gate(unsigned vector)
@@ -149,7 +154,7 @@ int virtual_cpu_has_gate(unsigned vector)
 	return descriptors_idt_gate(vector, &gate) == 0;
 }
 
-void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
+void virtual_cpu_deliver(struct guest_regs *regs, unsigned vector, int64_t error_code,
                          unsigned software_length)
 {
 	struct virtual_cpu *vc = &virtual_cpu;
@@ -157,17 +162,21 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	const struct virtual_gate *gate = &gate_read;
 
 	if (descriptors_idt_gate(vector, &gate_read) != 0) {
-		if (vector == 13 || vector == 8)
+		if (vector == 13 || vector == 8) {
 			cannot_deliver(regs, vector, "no handler installed for it");
+			return;
+		}
 		/* As on hardware: a missing gate is a #GP naming the vector (IDT bit set), and
 		 * a fault points at the instruction that raised it. */
 		regs->eip -= software_length;
 		virtual_cpu_deliver(regs, 13, (int64_t)(vector * 8 + 2), 0);
 		return;
 	}
-	if (gate->task_gate)
+	if (gate->task_gate) {
 		cannot_deliver(regs, vector, "its gate is a task gate, and vmirun does no hardware "
 		                             "task switch");
+		return;
+	}
 	unsigned ring = virtual_cpu_ring();
 	if (software_length && gate->dpl < ring) {
 		regs->eip -= software_length;
@@ -184,19 +193,22 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 		uint32_t tss_esp0;
 		if (vc->tss_base && guest_read32(vc->tss_base + VMI_TSS_ESP0, &tss_esp0) == 0)
 			vc->esp0 = tss_esp0;
-		if (!vc->esp0)
+		if (!vc->esp0) {
 			cannot_deliver(regs, vector, "no kernel stack for entries from user mode "
 			                             "(UpdateKernelStack was never called)");
+			return;
+		}
 		esp = vc->esp0;
 		/* selectors go in frames zero-extended, whatever the guest left in the page */
-		push(regs, &esp, virtual_cpu_shared()->user_ss & 0xFFFF, vector);
-		push(regs, &esp, regs->esp, vector);
+		if (push(regs, &esp, virtual_cpu_shared()->user_ss & 0xFFFF, vector) != 0 ||
+		    push(regs, &esp, regs->esp, vector) != 0)
+			return;
 	}
-	push(regs, &esp, flags, vector);
-	push(regs, &esp, virtual_cpu_shared()->cs & 0xFFFF, vector);
-	push(regs, &esp, regs->eip, vector);
-	if (error_code >= 0)
-		push(regs, &esp, (uint32_t)error_code, vector);
+	if (push(regs, &esp, flags, vector) != 0 ||
+	    push(regs, &esp, virtual_cpu_shared()->cs & 0xFFFF, vector) != 0 ||
+	    push(regs, &esp, regs->eip, vector) != 0 ||
+	    (error_code >= 0 && push(regs, &esp, (uint32_t)error_code, vector) != 0))
+		return;
 
 	regs->esp = esp;
 	regs->eip = gate->handler;
@@ -208,7 +220,7 @@ void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_
 	stats_count_interrupt(vector);
 }
 
-int virtual_cpu_deliver_pending(struct vcpu_regs *regs)
+int virtual_cpu_deliver_pending(struct guest_regs *regs)
 {
 	if (!virtual_cpu_interrupts_enabled())
 		return 0;
@@ -221,18 +233,24 @@ int virtual_cpu_deliver_pending(struct vcpu_regs *regs)
 
 #define EFLAGS_FIXED  0x202u    /* bit 1, and IF: always set in hardware ring 3 */
 
-int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame)
+static int frame_outside_memory(const struct guest_regs *regs)
+{
+	platform_request_stop(GUEST_STOP_FAULT, regs, "IRET with its frame outside guest memory");
+	return 0;
+}
+
+int virtual_cpu_iret(struct guest_regs *regs, uint32_t frame)
 {
 	uint32_t words[5];
 
 	if (guest_read(frame, words, 12) != 0)
-		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
+		return frame_outside_memory(regs);
 	uint32_t cs = words[1] & 0xFFFF;
 	int to_user = (cs & 3) == 3;
 	if ((cs & 0xFFFC) == 0 || ((cs & 3) != 0 && !to_user))
 		return -1;
 	if (to_user && guest_read(frame + 12, words + 3, 8) != 0)
-		vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, "IRET with its frame outside guest memory");
+		return frame_outside_memory(regs);
 	regs->eip = words[0];
 	regs->eflags = (words[2] & VMI_EFLAGS_RESTORABLE) | EFLAGS_FIXED;
 	virtual_cpu_set_interrupts_enabled((words[2] & VMI_EFLAGS_IF) != 0);

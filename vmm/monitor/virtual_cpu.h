@@ -9,7 +9,7 @@
 #include <stdint.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
-#include "vcpu/vcpu.h"
+#include "platform.h"
 
 #define VIRTUAL_IDT_ENTRIES 256
 #define VIRTUAL_GDT_ENTRIES 8192
@@ -84,19 +84,20 @@ int virtual_cpu_has_gate(unsigned vector);
  * none. `software_length` is 0 for interrupts and exceptions, else the length of the
  * instruction that asked for it (int n, the fast system-call far call): its gate must allow
  * the current virtual ring, and a refusal (#GP) points back at it. A guest that cannot take
- * the vector (no gate for #GP, unusable stack) is stopped with the reason. */
-void virtual_cpu_deliver(struct vcpu_regs *regs, unsigned vector, int64_t error_code,
+ * the vector (no gate for #GP, unusable stack) is stopped with the reason
+ * (platform_request_stop), its registers then left partly changed. */
+void virtual_cpu_deliver(struct guest_regs *regs, unsigned vector, int64_t error_code,
                          unsigned software_length);
 
 /* Returns from an interrupt through the iret frame at guest address `frame`: to the same
  * virtual ring (eip, cs, eflags) or to user mode (esp and ss too), restoring the virtual IF
  * from the popped flags. The popped cs's RPL says which ring (the hardware never loads it).
  * 0, or -1 for an RPL of 1 or 2 or a null cs (the caller raises #GP). A frame outside guest
- * memory stops the guest. */
-int virtual_cpu_iret(struct vcpu_regs *regs, uint32_t frame);
+ * memory stops the guest (platform_request_stop; 0, regs unchanged). */
+int virtual_cpu_iret(struct guest_regs *regs, uint32_t frame);
 
 /* With the virtual IF set, delivers the highest pending interrupt; 1 if it did. One at a
  * time: the next waits until the handler lets interrupts in again. */
-int virtual_cpu_deliver_pending(struct vcpu_regs *regs);
+int virtual_cpu_deliver_pending(struct guest_regs *regs);
 
 #endif

@@ -8,6 +8,7 @@
 #include "vmi/process.h"
 
 #include "../common/format.h"
+#include <vmi/pc.h>
 
 #define SERIAL_THR_EMPTY   0x20u
 #define SERIAL_POLL_LIMIT  100000u

@@ -2,6 +2,7 @@
  * counts and returns through the IRET hypercall, and one that never returns. */
 #include <vmi/calls.h>
 #include <vmi/multiboot.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
 

@@ -18,9 +18,12 @@
  * reflect, or stop the guest with a reason, and never crash. */
 #include <stdint.h>
 
+#include <vmi/alarm.h>
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
 #include <vmi/mmu.h>
 #include <vmi/multiboot.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
 

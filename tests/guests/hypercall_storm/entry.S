@@ -2,10 +2,11 @@
  * call as main.c planned it and turns whatever becomes of it into an outcome), and an entry
  * for every vector, which ends the call under way. */
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
 #include <vmi/multiboot.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
-#include <vmi/vcpu_page.h>
 
 #include "storm.h"
 

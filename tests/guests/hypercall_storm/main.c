@@ -47,14 +47,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vmi/alarm.h>
 #include <vmi/call_names.h>
 #include <vmi/call_results.h>
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
 #include <vmi/mmu.h>
 #include <vmi/multiboot.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
-#include <vmi/vcpu_page.h>
 
 #include "../common/format.h"
 #include "../common/string.h"

@@ -2,7 +2,7 @@
  * return through the ROM's IRET, and the code it runs in (virtual) user mode. */
 #include <vmi/calls.h>
 #include <vmi/multiboot.h>
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include <vmi/rom.h>
 
 #define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO

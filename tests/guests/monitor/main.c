@@ -5,8 +5,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vmi/alarm.h>
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
+#include <vmi/init.h>
 #include <vmi/mmu.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>

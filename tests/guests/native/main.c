@@ -4,7 +4,7 @@
  * reports what it saw; the tests compare QEMU (ring 0) with vmirun (ring 3, trapped). */
 #include <stdint.h>
 
-#include <vmi/process.h>
+#include <vmi/pc.h>
 
 #include "../common/format.h"
 

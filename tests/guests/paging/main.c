@@ -6,7 +6,7 @@
 
 #include <vmi/mmu.h>
 #include <vmi/multiboot.h>
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "vmiguest.h"
 
 #include "../common/format.h"

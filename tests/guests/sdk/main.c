@@ -3,8 +3,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <vmi/cpu.h>
+#include <vmi/init.h>
 #include <vmi/multiboot.h>
-#include <vmi/process.h>
+#include <vmi/pc.h>
 #include "vmiguest.h"
 
 #include "../common/format.h"

@@ -2,6 +2,7 @@
  * results, string I/O, jumps) is assembled, recorded and patched. Never called. */
 #include <stdint.h>
 #include "vmiguest.h"
+#include <vmi/alarm.h>
 
 void sdk_every_wrapper(void *pointer, uint32_t value) __attribute__((used, noinline));
 

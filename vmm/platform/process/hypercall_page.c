@@ -1,6 +1,6 @@
 /* Builds and maps the hypercall page. Entry N, at VMI_PROCESS_HYPERCALL_ENTRY(N), runs in
  * 64-bit mode right after the guest's far call: `mov $N, %r11d; jmp common_stub`, where the
- * common stub jumps to vcpu_hypercall_common in vmirun's code through a slot above 4 GiB.
+ * common stub jumps to process_hypercall_common in vmirun's code through a slot above 4 GiB.
  * r11 is invisible to 32-bit code, so the call number costs the guest no register. */
 #include <errno.h>
 #include <stdio.h>
@@ -9,11 +9,11 @@
 
 #include <vmi/calls.h>
 #include <vmi/process.h>
-#include "vcpu/hypercall_page.h"
+#include "platform/process/hypercall_page.h"
 
 #define PAGE_SIZE 4096u
 
-void vcpu_hypercall_common(void);
+void process_hypercall_common(void);
 
 size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t slot)
 {
@@ -58,7 +58,7 @@ int hypercall_page_install(char error[200])
 		         slot == MAP_FAILED ? strerror(errno) : "placed elsewhere");
 		return -1;
 	}
-	*slot = (uint64_t)(uintptr_t)vcpu_hypercall_common;
+	*slot = (uint64_t)(uintptr_t)process_hypercall_common;
 	if (mprotect(slot, PAGE_SIZE, PROT_READ) != 0 ||
 	    hypercall_page_build(page, VMI_PROCESS_HYPERCALL_PAGE, VMI_CALL_COUNT,
 	                         HYPERCALL_TARGET_SLOT) == 0 ||

@@ -3,16 +3,18 @@
  * Guest-physical memory is one memfd (file offset = physical address: low memory, the ROM,
  * RAM); the monitor reaches it through a view of its own above 4 GiB, and the low 4 GiB
  * holds the guest's linear addresses, which are the physical ones until the guest pages
- * (then the host mappings there are its TLB: address_space_map_linear and _unmap_linear). */
+ * (then the host mappings there are its TLB: platform_map_linear and _unmap_linear). This
+ * file implements the guest-memory part of platform.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <vmi/pc.h>
 #include <vmi/process.h>
-#include "address_space.h"
-#include "vcpu/hypercall_page.h"
+#include "platform/process/address_space.h"
+#include "platform.h"
 
 #define PAGE_SIZE      4096u
 #define FOUR_GIB       0x100000000ull
@@ -31,7 +33,7 @@ uint64_t address_space_max_ram(void)
 	return (uint64_t)VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_RAM_BASE;
 }
 
-uint64_t address_space_ram_bytes(void)
+uint64_t platform_guest_ram_bytes(void)
 {
 	return ram_size;
 }
@@ -90,8 +92,6 @@ int address_space_create(uint64_t ram_bytes, char error[ADDRESS_SPACE_ERROR_MAX]
 	ram_fd = fd;
 	ram_size = ram_bytes;
 
-	if (hypercall_page_install(error) != 0)
-		return -1;
 	return 0;
 }
 
@@ -126,15 +126,7 @@ static int inside(uint32_t addr, uint32_t len, uint64_t start, uint64_t end)
 	return addr >= start && (uint64_t)addr + len <= end;
 }
 
-void *address_space_guest_writable(uint32_t addr, uint32_t len)
-{
-	if (inside(addr, len, VMI_PROCESS_LOW_RAM_BASE, low_ram_end_mapped) ||
-	    inside(addr, len, VMI_PROCESS_RAM_BASE, VMI_PROCESS_RAM_BASE + ram_size))
-		return (void *)(guest_zero + addr);
-	return NULL;
-}
-
-void *address_space_physical(uint32_t physical, uint32_t len, int write)
+void *platform_guest_physical(uint32_t physical, uint32_t len, int write)
 {
 	if (inside(physical, len, 0, low_ram_end_mapped) ||
 	    inside(physical, len, VMI_PROCESS_RAM_BASE, VMI_PROCESS_RAM_BASE + ram_size) ||
@@ -143,22 +135,26 @@ void *address_space_physical(uint32_t physical, uint32_t len, int write)
 	return NULL;
 }
 
-const void *address_space_guest_readable(uint32_t addr, uint32_t len)
+/* Before paging a guest address is also where the guest runs in this process, which cannot
+ * map below 64 KiB: RAM and low memory from 64 KiB, and the ROM for reading. */
+void *platform_guest_unpaged(uint32_t addr, uint32_t len, int write)
 {
-	if (rom_size && inside(addr, len, rom_base, (uint64_t)rom_base + rom_size))
-		return (const void *)(guest_zero + addr);
-	return address_space_guest_writable(addr, len);
+	if (inside(addr, len, VMI_PROCESS_LOW_RAM_BASE, low_ram_end_mapped) ||
+	    inside(addr, len, VMI_PROCESS_RAM_BASE, VMI_PROCESS_RAM_BASE + ram_size) ||
+	    (!write && rom_size && inside(addr, len, rom_base, (uint64_t)rom_base + rom_size)))
+		return (void *)(guest_zero + addr);
+	return NULL;
 }
 
 /* --- the guest's TLB: host mappings of guest-physical pages at linear addresses ---------- */
 
-int address_space_map_linear(uint32_t linear, uint32_t physical, uint32_t size, int writable)
+int platform_map_linear(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 {
 	int prot = PROT_READ | PROT_EXEC | (writable ? PROT_WRITE : 0);
 	return map_fixed(linear, size, prot, ram_fd, physical);
 }
 
-int address_space_unmap_linear(uint32_t linear, uint32_t size)
+int platform_unmap_linear(uint32_t linear, uint32_t size)
 {
 	/* PROT_NONE over it rather than munmap: the low 4 GiB stays reserved for the guest. */
 	void *p = mmap((void *)(uintptr_t)linear, size, PROT_NONE,
@@ -166,7 +162,7 @@ int address_space_unmap_linear(uint32_t linear, uint32_t size)
 	return p == MAP_FAILED ? -1 : 0;
 }
 
-int address_space_linear_mappable(uint32_t linear, uint32_t size)
+int platform_linear_mappable(uint32_t linear, uint32_t size)
 {
 	return inside(linear, size, VMI_PROCESS_LOW_RAM_BASE, VMI_PROCESS_WINDOW_BASE);
 }

@@ -1,12 +1,12 @@
 /* The hypercall page in vmirun's window: one far-call entry per VMI call number, each
  * loading its number and jumping to the 64-bit common path. Also maps the shared vCPU page. */
-#ifndef VMM_VCPU_HYPERCALL_PAGE_H
-#define VMM_VCPU_HYPERCALL_PAGE_H
+#ifndef VMM_PLATFORM_PROCESS_HYPERCALL_PAGE_H
+#define VMM_PLATFORM_PROCESS_HYPERCALL_PAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where the common stub finds vcpu_hypercall_common's address: a read-only page just above
+/* Where the common stub finds process_hypercall_common's address: a read-only page just above
  * the guest's 4 GiB, which 32-bit code cannot address. The hypercall page itself is
  * readable by the guest, and an address of vmirun's code there would undo its ASLR. */
 #define HYPERCALL_TARGET_SLOT 0x100000000ull

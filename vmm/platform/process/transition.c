@@ -3,12 +3,14 @@
 #include <stdio.h>
 
 #include <vmi/calls.h>
+#include <vmi/cpu.h>
+#include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
 #include "monitor/guest_access.h"
 #include "monitor/mmu.h"
-#include "monitor/transition.h"
+#include "platform/process/transition.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
 
@@ -19,14 +21,14 @@ int transition_under_way(void)
 	return virtual_cpu_shared()->transition != VMI_TRANSITION_NONE;
 }
 
-void transition_step_out(struct vcpu_regs *regs)
+void transition_step_out(struct guest_regs *regs)
 {
 	stepping_out = 1;
 	regs->eflags |= VMI_EFLAGS_TF;
 	stats_count_trap(STATS_TRAP_TRANSITION_STEP);
 }
 
-int transition_on_step(struct vcpu_regs *regs)
+int transition_on_step(struct guest_regs *regs)
 {
 	if (transition_under_way()) {
 		/* ours, or the guest's own TF carried into the ROM: either way the ROM's inside
@@ -57,7 +59,7 @@ static uint32_t rom_linear_base(uint32_t eip)
 	return VMI_ROM_BASE;
 }
 
-int transition_on_fault(struct vcpu_regs *regs)
+int transition_on_fault(struct guest_regs *regs)
 {
 	struct vmi_vcpu_page *shared = virtual_cpu_shared();
 	uint32_t kind = shared->transition;
@@ -97,5 +99,6 @@ int transition_on_fault(struct vcpu_regs *regs)
 		         "not build its frame (the kernel stack the TSS names, esp0 0x%08x, is not "
 		         "guest memory)", VMI_SYSCALL_VECTOR, esp0);
 	stats_count_trap(STATS_TRAP_FAULT);
-	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
+	platform_request_stop(GUEST_STOP_FAULT, regs, message);
+	return 1;
 }

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #include <vmi/process.h>
-#include "sandbox.h"
+#include "platform/process/sandbox.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
 
@@ -80,7 +80,7 @@ int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_f
 	EMIT_RET(SECCOMP_RET_ALLOW);
 	EMIT_RET(SECCOMP_RET_TRAP);
 
-	/* mmap: the guest's TLB (address_space_map_linear, _unmap_linear): guest memory, or
+	/* mmap: the guest's TLB (platform_map_linear, _unmap_linear): guest memory, or
 	 * nothing, at fixed addresses that lie whole in [VMI_PROCESS_LOW_RAM_BASE,
 	 * VMI_PROCESS_WINDOW_BASE). So even an escaped guest can only remap its own memory.
 	 * Numbers count instructions from the EMIT_LOAD(nr) below. */

@@ -1,6 +1,8 @@
 /* Signal handlers: how guest faults, trapped privileged instructions, trapped i386 system
- * calls and the timeout reach the monitor. They run on a signal stack of their own, since
- * the interrupted stack is the guest's, and tell guest from host by the code selector. */
+ * calls, host timers and the timeout become exits for the monitor. They run on a signal
+ * stack of their own, since the interrupted stack is the guest's, and tell guest from host
+ * by the code selector. What is this platform's alone (the guest's TLB fills, the ROM's ring
+ * switches, the host's own faults) they settle before the monitor sees anything. */
 #include <dlfcn.h>
 #include <signal.h>
 #include <stdio.h>
@@ -11,21 +13,21 @@
 #include <ucontext.h>
 #include <unistd.h>
 
+#include <vmi/cpu.h>
 #include <vmi/process.h>
 #include "exit_status.h"
-#include "monitor/emulate.h"
 #include "monitor/guest_access.h"
 #include "monitor/mmu.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
-#include "monitor/transition.h"
 #include "monitor/virtual_cpu.h"
-#include "sandbox.h"
-#include "vcpu/host_fs.h"
+#include "platform/process/host_fs.h"
+#include "platform/process/process.h"
+#include "platform/process/sandbox.h"
+#include "platform/process/signals.h"
+#include "platform/process/transition.h"
 #include "stats.h"
 
-#define MAX_INSTRUCTION_BYTES 15
-#define PAGE_BYTES 4096u
 #define INT_N_LENGTH 2 /* int $0x80 (CD 80), and syscall and sysenter too */
 
 static char signal_stack[64 * 1024] __attribute__((aligned(16)));
@@ -48,7 +50,7 @@ static int in_guest(const ucontext_t *uc)
 	       (uint64_t)g[REG_RIP] < 0x100000000ull;
 }
 
-static void regs_from_context(const ucontext_t *uc, struct vcpu_regs *regs)
+static void regs_from_context(const ucontext_t *uc, struct guest_regs *regs)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
 	regs->eax = (uint32_t)g[REG_RAX];
@@ -63,7 +65,7 @@ static void regs_from_context(const ucontext_t *uc, struct vcpu_regs *regs)
 	regs->eflags = (uint32_t)g[REG_EFL];
 }
 
-static void regs_to_context(const struct vcpu_regs *regs, ucontext_t *uc)
+static void regs_to_context(const struct guest_regs *regs, ucontext_t *uc)
 {
 	greg_t *g = uc->uc_mcontext.gregs;
 	g[REG_RAX] = regs->eax;
@@ -91,54 +93,6 @@ static int in_hypercall_entry(const ucontext_t *uc)
 	return (g[REG_CSGSFS] & 0xFFFF) == VMI_PROCESS_CODE64_SELECTOR &&
 	       (uint64_t)g[REG_RIP] >= VMI_PROCESS_HYPERCALL_PAGE &&
 	       (uint64_t)g[REG_RIP] < (uint64_t)VMI_PROCESS_HYPERCALL_PAGE + 4096;
-}
-
-/* Vectors for which the CPU pushes an error code. */
-static int has_error_code(unsigned vector)
-{
-	return vector == 8 || (vector >= 10 && vector <= 14) || vector == 17;
-}
-
-static const char *exception_name(long trapno)
-{
-	switch (trapno) {
-	case 0: return "divide error (#DE)";
-	case 1: return "debug exception (#DB)";
-	case 3: return "breakpoint (#BP)";
-	case 4: return "overflow (#OF)";
-	case 5: return "bound range exceeded (#BR)";
-	case 6: return "invalid opcode (#UD)";
-	case 7: return "device not available (#NM)";
-	case 10: return "invalid TSS (#TS)";
-	case 11: return "segment not present (#NP)";
-	case 12: return "stack-segment fault (#SS)";
-	case 13: return "general protection fault (#GP)";
-	case 14: return "page fault (#PF)";
-	case 16: return "x87 floating-point error (#MF)";
-	case 17: return "alignment check (#AC)";
-	case 19: return "SIMD floating-point error (#XM)";
-	default: return "exception";
-	}
-}
-
-static _Noreturn void stop_on_fault(const ucontext_t *uc, const struct vcpu_regs *regs,
-                                    const char *detail)
-{
-	const greg_t *g = uc->uc_mcontext.gregs;
-	long trapno = (long)g[REG_TRAPNO];
-	char message[256];
-
-	if (trapno == 14)
-		snprintf(message, sizeof(message),
-		         "guest fault: %s at eip 0x%08x, address 0x%08x, error code 0x%lx%s%s",
-		         exception_name(trapno), regs->eip, (uint32_t)g[REG_CR2], (long)g[REG_ERR],
-		         detail ? ": " : "", detail ? detail : "");
-	else
-		snprintf(message, sizeof(message), "guest fault: %s at eip 0x%08x, error code 0x%lx%s%s",
-		         exception_name(trapno), regs->eip, (long)g[REG_ERR], detail ? ": " : "",
-		         detail ? detail : "");
-	stats_count_trap(STATS_TRAP_FAULT);
-	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
 }
 
 /* "symbol+0xoffset" for a code address in vmirun (its global symbols are exported for this),
@@ -196,84 +150,11 @@ static _Noreturn void host_fault(int sig, const siginfo_t *info, const ucontext_
 	_exit(EXIT_STATUS_INTERNAL_ERROR);
 }
 
-/* Runs the privileged instruction at the faulting eip if the monitor emulates it. */
-static int try_emulate(ucontext_t *uc, struct vcpu_regs *regs)
-{
-	uint8_t code[MAX_INSTRUCTION_BYTES];
-	size_t available = 0;
-
-	/* Page by page, as far as guest memory goes: an instruction may straddle two pages, of
-	 * which only the first is memory; every area of guest memory is whole pages. One
-	 * translation per page, not per byte: with paging each is a walk. */
-	while (available < sizeof(code)) {
-		uint32_t at = regs->eip + (uint32_t)available;
-		uint32_t want = PAGE_BYTES - (at & (PAGE_BYTES - 1));
-		if (want > sizeof(code) - available)
-			want = (uint32_t)(sizeof(code) - available);
-		const uint8_t *bytes = guest_page_pointer(at, want, 0);
-		if (!bytes)
-			break;
-		memcpy(code + available, bytes, want);
-		available += want;
-	}
-	if (available == 0)
-		return 0;
-
-	struct emulate_outcome outcome;
-	switch (emulate_instruction(regs, code, available, &outcome)) {
-	case EMULATE_DONE:
-		stats_count_emulation(outcome.mnemonic);
-		break;
-	case EMULATE_HALT:
-		stats_count_emulation(outcome.mnemonic);
-		monitor_halt(regs);
-		break;
-	case EMULATE_INTERRUPT:
-		stats_count_emulation(outcome.mnemonic);
-		virtual_cpu_deliver(regs, outcome.vector, outcome.error_code, outcome.software_length);
-		regs_to_context(regs, uc);
-		return 1;
-	case EMULATE_UNSUPPORTED:
-		return 0;
-	case EMULATE_NOT_IMPLEMENTED: {
-		char message[256];
-		snprintf(message, sizeof(message), "guest stopped at eip 0x%08x: %s", regs->eip,
-		         outcome.reason);
-		vcpu_stop_guest_with_regs(VCPU_STOP_NOT_IMPLEMENTED, regs, message);
-	}
-	}
-	virtual_cpu_deliver_pending(regs);
-	regs_to_context(regs, uc);
-	return 1;
-}
-
-/* A guest system call (int $0x80) never reaches the host kernel. It arrives in one of two
- * ways: as SIGSYS, from the seccomp filter that traps every i386 system call, or, where the
- * host turned 32-bit system calls off (ia32_emulation=0), as #GP. Both come here with eip
- * past the instruction and eax holding the call number. */
-static void take_guest_syscall(ucontext_t *uc, struct vcpu_regs *regs)
-{
-	char message[256];
-
-	stats_count_trap(STATS_TRAP_GUEST_SYSCALL);
-	if (in_guest_code(uc) &&
-	    (virtual_cpu_has_gate(VMI_SYSCALL_VECTOR) || virtual_cpu_has_gate(13))) {
-		virtual_cpu_deliver(regs, VMI_SYSCALL_VECTOR, -1, INT_N_LENGTH);
-		regs_to_context(regs, uc);
-		return;
-	}
-	snprintf(message, sizeof(message),
-	         "guest made an i386 system call (number %d) at eip 0x%08x; it never reaches the "
-	         "host, and the guest has no handler installed for it", (int)regs->eax,
-	         regs->eip - INT_N_LENGTH);
-	vcpu_stop_guest_with_regs(VCPU_STOP_FAULT, regs, message);
-}
-
 /* The #GP that int $0x80 raises where the host has no 32-bit system calls: the IDT gate
  * 0x80 is missing, so the error code points into the IDT (bit 1). Its index field is
  * 0x80 on hardware (0x402); QEMU's TCG puts the gate's byte offset there (0x802). */
 #define ERROR_CODE_IDT 2
-static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct vcpu_regs *regs)
+static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct guest_regs *regs)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
 	if (sig != SIGSEGV || g[REG_TRAPNO] != 13 || (g[REG_ERR] & 3) != ERROR_CODE_IDT)
@@ -283,10 +164,12 @@ static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct vcp
 	       code[1] == VMI_SYSCALL_VECTOR;
 }
 
-/* A #PF of the guest's code: filled from the guest's page tables (1: resume), or the #PF
- * they call for, with its error code (0, and *error_code set), or vmirun cannot map what
- * they allow (the guest stops). Before the guest pages, 0 with *error_code left at -1. */
-static int take_host_page_fault(ucontext_t *uc, struct vcpu_regs *regs, int64_t *error_code)
+/* A #PF of the guest's code, which the host mappings (the guest's TLB) may only lack: filled
+ * from the guest's page tables (1: resume), or the #PF they call for, with its error code
+ * (0, and *walk_error set), or vmirun cannot map what they allow (0, a stop requested).
+ * Before the guest pages, 0 with *walk_error left at -1. */
+static int fill_from_page_tables(const ucontext_t *uc, const struct guest_regs *regs,
+                                 int64_t *walk_error)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
 	uint32_t linear = (uint32_t)g[REG_CR2], guest_error = 0;
@@ -297,7 +180,7 @@ static int take_host_page_fault(ucontext_t *uc, struct vcpu_regs *regs, int64_t 
 	case MMU_FILLED:
 		return 1;
 	case MMU_GUEST_FAULT:
-		*error_code = guest_error;
+		*walk_error = guest_error;
 		return 0;
 	case MMU_NOT_PAGING:
 		return 0;
@@ -305,7 +188,16 @@ static int take_host_page_fault(ucontext_t *uc, struct vcpu_regs *regs, int64_t 
 		break;
 	}
 	snprintf(message, sizeof(message), "guest stopped at eip 0x%08x: %s", regs->eip, reason);
-	vcpu_stop_guest_with_regs(VCPU_STOP_NOT_IMPLEMENTED, regs, message);
+	platform_request_stop(GUEST_STOP_NOT_IMPLEMENTED, regs, message);
+	return 0;
+}
+
+/* Acts on the monitor's answer: the guest goes on from the registers it left, or stops. */
+static void finish_exit(enum exit_action action, const struct guest_regs *regs, ucontext_t *uc)
+{
+	if (action == EXIT_STOP || platform_stop_requested())
+		process_stop_now();
+	regs_to_context(regs, uc);
 }
 
 static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc);
@@ -316,8 +208,8 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 	uint16_t guest_fs = host_fs_enter();
 	/* The hypercall path read through a null FS the guest left with a base of its own:
 	 * the base is the host's again, so resume where the path would have restored it. */
-	if (uc->uc_mcontext.gregs[REG_RIP] == (greg_t)(uintptr_t)vcpu_fs_probe) {
-		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)vcpu_fs_restore;
+	if (uc->uc_mcontext.gregs[REG_RIP] == (greg_t)(uintptr_t)process_fs_probe) {
+		uc->uc_mcontext.gregs[REG_RIP] = (greg_t)(uintptr_t)process_fs_restore;
 		return;
 	}
 	clear_alignment_check();
@@ -327,11 +219,12 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 
 static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 {
-	struct vcpu_regs regs;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	struct guest_regs regs;
 
-	if (!in_guest(uc) || !vcpu_is_running())
+	if (!in_guest(uc) || !platform_running())
 		host_fault(sig, info, uc);
-	long trapno = (long)uc->uc_mcontext.gregs[REG_TRAPNO];
+	long trapno = (long)g[REG_TRAPNO];
 	/* The guest single-steps into a hypercall (TF set before its far call): the call is
 	 * one instruction to it, so let the call run and take the trap after it returns. */
 	if (sig == SIGTRAP && trapno == 1 && in_hypercall_entry(uc)) {
@@ -340,62 +233,48 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 		return;
 	}
 	regs_from_context(uc, &regs);
-	/* A guest access the host mappings (the guest's TLB) do not cover yet. */
-	int64_t page_fault_error = -1;
-	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc) &&
-	    take_host_page_fault(uc, &regs, &page_fault_error))
-		return;
+	int64_t walk_error = -1;
+	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc)) {
+		if (fill_from_page_tables(uc, &regs, &walk_error))
+			return;
+		if (platform_stop_requested())
+			process_stop_now();
+	}
 	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
 	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
 	                          transition_on_fault(&regs))) {
-		regs_to_context(&regs, uc);
+		finish_exit(EXIT_RESUME, &regs, uc);
 		return;
 	}
+	struct guest_exit exit = { .in_guest_code = in_guest_code(uc) };
 	if (in_guest_code(uc) && is_int80_without_ia32(sig, uc, &regs)) {
 		regs.eip += INT_N_LENGTH;
-		take_guest_syscall(uc, &regs);
-		return;
+		exit.kind = GUEST_EXIT_SYSCALL;
+		exit.syscall_length = INT_N_LENGTH;
+	} else {
+		exit.kind = GUEST_EXIT_FAULT;
+		exit.vector = (unsigned)trapno & 0xFF;
+		exit.error_code = (uint32_t)g[REG_ERR];
+		exit.page_walk_error = walk_error;
+		exit.fault_address = (uint32_t)g[REG_CR2];
 	}
-	if (sig == SIGSEGV && trapno == 13 && try_emulate(uc, &regs))
-		return;
-	unsigned vector = (unsigned)trapno & 0xFF;
-	/* With no gate the exception becomes #GP(vector*8+2), as on hardware (see
-	 * virtual_cpu_deliver); with no #GP gate either, the guest stops naming the original. */
-	if (!in_guest_code(uc) || (!virtual_cpu_has_gate(vector) && !virtual_cpu_has_gate(13)))
-		stop_on_fault(uc, &regs, NULL);
-
-	/* Reflect the exception to the guest's own handler. */
-	int64_t error_code = -1;
-	if (has_error_code(vector)) {
-		error_code = (uint32_t)uc->uc_mcontext.gregs[REG_ERR];
-		if (vector == 14) {
-			uint32_t address = (uint32_t)uc->uc_mcontext.gregs[REG_CR2];
-			virtual_cpu.cr2 = address;
-			virtual_cpu_shared()->cr2 = address;
-			/* the hardware always says "user"; the guest expects its virtual ring */
-			error_code = page_fault_error >= 0 ? page_fault_error
-			           : (error_code & ~4) | (virtual_cpu_ring() == 3 ? 4 : 0);
-			if (page_fault_error >= 0)
-				stats_count_paging(STATS_PAGING_FAULT_DELIVERED, 1);
-		}
-	}
-	virtual_cpu_deliver(&regs, vector, error_code, 0);
-	regs_to_context(&regs, uc);
+	finish_exit(monitor_handle_exit(&exit, &regs), &regs, uc);
 }
 
 /* Delivers a pending interrupt if the guest's own code was running with interrupts
  * enabled (inside a ROM ring switch: once it ends). */
 static void deliver_if_in_guest_code(ucontext_t *uc)
 {
-	struct vcpu_regs regs;
+	struct guest_regs regs;
 
 	regs_from_context(uc, &regs);
 	if (transition_under_way()) {
 		transition_step_out(&regs);
 		regs_to_context(&regs, uc);
-	} else if (virtual_cpu_deliver_pending(&regs)) {
-		regs_to_context(&regs, uc);
+		return;
 	}
+	struct guest_exit exit = { .kind = GUEST_EXIT_INTERRUPT, .in_guest_code = 1 };
+	finish_exit(monitor_handle_exit(&exit, &regs), &regs, uc);
 }
 
 /* An interrupt raised while vmirun's own code ran (a hypercall on its way back, another
@@ -404,14 +283,14 @@ static void deliver_if_in_guest_code(ucontext_t *uc)
  * shortly, from the kick timer. Not while halted: the halt loop looks itself. */
 static void look_again_later(void)
 {
-	if (vcpu_is_running() && !monitor_is_halting() && virtual_cpu_interrupts_enabled() &&
+	if (platform_running() && !monitor_is_halting() && virtual_cpu_interrupts_enabled() &&
 	    virtual_cpu_highest_pending() >= 0)
 		timer_kick_soon();
 }
 
 static void take_pending_now_or_later(ucontext_t *uc)
 {
-	if (vcpu_is_running() && in_guest_code(uc))
+	if (platform_running() && in_guest_code(uc))
 		deliver_if_in_guest_code(uc);
 	else
 		look_again_later();
@@ -457,7 +336,7 @@ static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 
 static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 {
-	struct vcpu_regs regs;
+	struct guest_regs regs;
 	char message[256];
 
 	/* A refused call from vmirun's own code (above 4 GiB) is vmirun's bug, not an escape. */
@@ -469,19 +348,22 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 		         "sandbox: 64-bit system call %d at 0x%llx refused: only guest code that left "
 		         "compatibility mode makes one", info->si_syscall,
 		         (unsigned long long)(uintptr_t)info->si_call_addr);
-		if (!vcpu_is_running()) {
+		if (!platform_running()) {
 			if (write(STDERR_FILENO, "vmirun: sandbox violation\n", 26) < 0) {
 				/* nothing more to say */
 			}
 			_exit(EXIT_STATUS_SANDBOX);
 		}
-		vcpu_stop_guest(VCPU_STOP_SANDBOX, message);
+		platform_request_stop(GUEST_STOP_SANDBOX, NULL, message);
+		process_stop_now();
 	}
-	if (!in_guest(uc) || !vcpu_is_running())
+	if (!in_guest(uc) || !platform_running())
 		host_fault(sig, info, uc);
 	regs_from_context(uc, &regs);
 	regs.eax = (uint32_t)info->si_syscall; /* the kernel replaced it with -ENOSYS */
-	take_guest_syscall(uc, &regs);
+	struct guest_exit exit = { .kind = GUEST_EXIT_SYSCALL, .syscall_length = INT_N_LENGTH,
+	                           .in_guest_code = in_guest_code(uc) };
+	finish_exit(monitor_handle_exit(&exit, &regs), &regs, uc);
 }
 
 static void arm_timer(double seconds)
@@ -497,20 +379,21 @@ static void arm_timer(double seconds)
 static void on_timeout(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
-	struct vcpu_regs regs;
+	struct guest_regs regs;
 	uint16_t guest_fs = host_fs_enter();
 
 	(void)sig;
 	(void)info;
 	clear_alignment_check();
 	timeout_expired = 1;
-	if (vcpu_is_running() && in_guest(uc)) {
+	if (platform_running() && in_guest(uc)) {
 		regs_from_context(uc, &regs);
-		vcpu_stop_guest_with_regs(VCPU_STOP_TIMEOUT, &regs, "timeout: the guest was stopped");
+		struct guest_exit exit = { .kind = GUEST_EXIT_TIMEOUT, .in_guest_code = 1 };
+		finish_exit(monitor_handle_exit(&exit, &regs), &regs, uc);
 	}
 	/* The run has not begun, or the monitor is busy: it stops at its next look, and until
 	 * the run is over we come back every millisecond in case no look comes. */
-	if (!vcpu_run_is_over())
+	if (!process_run_over())
 		arm_timer(0.001);
 	host_fs_leave(guest_fs);
 }
@@ -522,24 +405,18 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
-void monitor_check_timeout(void)
+int platform_timed_out(int read_clock)
 {
-	if (timeout_expired)
-		vcpu_stop_guest(VCPU_STOP_TIMEOUT, "timeout: the guest was stopped");
-}
-
-void monitor_check_deadline(void)
-{
-	if (timeout_deadline_ns && monotonic_ns() >= timeout_deadline_ns)
+	if (read_clock && timeout_deadline_ns && monotonic_ns() >= timeout_deadline_ns)
 		timeout_expired = 1;
-	monitor_check_timeout();
+	return timeout_expired;
 }
 
 /* Guest code that escaped into 64-bit mode may turn the timer off (setitimer is allowed,
  * vmirun needs it) and block its signal, but not raise a resource limit: the CPU-time limit
  * is the bound beyond its reach. SIGXCPU, one second after the timeout's worth of CPU, is
  * handled as the timeout; SIGKILL, a second later, ends a run that blocked that too. */
-int monitor_set_timeout(double seconds)
+int process_set_timeout(double seconds)
 {
 	if (seconds <= 0)
 		return 0;
@@ -574,7 +451,7 @@ static int handle(int sig, void (*handler)(int, siginfo_t *, void *))
 	return sigaction(sig, &action, NULL);
 }
 
-int monitor_install_trap_handlers(void)
+int process_install_signal_handlers(void)
 {
 	host_fs_setup(); /* every handler puts this base back first, from its first signal on */
 	stack_t stack = { .ss_sp = signal_stack, .ss_size = sizeof(signal_stack), .ss_flags = 0 };
@@ -589,4 +466,30 @@ int monitor_install_trap_handlers(void)
 	    handle(timer_signal(), on_alarm) != 0 || handle(timer_kick_signal(), on_kick) != 0)
 		return -1;
 	return 0;
+}
+
+/* --- events, for the halt loop: the alarm timer's signal and the timeout's ------------------ */
+
+static sigset_t mask_before_hold;
+
+void platform_hold_events(void)
+{
+	sigset_t events;
+	sigemptyset(&events);
+	sigaddset(&events, timer_signal());
+	sigaddset(&events, SIGALRM);
+	sigprocmask(SIG_BLOCK, &events, &mask_before_hold);
+}
+
+void platform_wait_for_event(void)
+{
+	sigset_t wait_mask = mask_before_hold;
+	sigdelset(&wait_mask, timer_signal());
+	sigdelset(&wait_mask, SIGALRM);
+	sigsuspend(&wait_mask);
+}
+
+void platform_release_events(void)
+{
+	sigprocmask(SIG_SETMASK, &mask_before_hold, NULL);
 }

@@ -1,6 +1,6 @@
 /* The seccomp filter vmirun locks itself with before entering the guest. */
-#ifndef VMM_SANDBOX_H
-#define VMM_SANDBOX_H
+#ifndef VMM_PLATFORM_PROCESS_SANDBOX_H
+#define VMM_PLATFORM_PROCESS_SANDBOX_H
 
 /* From here on: every i386 system call (the guest's int 0x80, or syscall/sysenter from
  * compatibility mode) raises SIGSYS as a guest event and never reaches the host kernel; of

@@ -1,0 +1,31 @@
+/* What the process platform's own files share: the guest's register file the world switch
+ * loads and saves, and the one way a run ends. Nothing outside vmm/platform/process/ uses it. */
+#ifndef VMM_PLATFORM_PROCESS_PROCESS_H
+#define VMM_PLATFORM_PROCESS_PROCESS_H
+
+#include <stdint.h>
+#include "platform.h"
+
+/* The one vCPU's registers; world_switch.S loads and saves them. */
+extern struct guest_regs process_guest_regs;
+
+/* Set when a hypercall's return must load all of process_guest_regs (eip and esp included)
+ * instead of returning to the caller. */
+extern uint8_t process_redirect;
+
+/* Reached from world_switch.S with the call number, process_guest_regs holding the state
+ * after the call returned. */
+void process_hypercall(uint32_t call);
+
+/* Ends the run with the stop requested (platform_request_stop): back into platform_run.
+ * From the hypercall path and the signal handlers only. */
+_Noreturn void process_stop_now(void);
+
+/* Nonzero once platform_run has returned. */
+int process_run_over(void);
+
+/* world_switch.S: loads process_guest_regs and enters the guest; returns only through
+ * process_stop_now. */
+void process_enter_guest(void);
+
+#endif

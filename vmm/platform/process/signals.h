@@ -1,0 +1,14 @@
+/* The process platform's signal handling, as main() sets it up. */
+#ifndef VMM_PLATFORM_PROCESS_SIGNALS_H
+#define VMM_PLATFORM_PROCESS_SIGNALS_H
+
+/* Installs the handlers for guest faults, trapped instructions, trapped i386 system calls,
+ * the host timers and the timeout, on a signal stack of their own. 0 or -1 (errno set). */
+int process_install_signal_handlers(void);
+
+/* Stops the guest with GUEST_STOP_TIMEOUT once `seconds` have passed (0: never), and limits
+ * the process's CPU time to a little more, out of an escaped guest's reach. Before the
+ * sandbox is locked. Returns 0 or -1 (errno set). */
+int process_set_timeout(double seconds);
+
+#endif
