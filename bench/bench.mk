@@ -6,15 +6,12 @@ BENCH_RUNS        ?= 20
 BENCH_KERNEL_RUNS ?= 5
 BENCH_DIR         := $(BUILD)/bench
 BENCH_STARTUP     := $(BENCH_DIR)/bench-startup
-BENCH_KERNEL      := $(BENCH_DIR)/bench-kernel
+BENCH_KERNEL      := $(BENCH_DIR)/bench-kernel_matrix
 BENCH_NATIVE      := $(BENCH_DIR)/bench-native_flags
 REFERENCE_KERNEL  := $(BUILD)/guest/kernel.elf
 
+# bench-NAME from bench/NAME.c.
 $(BENCH_DIR)/bench-%: bench/%.c
-	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
-
-$(BENCH_KERNEL): bench/kernel_matrix.c
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
 

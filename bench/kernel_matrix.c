@@ -106,7 +106,7 @@ static double median_of(enum mode mode, int bench)
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
-		fprintf(stderr, "Usage: bench-kernel VMIRUN KERNEL_ELF RUNS OUTPUT_DIR\n"
+		fprintf(stderr, "Usage: bench-kernel_matrix VMIRUN KERNEL_ELF RUNS OUTPUT_DIR\n"
 		        "Runs the kernel's benchmarks in every link mode under VMIRUN, with --no-rom,\n"
 		        "and under qemu-system-i386 (TCG); writes OUTPUT_DIR/kernel.md and kernel.dat.\n");
 		return 1;
