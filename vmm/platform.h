@@ -85,6 +85,10 @@ void platform_request_exit_port_stop(int value);
 /* Nonzero once a stop has been requested. */
 int platform_stop_requested(void);
 
+/* Nonzero once a stop has been requested or --timeout has run out: one load for the
+ * monitor's hot paths, which then ask the functions above and below. */
+extern volatile int platform_attention;
+
 /* Nonzero while platform_run runs the guest (or the monitor on its behalf). */
 int platform_running(void);
 

@@ -203,6 +203,7 @@ void __wrap_platform_request_stop(enum guest_stop_reason reason, const struct gu
 		abort();
 	if (stop_reason == GUEST_STOP_NONE)
 		stop_reason = reason;
+	platform_attention = 1;
 }
 
 void __wrap_platform_request_exit_port_stop(int value)
@@ -576,6 +577,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { data, size, 0 };
 	reset_machine();
 	stop_reason = GUEST_STOP_NONE;
+	platform_attention = 0;
 	for (int n = 0; n < MAX_OPERATIONS && in.at < in.size; n++) {
 		if (operation(&in) != 0)
 			break; /* the guest was stopped: vmirun would exit here */

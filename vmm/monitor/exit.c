@@ -17,8 +17,11 @@
 #define ERROR_CODE_USER 4
 #define TIMEOUT_MESSAGE "timeout: the guest was stopped"
 
-static enum exit_action guest_fault(const struct guest_exit *exit, struct guest_regs *regs);
-static enum exit_action guest_syscall(const struct guest_exit *exit, struct guest_regs *regs);
+/* Not inlined: their message buffers would make every hypercall's frame large. */
+static __attribute__((noinline)) enum exit_action guest_fault(const struct guest_exit *exit,
+                                                              struct guest_regs *regs);
+static __attribute__((noinline)) enum exit_action guest_syscall(const struct guest_exit *exit,
+                                                                struct guest_regs *regs);
 
 enum exit_action monitor_handle_exit(const struct guest_exit *exit, struct guest_regs *regs)
 {
@@ -42,8 +45,11 @@ enum exit_action monitor_handle_exit(const struct guest_exit *exit, struct guest
 		platform_request_stop(GUEST_STOP_TIMEOUT, regs, TIMEOUT_MESSAGE);
 		break;
 	}
-	/* The timeout may have run out while the monitor worked, its notice held back. */
-	return monitor_stop_if_timed_out(0) ? EXIT_STOP : action;
+	/* A stop requested, or the timeout run out while the monitor worked, its notice held
+	 * back: one load in the common case. */
+	if (platform_attention && monitor_stop_if_timed_out(0))
+		return EXIT_STOP;
+	return action;
 }
 
 int monitor_stop_if_timed_out(int read_clock)

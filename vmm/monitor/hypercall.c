@@ -277,11 +277,10 @@ enum exit_action monitor_hypercall(uint32_t call, struct guest_regs *regs)
 		action = reflect_general_protection(regs);
 	else
 		action = dispatch(call, regs);
-	if (platform_stop_requested())
-		return EXIT_STOP;
 
 	/* A single-step trap comes before any interrupt, as on hardware; the flags in its
-	 * frame keep the TF the guest set. */
+	 * frame keep the TF the guest set. (After a stop request these change nothing that
+	 * matters: the guest stops before it runs again.) */
 	if (single_step_pending) {
 		single_step_pending = 0;
 		regs->eflags |= VMI_EFLAGS_TF;

@@ -54,6 +54,7 @@ void host_fs_setup(void)
 	process_host_fs_base = base;
 }
 
+volatile int platform_attention;
 static sigjmp_buf stop_jump;
 static struct guest_stop requested;
 static volatile int running, run_over;
@@ -100,6 +101,7 @@ void platform_request_stop(enum guest_stop_reason reason, const struct guest_reg
 		requested.have_regs = 1;
 	}
 	requested.reason = reason;
+	platform_attention = 1;
 }
 
 void platform_request_exit_port_stop(int value)

@@ -386,6 +386,7 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 	(void)info;
 	clear_alignment_check();
 	timeout_expired = 1;
+	platform_attention = 1;
 	if (platform_running() && in_guest(uc)) {
 		regs_from_context(uc, &regs);
 		struct guest_exit exit = { .kind = GUEST_EXIT_TIMEOUT, .in_guest_code = 1 };
@@ -407,8 +408,10 @@ static uint64_t monotonic_ns(void)
 
 int platform_timed_out(int read_clock)
 {
-	if (read_clock && timeout_deadline_ns && monotonic_ns() >= timeout_deadline_ns)
+	if (read_clock && timeout_deadline_ns && monotonic_ns() >= timeout_deadline_ns) {
 		timeout_expired = 1;
+		platform_attention = 1;
+	}
 	return timeout_expired;
 }
 
