@@ -22,16 +22,13 @@ all: $(VMIGUEST_LIB)
 HOST_SHARED_SRCS += $(VMIGUEST_DIR)/patch.c $(VMIGUEST_DIR)/probe.c $(VMIGUEST_DIR)/text.c
 
 # The sdk test guest links the library (tests/tests.mk's generic rule puts $(GUEST_LIBS)
-# after the guest's objects) and keeps .vmi_sites with vmi_sites.ld.
-SDK_GUEST_ELF := $(BUILD)/tests/guests/sdk.elf
-$(SDK_GUEST_ELF): $(VMIGUEST_LIB) $(VMIGUEST_DIR)/vmi_sites.ld
-$(SDK_GUEST_ELF): GUEST_LIBS := $(VMIGUEST_LIB) $(GUEST_LIBS)
-$(SDK_GUEST_ELF): GUEST_LDFLAGS += -Wl,-T,$(VMIGUEST_DIR)/vmi_sites.ld
-$(BUILD)/tests/guests/sdk/%.o: GUEST_CFLAGS += -I$(VMIGUEST_DIR)
-
-# So does the paging test guest.
-PAGING_GUEST_ELF := $(BUILD)/tests/guests/paging.elf
-$(PAGING_GUEST_ELF): $(VMIGUEST_LIB) $(VMIGUEST_DIR)/vmi_sites.ld
-$(PAGING_GUEST_ELF): GUEST_LIBS := $(VMIGUEST_LIB) $(GUEST_LIBS)
-$(PAGING_GUEST_ELF): GUEST_LDFLAGS += -Wl,-T,$(VMIGUEST_DIR)/vmi_sites.ld
-$(BUILD)/tests/guests/paging/%.o: GUEST_CFLAGS += -I$(VMIGUEST_DIR)
+# after the guest's objects) and keeps .vmi_sites with vmi_sites.ld; so do the paging and
+# mmu_storm test guests.
+SDK_TEST_GUESTS := sdk paging mmu_storm
+define sdk_test_guest_rules
+$(BUILD)/tests/guests/$(1).elf: $(VMIGUEST_LIB) $(VMIGUEST_DIR)/vmi_sites.ld
+$(BUILD)/tests/guests/$(1).elf: GUEST_LIBS := $(VMIGUEST_LIB) $(GUEST_LIBS)
+$(BUILD)/tests/guests/$(1).elf: GUEST_LDFLAGS += -Wl,-T,$(VMIGUEST_DIR)/vmi_sites.ld
+$(BUILD)/tests/guests/$(1)/%.o: GUEST_CFLAGS += -I$(VMIGUEST_DIR)
+endef
+$(foreach g,$(SDK_TEST_GUESTS),$(eval $(call sdk_test_guest_rules,$(g))))

@@ -26,6 +26,19 @@
 #define DESC_SEGMENT        (1ull << 44)
 #define DESC_CODE           (1ull << 43)
 
+/* One trapped instruction as far as it is decoded. `at` is both the next byte and the length
+ * so far, so an instruction that completes moves eip by it, and one that faults or is
+ * refused leaves eip alone: the guest sees the fault at the instruction, as on hardware. */
+struct instruction {
+	struct guest_regs *regs;
+	struct emulate_outcome *outcome;
+	const uint8_t *code;
+	size_t available;
+	size_t at;
+	uint8_t opcode; /* the byte that chose the group: after 0x0F, the second one */
+	int operand16, rep;
+};
+
 static uint32_t *gpr(struct guest_regs *regs, unsigned number)
 {
 	switch (number & 7) {
@@ -117,7 +130,8 @@ static int privileged(const uint8_t *code, size_t available)
 	case 0x0F:
 		return available > 1 && (code[1] == 0x00 || code[1] == 0x01 || code[1] == 0x06 ||
 		                         code[1] == 0x08 || code[1] == 0x09 || code[1] == 0x20 ||
-		                         code[1] == 0x22 || code[1] == 0x30 || code[1] == 0x32);
+		                         code[1] == 0x21 || code[1] == 0x22 || code[1] == 0x23 ||
+		                         code[1] == 0x30 || code[1] == 0x32);
 	default:
 		return 0;
 	}
@@ -129,11 +143,6 @@ static enum emulate_result general_protection(struct emulate_outcome *outcome, u
 	outcome->error_code = error;
 	outcome->software_length = 0;
 	return EMULATE_INTERRUPT;
-}
-
-static enum emulate_result status_or_fault(uint32_t status, struct emulate_outcome *outcome)
-{
-	return status == 0 ? EMULATE_DONE : general_protection(outcome, 0);
 }
 
 void emulate_port_in(struct guest_regs *regs, uint16_t port, unsigned size)
@@ -173,6 +182,65 @@ int emulate_string_io(struct guest_regs *regs, unsigned size, int out, int rep)
 	return 0;
 }
 
+/* --- decoding steps shared by the groups ------------------------------------------------- */
+
+static int more(const struct instruction *in)
+{
+	return in->at < in->available;
+}
+
+/* The odd opcodes of a pair are the wide forms, 16 or 32 bits as the prefix says. */
+static unsigned operand_size(const struct instruction *in)
+{
+	return (in->opcode & 1) == 0 ? 1 : in->operand16 ? 2 : 4;
+}
+
+static enum emulate_result finish(struct instruction *in)
+{
+	in->regs->eip += (uint32_t)in->at;
+	return EMULATE_DONE;
+}
+
+/* For the loads whose checks (the guest's tables, its MSRs) may refuse it: #GP then. */
+static enum emulate_result finish_or_fault(struct instruction *in, int failed)
+{
+	return failed ? general_protection(in->outcome, 0) : finish(in);
+}
+
+/* A ModRM operand (with SIB and displacement), passed over; -1 if it runs past the bytes. */
+static int take_modrm(struct instruction *in, unsigned *reg, int *is_register,
+                      uint32_t *operand)
+{
+	int used = emulate_decode_modrm(in->regs, in->code + in->at, in->available - in->at, reg,
+	                                is_register, operand);
+	if (used < 0)
+		return -1;
+	in->at += (size_t)used;
+	return 0;
+}
+
+/* Moves to and from control and debug registers encode only a register operand (mod 3);
+ * the other encodings are invalid, not a memory form. */
+static int take_register_modrm(struct instruction *in, unsigned *reg, unsigned *rm)
+{
+	if (!more(in) || (in->code[in->at] >> 6) != 3)
+		return -1;
+	*reg = (in->code[in->at] >> 3) & 7;
+	*rm = in->code[in->at] & 7;
+	in->at++;
+	return 0;
+}
+
+/* A 16-bit operand (selector, machine status word) from a register or guest memory. */
+static int read_operand16(struct guest_regs *regs, int is_register, uint32_t operand,
+                          uint32_t *value)
+{
+	*value = is_register ? *gpr(regs, operand) & 0xFFFF : 0;
+	return !is_register && guest_read(operand, value, 2) != 0 ? -1 : 0;
+}
+
+/* --- segments and far transfers ---------------------------------------------------------- */
+
 /* A selector the guest loads from its own GDT: present code or data, or null for data. */
 static int selector_usable(uint32_t selector, int for_code)
 {
@@ -187,16 +255,18 @@ static int selector_usable(uint32_t selector, int for_code)
 	return for_code ? (descriptor & DESC_CODE) != 0 : 1;
 }
 
-static enum emulate_result far_transfer(struct guest_regs *regs, uint32_t selector,
-                                        uint32_t offset, int is_call, uint32_t next_eip,
-                                        struct emulate_outcome *outcome)
+/* The instruction has been passed over: a far call returns after it. */
+static enum emulate_result far_transfer(struct instruction *in, uint32_t selector,
+                                        uint32_t offset, int is_call)
 {
+	struct guest_regs *regs = in->regs;
 	if (!selector_usable(selector, 1))
-		return general_protection(outcome, selector & 0xFFFC);
+		return general_protection(in->outcome, selector & 0xFFFC);
 	if (is_call) {
-		uint32_t frame[2] = { next_eip, virtual_cpu_shared()->cs & 0xFFFF };
+		uint32_t frame[2] = { regs->eip + (uint32_t)in->at,
+		                      virtual_cpu_shared()->cs & 0xFFFF };
 		if (guest_write(regs->esp - 8, frame, 8) != 0)
-			return general_protection(outcome, 0);
+			return general_protection(in->outcome, 0);
 		regs->esp -= 8;
 	}
 	regs->eip = offset;
@@ -204,266 +274,365 @@ static enum emulate_result far_transfer(struct guest_regs *regs, uint32_t select
 	return EMULATE_DONE;
 }
 
-static enum emulate_result two_byte(struct guest_regs *regs, const uint8_t *code, size_t available,
-                                    size_t at, struct emulate_outcome *outcome)
+/* EA, 9A: ljmp and lcall ptr16:32. */
+static enum emulate_result far_direct(struct instruction *in)
 {
-	if (at >= available)
+	if (in->operand16 || in->available < in->at + 6)
 		return EMULATE_UNSUPPORTED;
-	uint8_t opcode = code[at++];
+	in->outcome->mnemonic = in->opcode == 0xEA ? "ljmp" : "lcall";
+	uint32_t offset = read_le32(in->code + in->at);
+	uint32_t selector = (uint32_t)in->code[in->at + 4] | (uint32_t)in->code[in->at + 5] << 8;
+	in->at += 6;
+	return far_transfer(in, selector, offset, in->opcode == 0x9A);
+}
+
+/* FF /5 and FF /3: ljmp and lcall m16:32; the rest of group 5 is not emulated. */
+static enum emulate_result far_indirect(struct instruction *in)
+{
+	unsigned reg;
+	int is_register;
+	uint32_t address, pointer[2] = { 0, 0 };
+	if (take_modrm(in, &reg, &is_register, &address) != 0 || is_register ||
+	    (reg != 3 && reg != 5) || in->operand16)
+		return EMULATE_UNSUPPORTED;
+	in->outcome->mnemonic = reg == 5 ? "ljmp" : "lcall";
+	if (guest_read(address, pointer, 6) != 0)
+		return general_protection(in->outcome, 0);
+	return far_transfer(in, pointer[1] & 0xFFFF, pointer[0], reg == 3);
+}
+
+/* 8E: mov r/m16, %sreg (not %cs, and 6 and 7 name no register). */
+static enum emulate_result load_segment_register(struct instruction *in)
+{
+	unsigned reg;
+	int is_register;
+	uint32_t operand, selector;
+	if (take_modrm(in, &reg, &is_register, &operand) != 0 || reg == 1 || reg > 5)
+		return EMULATE_UNSUPPORTED;
+	if (read_operand16(in->regs, is_register, operand, &selector) != 0)
+		return general_protection(in->outcome, 0);
+	in->outcome->mnemonic = "mov to segment register";
+	if (!selector_usable(selector, 0))
+		return general_protection(in->outcome, selector & 0xFFFC);
+	/* The hardware keeps the host's flat data selector, which maps the same memory. */
+	return finish(in);
+}
+
+/* --- one-byte opcodes -------------------------------------------------------------------- */
+
+/* EC-EF, and E4-E7 once their imm8 is read. */
+static enum emulate_result port_io(struct instruction *in, uint16_t port)
+{
+	int out = (in->opcode & 2) != 0;
+	unsigned size = operand_size(in);
+	in->outcome->mnemonic = out ? "out" : "in";
+	/* Past the instruction before the device runs: a stop it requests (the exit port) then
+	 * reports the guest after its last instruction. */
+	in->regs->eip += (uint32_t)in->at;
+	if (out)
+		io_bus_write(port, size, in->regs->eax);
+	else
+		emulate_port_in(in->regs, port, size);
+	return EMULATE_DONE;
+}
+
+static enum emulate_result port_io_imm8(struct instruction *in)
+{
+	if (!more(in))
+		return EMULATE_UNSUPPORTED;
+	uint16_t port = in->code[in->at++];
+	return port_io(in, port);
+}
+
+/* 6C-6F: ins and outs, rep or not. */
+static enum emulate_result string_io(struct instruction *in)
+{
+	int out = (in->opcode & 2) != 0;
+	in->outcome->mnemonic = out ? "outs" : "ins";
+	/* A fault on guest memory stops the loop where it got to, as on hardware: #GP. */
+	if (emulate_string_io(in->regs, operand_size(in), out, in->rep) != 0)
+		return general_protection(in->outcome, 0);
+	return finish(in);
+}
+
+static enum emulate_result halt(struct instruction *in)
+{
+	if (in->operand16 || in->rep)
+		return EMULATE_UNSUPPORTED;
+	in->outcome->mnemonic = "hlt";
+	in->regs->eip += (uint32_t)in->at;
+	return EMULATE_HALT;
+}
+
+static enum emulate_result clear_interrupt_flag(struct instruction *in)
+{
+	in->outcome->mnemonic = "cli";
+	virtual_cpu_set_interrupts_enabled(0);
+	return finish(in);
+}
+
+static enum emulate_result set_interrupt_flag(struct instruction *in)
+{
+	in->outcome->mnemonic = "sti";
+	virtual_cpu_set_interrupts_enabled(1);
+	/* The interrupt shadow: `sti; hlt` must not take an interrupt between the two. */
+	if (more(in) && in->code[in->at] == 0xF4) {
+		in->regs->eip += (uint32_t)in->at + 1;
+		return EMULATE_HALT;
+	}
+	return finish(in);
+}
+
+/* CD: int n, delivered by the caller through the gate, whose DPL it checks. */
+static enum emulate_result software_interrupt(struct instruction *in)
+{
+	if (!more(in))
+		return EMULATE_UNSUPPORTED;
+	in->outcome->mnemonic = "int";
+	in->outcome->vector = in->code[in->at++];
+	/* prefixes included: a #GP points at them */
+	in->outcome->software_length = (unsigned)in->at;
+	in->regs->eip += (uint32_t)in->at;
+	return EMULATE_INTERRUPT;
+}
+
+/* CF: iret, which sets eip itself from the frame. */
+static enum emulate_result interrupt_return(struct instruction *in)
+{
+	if (in->operand16)
+		return EMULATE_UNSUPPORTED;
+	in->outcome->mnemonic = "iret";
+	if (virtual_cpu_ring() != 0 || virtual_cpu_iret(in->regs, in->regs->esp) != 0)
+		return general_protection(in->outcome, 0);
+	return EMULATE_DONE;
+}
+
+/* --- two-byte opcodes (0F xx) ------------------------------------------------------------ */
+
+/* 0F 00: lldt and ltr; the rest of group 6 is not emulated. */
+static enum emulate_result group6(struct instruction *in)
+{
+	unsigned reg;
+	int is_register;
+	uint32_t operand, selector;
+	if (take_modrm(in, &reg, &is_register, &operand) != 0 || (reg != 2 && reg != 3))
+		return EMULATE_UNSUPPORTED;
+	if (read_operand16(in->regs, is_register, operand, &selector) != 0)
+		return general_protection(in->outcome, 0);
+	in->outcome->mnemonic = reg == 2 ? "lldt" : "ltr";
+	uint32_t status = reg == 2 ? descriptors_set_ldt(selector) : descriptors_set_tr(selector);
+	return finish_or_fault(in, status != 0);
+}
+
+/* lmsw: PE, MP, EM and TS from the operand; PE can be set, not cleared. */
+static enum emulate_result load_machine_status_word(struct instruction *in, int is_register,
+                                                    uint32_t operand)
+{
+	uint32_t word;
+	if (read_operand16(in->regs, is_register, operand, &word) != 0)
+		return general_protection(in->outcome, 0);
+	in->outcome->mnemonic = "lmsw";
+	virtual_cpu.cr0 = (virtual_cpu.cr0 & ~0xFu) | (word & 0xF) | (virtual_cpu.cr0 & 1);
+	return finish(in);
+}
+
+/* 0F 01: lgdt, lidt, invlpg, lmsw. Its register forms other than lmsw's are other
+ * instructions (vmcall and the like), not emulated. */
+static enum emulate_result group7(struct instruction *in)
+{
 	unsigned reg;
 	int is_register;
 	uint32_t operand;
-	int used;
-
-	switch (opcode) {
-	case 0x00: /* group 6: lldt, ltr */
-	case 0x01: /* group 7: lgdt, lidt, invlpg */
-		used = emulate_decode_modrm(regs, code + at, available - at, &reg, &is_register, &operand);
-		if (used < 0)
-			return EMULATE_UNSUPPORTED;
-		{
-			uint32_t length = (uint32_t)(at + (size_t)used);
-			enum emulate_result result = EMULATE_UNSUPPORTED;
-			if (opcode == 0x00 && (reg == 2 || reg == 3)) {
-				uint32_t selector = is_register ? *gpr(regs, operand) & 0xFFFF : 0;
-				if (!is_register && guest_read(operand, &selector, 2) != 0)
-					return general_protection(outcome, 0);
-				outcome->mnemonic = reg == 2 ? "lldt" : "ltr";
-				result = status_or_fault(reg == 2 ? descriptors_set_ldt(selector & 0xFFFF)
-				                                  : descriptors_set_tr(selector & 0xFFFF), outcome);
-			} else if (opcode == 0x01 && !is_register && (reg == 2 || reg == 3)) {
-				outcome->mnemonic = reg == 2 ? "lgdt" : "lidt";
-				result = status_or_fault(reg == 2 ? descriptors_set_gdt(operand)
-				                                  : descriptors_set_idt(operand), outcome);
-			} else if (opcode == 0x01 && !is_register && reg == 7) {
-				outcome->mnemonic = "invlpg";
-				mmu_invalidate(operand);
-				result = EMULATE_DONE;
-			} else if (opcode == 0x01 && reg == 6) {
-				/* lmsw: PE, MP, EM and TS from the operand; PE can be set, not cleared */
-				uint32_t word = is_register ? *gpr(regs, operand) & 0xFFFF : 0;
-				if (!is_register && guest_read(operand, &word, 2) != 0)
-					return general_protection(outcome, 0);
-				outcome->mnemonic = "lmsw";
-				virtual_cpu.cr0 = (virtual_cpu.cr0 & ~0xFu) | (word & 0xF) |
-				                  (virtual_cpu.cr0 & 1);
-				result = EMULATE_DONE;
-			}
-			if (result == EMULATE_DONE)
-				regs->eip += length;
-			return result;
-		}
-	case 0x06:
-		outcome->mnemonic = "clts";
-		virtual_cpu.cr0 &= ~CR0_TS;
-		break;
-	case 0x08:
-	case 0x09:
-		outcome->mnemonic = opcode == 0x08 ? "invd" : "wbinvd";
-		break;
-	case 0x20: /* mov %crN, r32 */
-	case 0x22: /* mov r32, %crN */
-		if (at >= available || (code[at] >> 6) != 3)
-			return EMULATE_UNSUPPORTED;
-		reg = (code[at] >> 3) & 7;
-		{
-			uint32_t *cr = reg == 0 ? &virtual_cpu.cr0 : reg == 2 ? &virtual_cpu.cr2
-			             : reg == 3 ? &virtual_cpu.cr3 : reg == 4 ? &virtual_cpu.cr4 : NULL;
-			if (!cr)
-				return EMULATE_UNSUPPORTED; /* #UD on hardware; #GP here is close enough */
-			uint32_t *target = gpr(regs, code[at] & 7);
-			outcome->mnemonic = opcode == 0x20 ? "mov from cr" : "mov to cr";
-			if (opcode == 0x20) {
-				*target = reg == 2 ? virtual_cpu_shared()->cr2 : *cr;
-			} else {
-				/* PAE's tables are another format: a #GP would tell the kernel something
-				 * no CPU says, so vmirun stops and says what is missing. */
-				if (reg == 4 && (*target & VMI_CR4_PAE)) {
-					snprintf(outcome->reason, sizeof outcome->reason,
-					         "mov %%%s,%%cr4 sets CR4.PAE (value 0x%08x): PAE paging is "
-					         "not implemented", gpr_name(code[at] & 7), *target);
-					return EMULATE_NOT_IMPLEMENTED;
-				}
-				uint32_t old_cr0 = virtual_cpu.cr0, old_cr4 = virtual_cpu.cr4;
-				*cr = *target;
-				if (reg == 2)
-					virtual_cpu_shared()->cr2 = *target;
-				else if (reg == 3)
-					mmu_cr3_loaded();
-				else
-					mmu_control_registers_written(old_cr0, old_cr4);
-			}
-		}
-		at++;
-		break;
-	case 0x21: /* mov %drN, r32 */
-	case 0x23: /* mov r32, %drN */
-		if (at >= available || (code[at] >> 6) != 3)
-			return EMULATE_UNSUPPORTED;
-		reg = (code[at] >> 3) & 7;
-		if (reg == 4 || reg == 5)
-			reg += 2; /* DR4 and DR5 are DR6 and DR7 while CR4.DE is clear */
-		outcome->mnemonic = opcode == 0x21 ? "mov from dr" : "mov to dr";
-		if (opcode == 0x21)
-			*gpr(regs, code[at] & 7) = virtual_cpu.dr[reg];
-		else
-			virtual_cpu.dr[reg] = *gpr(regs, code[at] & 7);
-		at++;
-		break;
-	case 0x30:
-		outcome->mnemonic = "wrmsr";
-		if (msr_write(regs->ecx, (uint64_t)regs->edx << 32 | regs->eax) != 0)
-			return general_protection(outcome, 0);
-		break;
-	case 0x32:
-		outcome->mnemonic = "rdmsr";
-		{
-			uint64_t value;
-			if (msr_read(regs->ecx, &value) != 0)
-				return general_protection(outcome, 0);
-			regs->eax = (uint32_t)value;
-			regs->edx = (uint32_t)(value >> 32);
-		}
-		break;
+	if (take_modrm(in, &reg, &is_register, &operand) != 0)
+		return EMULATE_UNSUPPORTED;
+	if (reg == 6)
+		return load_machine_status_word(in, is_register, operand);
+	if (is_register)
+		return EMULATE_UNSUPPORTED;
+	switch (reg) {
+	case 2:
+		in->outcome->mnemonic = "lgdt";
+		return finish_or_fault(in, descriptors_set_gdt(operand) != 0);
+	case 3:
+		in->outcome->mnemonic = "lidt";
+		return finish_or_fault(in, descriptors_set_idt(operand) != 0);
+	case 7:
+		in->outcome->mnemonic = "invlpg";
+		mmu_invalidate(operand);
+		return finish(in);
 	default:
 		return EMULATE_UNSUPPORTED;
 	}
-	regs->eip += (uint32_t)at;
-	return EMULATE_DONE;
+}
+
+static enum emulate_result clear_task_switched(struct instruction *in)
+{
+	in->outcome->mnemonic = "clts";
+	virtual_cpu.cr0 &= ~CR0_TS;
+	return finish(in);
+}
+
+/* invd, wbinvd: the caches are the host's, coherent with guest memory; nothing to flush. */
+static enum emulate_result invalidate_caches(struct instruction *in)
+{
+	in->outcome->mnemonic = in->opcode == 0x08 ? "invd" : "wbinvd";
+	return finish(in);
+}
+
+/* NULL for the control registers i386 does not have. */
+static uint32_t *control_register(unsigned number)
+{
+	switch (number) {
+	case 0: return &virtual_cpu.cr0;
+	case 2: return &virtual_cpu.cr2;
+	case 3: return &virtual_cpu.cr3;
+	case 4: return &virtual_cpu.cr4;
+	default: return NULL;
+	}
+}
+
+static enum emulate_result write_control_register(struct instruction *in, unsigned number,
+                                                  uint32_t *cr, unsigned source)
+{
+	uint32_t value = *gpr(in->regs, source);
+	/* PAE's tables are another format: a #GP would tell the kernel something no CPU says,
+	 * so vmirun stops and says what is missing. */
+	if (number == 4 && (value & VMI_CR4_PAE)) {
+		snprintf(in->outcome->reason, sizeof in->outcome->reason,
+		         "mov %%%s,%%cr4 sets CR4.PAE (value 0x%08x): PAE paging is not implemented",
+		         gpr_name(source), value);
+		return EMULATE_NOT_IMPLEMENTED;
+	}
+	uint32_t old_cr0 = virtual_cpu.cr0, old_cr4 = virtual_cpu.cr4;
+	*cr = value;
+	if (number == 2)
+		virtual_cpu_shared()->cr2 = value;
+	else if (number == 3)
+		mmu_cr3_loaded();
+	else
+		mmu_control_registers_written(old_cr0, old_cr4);
+	return finish(in);
+}
+
+/* 0F 20 (mov %crN, r32) and 0F 22 (mov r32, %crN). */
+static enum emulate_result move_control_register(struct instruction *in)
+{
+	unsigned number, rm;
+	if (take_register_modrm(in, &number, &rm) != 0)
+		return EMULATE_UNSUPPORTED;
+	uint32_t *cr = control_register(number);
+	if (!cr)
+		return EMULATE_UNSUPPORTED; /* #UD on hardware; #GP here is close enough */
+	if (in->opcode == 0x22) {
+		in->outcome->mnemonic = "mov to cr";
+		return write_control_register(in, number, cr, rm);
+	}
+	in->outcome->mnemonic = "mov from cr";
+	/* The guest's CR2 lives in the shared vCPU page, where the ROM reads it directly. */
+	*gpr(in->regs, rm) = number == 2 ? virtual_cpu_shared()->cr2 : *cr;
+	return finish(in);
+}
+
+/* 0F 21 (mov %drN, r32) and 0F 23 (mov r32, %drN). */
+static enum emulate_result move_debug_register(struct instruction *in)
+{
+	unsigned number, rm;
+	if (take_register_modrm(in, &number, &rm) != 0)
+		return EMULATE_UNSUPPORTED;
+	if (number == 4 || number == 5)
+		number += 2; /* DR4 and DR5 are DR6 and DR7 while CR4.DE is clear */
+	in->outcome->mnemonic = in->opcode == 0x21 ? "mov from dr" : "mov to dr";
+	if (in->opcode == 0x21)
+		*gpr(in->regs, rm) = virtual_cpu.dr[number];
+	else
+		virtual_cpu.dr[number] = *gpr(in->regs, rm);
+	return finish(in);
+}
+
+static enum emulate_result write_msr(struct instruction *in)
+{
+	uint64_t value = (uint64_t)in->regs->edx << 32 | in->regs->eax;
+	in->outcome->mnemonic = "wrmsr";
+	return finish_or_fault(in, msr_write(in->regs->ecx, value) != 0);
+}
+
+static enum emulate_result read_msr(struct instruction *in)
+{
+	uint64_t value;
+	in->outcome->mnemonic = "rdmsr";
+	if (msr_read(in->regs->ecx, &value) != 0)
+		return general_protection(in->outcome, 0);
+	in->regs->eax = (uint32_t)value;
+	in->regs->edx = (uint32_t)(value >> 32);
+	return finish(in);
+}
+
+static enum emulate_result two_byte(struct instruction *in)
+{
+	if (!more(in))
+		return EMULATE_UNSUPPORTED;
+	in->opcode = in->code[in->at++];
+	switch (in->opcode) {
+	case 0x00: return group6(in);
+	case 0x01: return group7(in);
+	case 0x06: return clear_task_switched(in);
+	case 0x08: case 0x09: return invalidate_caches(in);
+	case 0x20: case 0x22: return move_control_register(in);
+	case 0x21: case 0x23: return move_debug_register(in);
+	case 0x30: return write_msr(in);
+	case 0x32: return read_msr(in);
+	default: return EMULATE_UNSUPPORTED;
+	}
+}
+
+/* --- the instruction --------------------------------------------------------------------- */
+
+/* Only the prefixes a kernel puts on these instructions; any other is refused with them. */
+static void take_prefixes(struct instruction *in)
+{
+	while (more(in) && in->at < MAX_PREFIXES &&
+	       (in->code[in->at] == PREFIX_OPERAND_SIZE || in->code[in->at] == PREFIX_REP)) {
+		if (in->code[in->at] == PREFIX_OPERAND_SIZE)
+			in->operand16 = 1;
+		else
+			in->rep = 1;
+		in->at++;
+	}
 }
 
 enum emulate_result emulate_instruction(struct guest_regs *regs, const uint8_t *code,
                                         size_t available, struct emulate_outcome *outcome)
 {
-	size_t at = 0;
-	int operand16 = 0, rep = 0;
+	struct instruction in = { .regs = regs, .outcome = outcome, .code = code,
+	                          .available = available };
 
 	outcome->vector = 0;
 	outcome->error_code = -1;
 	outcome->software_length = 0;
 	outcome->mnemonic = "?";
-	while (at < available && at < MAX_PREFIXES &&
-	       (code[at] == PREFIX_OPERAND_SIZE || code[at] == PREFIX_REP)) {
-		if (code[at] == PREFIX_OPERAND_SIZE)
-			operand16 = 1;
-		else
-			rep = 1;
-		at++;
-	}
-	if (at >= available)
+	take_prefixes(&in);
+	if (!more(&in))
 		return EMULATE_UNSUPPORTED;
 	/* Virtual user mode may not do what only a kernel may: #GP, as on hardware. */
-	if (virtual_cpu_ring() != 0 && privileged(code + at, available - at)) {
+	if (virtual_cpu_ring() != 0 && privileged(code + in.at, available - in.at)) {
 		outcome->mnemonic = "privileged instruction in user mode";
 		return general_protection(outcome, 0);
 	}
 
-	uint8_t opcode = code[at++];
-	uint16_t port;
-	unsigned size = (opcode & 1) == 0 ? 1 : operand16 ? 2 : 4;
-	switch (opcode) {
-	case 0xE4: case 0xE5: case 0xE6: case 0xE7:   /* in/out with an imm8 port */
-		if (at >= available)
-			return EMULATE_UNSUPPORTED;
-		port = code[at++];
-		goto port_io;
-	case 0xEC: case 0xED: case 0xEE: case 0xEF:   /* in/out with the port in dx */
-		port = (uint16_t)regs->edx;
-	port_io:
-		outcome->mnemonic = (opcode & 2) ? "out" : "in";
-		/* Advance first: an exit-port write never returns here. */
-		regs->eip += (uint32_t)at;
-		if (opcode & 2)
-			io_bus_write(port, size, regs->eax);
-		else
-			emulate_port_in(regs, port, size);
-		return EMULATE_DONE;
-	case 0x6C: case 0x6D: case 0x6E: case 0x6F: { /* ins/outs */
-		outcome->mnemonic = (opcode & 2) ? "outs" : "ins";
-		/* A fault on guest memory stops the loop where it got to, as on hardware: #GP. */
-		if (emulate_string_io(regs, size, (opcode & 2) != 0, rep) != 0)
-			return general_protection(outcome, 0);
-		regs->eip += (uint32_t)at;
-		return EMULATE_DONE;
+	in.opcode = code[in.at++];
+	switch (in.opcode) {
+	case 0xE4: case 0xE5: case 0xE6: case 0xE7: return port_io_imm8(&in);
+	case 0xEC: case 0xED: case 0xEE: case 0xEF: return port_io(&in, (uint16_t)regs->edx);
+	case 0x6C: case 0x6D: case 0x6E: case 0x6F: return string_io(&in);
+	case 0xF4: return halt(&in);
+	case 0xFA: return clear_interrupt_flag(&in);
+	case 0xFB: return set_interrupt_flag(&in);
+	case 0xCD: return software_interrupt(&in);
+	case 0xCF: return interrupt_return(&in);
+	case 0x8E: return load_segment_register(&in);
+	case 0xEA: case 0x9A: return far_direct(&in);
+	case 0xFF: return far_indirect(&in);
+	case 0x0F: return two_byte(&in);
+	default: return EMULATE_UNSUPPORTED;
 	}
-	case 0xF4:
-		if (operand16 || rep)
-			return EMULATE_UNSUPPORTED;
-		outcome->mnemonic = "hlt";
-		regs->eip += (uint32_t)at;
-		return EMULATE_HALT;
-	case 0xFA:
-		outcome->mnemonic = "cli";
-		virtual_cpu_set_interrupts_enabled(0);
-		break;
-	case 0xFB:
-		outcome->mnemonic = "sti";
-		virtual_cpu_set_interrupts_enabled(1);
-		/* The interrupt shadow: `sti; hlt` must not take an interrupt between the two. */
-		if (at < available && code[at] == 0xF4) {
-			regs->eip += (uint32_t)at + 1;
-			return EMULATE_HALT;
-		}
-		break;
-	case 0xCD:
-		if (at >= available)
-			return EMULATE_UNSUPPORTED;
-		outcome->mnemonic = "int";
-		outcome->vector = code[at++];
-		outcome->software_length = (unsigned)at;   /* prefixes included: a #GP points at them */
-		regs->eip += (uint32_t)at;
-		return EMULATE_INTERRUPT;
-	case 0xCF:
-		if (operand16)
-			return EMULATE_UNSUPPORTED;
-		outcome->mnemonic = "iret";
-		if (virtual_cpu_ring() != 0 || virtual_cpu_iret(regs, regs->esp) != 0)
-			return general_protection(outcome, 0);
-		return EMULATE_DONE;
-	case 0x8E: { /* mov r/m16, %sreg */
-		unsigned reg;
-		int is_register;
-		uint32_t operand, selector;
-		int used = emulate_decode_modrm(regs, code + at, available - at, &reg, &is_register, &operand);
-		if (used < 0 || reg == 1 || reg > 5)
-			return EMULATE_UNSUPPORTED;
-		selector = is_register ? *gpr(regs, operand) : 0;
-		if (!is_register && guest_read(operand, &selector, 2) != 0)
-			return general_protection(outcome, 0);
-		outcome->mnemonic = "mov to segment register";
-		if (!selector_usable(selector & 0xFFFF, 0))
-			return general_protection(outcome, selector & 0xFFFC);
-		/* The hardware keeps the host's flat data selector, which maps the same memory. */
-		regs->eip += (uint32_t)(at + (size_t)used);
-		return EMULATE_DONE;
-	}
-	case 0xEA: case 0x9A: { /* ljmp/lcall ptr16:32 */
-		if (operand16 || available < at + 6)
-			return EMULATE_UNSUPPORTED;
-		outcome->mnemonic = opcode == 0xEA ? "ljmp" : "lcall";
-		uint32_t offset = read_le32(code + at);
-		uint32_t selector = (uint32_t)code[at + 4] | (uint32_t)code[at + 5] << 8;
-		return far_transfer(regs, selector, offset, opcode == 0x9A, regs->eip + (uint32_t)at + 6,
-		                    outcome);
-	}
-	case 0xFF: { /* ljmp/lcall m16:32 */
-		unsigned reg;
-		int is_register;
-		uint32_t address, pointer[2] = { 0, 0 };
-		int used = emulate_decode_modrm(regs, code + at, available - at, &reg, &is_register, &address);
-		if (used < 0 || is_register || (reg != 3 && reg != 5) || operand16)
-			return EMULATE_UNSUPPORTED;
-		outcome->mnemonic = reg == 5 ? "ljmp" : "lcall";
-		if (guest_read(address, pointer, 6) != 0)
-			return general_protection(outcome, 0);
-		return far_transfer(regs, pointer[1] & 0xFFFF, pointer[0], reg == 3,
-		                    regs->eip + (uint32_t)(at + (size_t)used), outcome);
-	}
-	case 0x0F:
-		return two_byte(regs, code, available, at, outcome);
-	default:
-		return EMULATE_UNSUPPORTED;
-	}
-	regs->eip += (uint32_t)at;
-	return EMULATE_DONE;
 }
