@@ -43,6 +43,11 @@
 #define VMI_PTE_FRAME_MASK        0xFFFFF000
 #define VMI_PTE_DIRTY_BIT         6         /* for TestAndSet/TestAndClearPxEBit */
 #define VMI_PTE_ACCESSED_BIT      5
+/* A 4 MiB directory entry's frame is bits 22-31; bits 13-20 are physical-address bits 32-39
+ * on CPUs with PSE-36 (no guest memory lies there), bit 21 is reserved. */
+#define VMI_PDE_LARGE_FRAME_MASK  0xFFC00000
+#define VMI_PDE_LARGE_HIGH_MASK   0x001FE000
+#define VMI_PDE_LARGE_RESERVED    0x00200000
 
 /* Control-register bits paging uses. */
 #define VMI_CR0_WP                0x00010000
@@ -55,5 +60,6 @@
 #define VMI_PF_PRESENT            0x1
 #define VMI_PF_WRITE              0x2
 #define VMI_PF_USER               0x4
+#define VMI_PF_RESERVED           0x8       /* a reserved bit set in an entry */
 
 #endif

@@ -264,7 +264,7 @@ Test(mmu, set_pxe_writes_the_entry_and_drops_a_present_mapping_it_names)
 {
 	turn_paging_on(0);
 	/* the tables are reached through the guest's own mapping: identity here */
-	*directory_entry(DIRECTORY) = DIRECTORY | RW | VMI_PTE_LARGE;
+	*directory_entry(DIRECTORY) = (DIRECTORY & VMI_PDE_LARGE_FRAME_MASK) | RW | VMI_PTE_LARGE;
 	virtual_cpu.cr4 |= VMI_CR4_PSE;
 	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4;
 	cr_assert_eq(mmu_call_set_pxe((FRAME + 0x1000) | RW, entry,
@@ -383,7 +383,8 @@ Test(mmu, past_64_ordinary_ranges_a_cr3_load_drops_the_gaps_between_global_ones)
 Test(mmu, set_pxe_of_an_entry_about_to_be_used_maps_it_at_once_as_the_fault_would)
 {
 	turn_paging_on(0);
-	*directory_entry(DIRECTORY) = DIRECTORY | RW | VMI_PTE_LARGE;   /* the tables, identity */
+	/* the tables, identity */
+	*directory_entry(DIRECTORY) = (DIRECTORY & VMI_PDE_LARGE_FRAME_MASK) | RW | VMI_PTE_LARGE;
 	virtual_cpu.cr4 |= VMI_CR4_PSE;
 	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4, page = LINEAR & ~0xFFFu;
 	*table_entry(LINEAR) = 0;

@@ -147,6 +147,24 @@ Test(page_walk, a_4m_page_needs_cr4_pse)
 	cr_assert_eq(r.error_code, 0);
 }
 
+Test(page_walk, a_4m_entrys_bits_13_to_21_are_never_a_low_alias)
+{
+	struct page_walk_result r;
+	/* bit 21 is reserved: #PF with RSVD and P, whatever the access */
+	*directory_entry() = 0x00800000u | VMI_PDE_LARGE_RESERVED | RW_USER | VMI_PTE_LARGE;
+	cr_assert_eq(walk(VMI_CR0_WP, VMI_CR4_PSE, LINEAR, PAGE_WALK_WRITE, &r), PAGE_WALK_FAULT);
+	cr_assert_eq(r.error_code, VMI_PF_RESERVED | VMI_PF_PRESENT | VMI_PF_WRITE);
+	cr_assert_eq(*directory_entry() & VMI_PTE_ACCESSED, 0, "no A for an entry that faults");
+	/* bits 13-20 are physical-address bits 32-39 (PSE-36): above all guest memory */
+	*directory_entry() = 0x00800000u | 0x2000u | RW_USER | VMI_PTE_LARGE;
+	cr_assert_eq(walk(VMI_CR0_WP, VMI_CR4_PSE, LINEAR, 0, &r), PAGE_WALK_ABOVE_4G);
+	*directory_entry() = 0x00800000u | 0x00100000u | RW_USER | VMI_PTE_LARGE;
+	cr_assert_eq(walk(VMI_CR0_WP, VMI_CR4_PSE, LINEAR, 0, &r), PAGE_WALK_ABOVE_4G);
+	/* without CR4.PSE the same bits are a page table's address, as any */
+	cr_assert_eq(walk(VMI_CR0_WP, 0, LINEAR, 0, &r), PAGE_WALK_FAULT);
+	cr_assert_eq(r.error_code, 0);
+}
+
 Test(page_walk, global_needs_cr4_pge)
 {
 	struct page_walk_result r;

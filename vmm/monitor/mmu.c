@@ -325,6 +325,11 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 			         "(entry at physical 0x%08x, CR3 0x%08x) lie outside its memory", linear,
 			         r.table_entry, virtual_cpu.cr3);
 			return MMU_UNSUPPORTED;
+		case PAGE_WALK_ABOVE_4G:
+			snprintf(reason, MMU_REASON_MAX, "linear address 0x%08x maps a 4 MiB page above "
+			         "4 GiB (PSE-36 bits in its directory entry at physical 0x%08x), where the "
+			         "guest has no memory", linear, r.table_entry);
+			return MMU_UNSUPPORTED;
 		case PAGE_WALK_OK:
 			break;
 		}

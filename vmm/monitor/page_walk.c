@@ -29,6 +29,12 @@ enum page_walk_status page_walk(const struct page_walk_memory *memory, uint32_t 
 
 	uint32_t entry = directory_entry, entry_at = directory_entry_at;
 	int large = (directory_entry & VMI_PTE_LARGE) && (cr4 & VMI_CR4_PSE);
+	if (large && (directory_entry & VMI_PDE_LARGE_RESERVED)) {
+		result->error_code = fault_code(access, 1) | VMI_PF_RESERVED;
+		return PAGE_WALK_FAULT;
+	}
+	if (large && (directory_entry & VMI_PDE_LARGE_HIGH_MASK))
+		return PAGE_WALK_ABOVE_4G; /* not the low alias: hardware goes above 4 GiB */
 	if (!large) {
 		entry_at = (directory_entry & VMI_PTE_FRAME_MASK) + ((linear >> 12) & 0x3FF) * 4;
 		if (memory->read32(memory->context, entry_at, &entry) != 0)
@@ -63,7 +69,7 @@ enum page_walk_status page_walk(const struct page_walk_memory *memory, uint32_t 
 	uint32_t size = large ? 0x400000u : 0x1000u;
 	result->page_size = size;
 	result->page_base = linear & ~(size - 1);
-	result->physical = (entry & ~(size - 1) & VMI_PTE_FRAME_MASK) | (linear & (size - 1));
+	result->physical = (entry & ~(size - 1)) | (linear & (size - 1));
 	result->user = user;
 	result->writable = writable;
 	result->dirty = (entry & VMI_PTE_DIRTY) || (access & PAGE_WALK_WRITE);

@@ -34,6 +34,7 @@ enum page_walk_status {
 	PAGE_WALK_OK = 0,
 	PAGE_WALK_FAULT = 1,          /* a #PF, with result->error_code */
 	PAGE_WALK_BAD_TABLE = -1,     /* a table or entry outside guest memory */
+	PAGE_WALK_ABOVE_4G = -2,      /* a 4 MiB page whose PSE-36 bits put it above 4 GiB */
 };
 
 /* Translates `linear` for `access` (PAGE_WALK_*) under CR0 (WP), CR3 and CR4 (PSE); on
