@@ -517,10 +517,6 @@ static void check_iret_to_a_bad_user_stack(void)
 
 /* --- the same under guest paging -------------------------------------------------------- */
 
-#define PTE_PRESENT  0x001u
-#define PTE_WRITABLE 0x002u
-#define PTE_USER     0x004u
-#define PTE_LARGE    0x080u
 #define RAM_MIB      129u                      /* vmirun's default --mem, from 1 MiB */
 #define WINDOW       0x40000000u               /* a page table of its own */
 #define ROM_ALIAS    (WINDOW + 0x10000)        /* the ROM's frames again, from entry 16 */
@@ -555,16 +551,18 @@ static void check_paging(void)
 	put("monitor: the user-mode checks again, with paging on (4 MiB identity pages, user "
 	    "and kernel)\n");
 	for (uint32_t i = 0; i < (RAM_MIB + 1 + 3) / 4; i++)
-		page_directory[i] = i << 22 | PTE_PRESENT | PTE_WRITABLE | PTE_USER | PTE_LARGE;
-	page_directory[WINDOW >> 22] = (uint32_t)window_table | PTE_PRESENT | PTE_WRITABLE |
-	                               PTE_USER;
+		page_directory[i] = i << 22 | VMI_PTE_PRESENT | VMI_PTE_WRITABLE | VMI_PTE_USER |
+		                    VMI_PTE_LARGE;
+	page_directory[WINDOW >> 22] = (uint32_t)window_table | VMI_PTE_PRESENT | VMI_PTE_WRITABLE |
+	                               VMI_PTE_USER;
 	window_frames[0][0] = 0x5afe;
 	window_frames[1][0] = 0x0bad;
-	window_table[0] = (uint32_t)window_frames[0] | PTE_PRESENT | PTE_WRITABLE;   /* kernel */
-	window_table[1] = (uint32_t)window_frames[1] | PTE_PRESENT | PTE_USER;       /* user, RO */
+	/* a kernel page, then a read-only user page */
+	window_table[0] = (uint32_t)window_frames[0] | VMI_PTE_PRESENT | VMI_PTE_WRITABLE;
+	window_table[1] = (uint32_t)window_frames[1] | VMI_PTE_PRESENT | VMI_PTE_USER;
 	for (uint32_t i = 0; i < ROM_PAGES; i++)
-		window_table[ROM_ALIAS / 4096 % 1024 + i] = (VMI_ROM_BASE + i * 4096) | PTE_PRESENT |
-		                                             PTE_USER;
+		window_table[ROM_ALIAS / 4096 % 1024 + i] = (VMI_ROM_BASE + i * 4096) | VMI_PTE_PRESENT |
+		                                             VMI_PTE_USER;
 	vmi1(VMI_CALL_SetCR4, vmi0(VMI_CALL_GetCR4) | 0x10);   /* PSE */
 	reload_cr3();
 	check(vmi1(VMI_CALL_SetCR0, vmi0(VMI_CALL_GetCR0) | 0x80000000u) == 0, "SetCR0 with PG",
@@ -582,11 +580,11 @@ static void check_paging(void)
 	/* U/S and W from user mode, as the guest's tables say, before the kernel touches the
 	 * pages (once the kernel has, user mode shares its mapping: issue 14's isolation). */
 	check(!touch_from_user_mode(WINDOW, 0) && user_fault_vector == 14 &&
-	      user_fault_error == (PTE_PRESENT | PTE_USER),
+	      user_fault_error == (VMI_PF_PRESENT | VMI_PF_USER),
 	      "a user read of a kernel page is #PF, error present|user", user_fault_error);
 	check(vmi0(VMI_CALL_GetCR2) == WINDOW, "CR2 holds the kernel page", vmi0(VMI_CALL_GetCR2));
 	check(!touch_from_user_mode(WINDOW + 0x1000, 1) && user_fault_vector == 14 &&
-	      user_fault_error == (PTE_PRESENT | PTE_WRITABLE | PTE_USER),
+	      user_fault_error == (VMI_PF_PRESENT | VMI_PF_WRITE | VMI_PF_USER),
 	      "a user write to a read-only user page is #PF, error present|write|user",
 	      user_fault_error);
 	check(touch_from_user_mode(WINDOW + 0x1000, 0), "a user read of a user page goes through",
