@@ -116,10 +116,14 @@ int platform_stop_requested(void)
 	return requested.reason != GUEST_STOP_NONE;
 }
 
+/* One record for every hypercall, only its number changing: nothing to clear on the path
+ * (one vCPU, and the signal handlers build records of their own). */
+static struct guest_exit hypercall_exit = { .kind = GUEST_EXIT_HYPERCALL };
+
 void process_hypercall(uint32_t call)
 {
-	struct guest_exit exit = { .kind = GUEST_EXIT_HYPERCALL, .call = call };
-	switch (monitor_handle_exit(&exit, &process_guest_regs)) {
+	hypercall_exit.call = call;
+	switch (monitor_handle_exit(&hypercall_exit, &process_guest_regs)) {
 	case EXIT_CONTINUE:
 		break;
 	case EXIT_RESUME:
