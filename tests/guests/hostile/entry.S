@@ -5,20 +5,13 @@
 #include <vmi/pc.h>
 #include <vmi/process.h>
 #include <vmi/rom.h>
+#include "../common/start.inc"
 
 #define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO
 
 	MULTIBOOT_HEADER HEADER_FLAGS
 
-	.section .text.entry, "ax"
-	.globl _start
-_start:
-	movl $stack_top, %esp
-	cld
-	pushl %ebx
-	pushl %eax
-	call guest_main
-1:	jmp 1b
+	GUEST_START stack_top
 
 /* Counts and returns, whatever the vector (no error codes are raised with int n). */
 	.globl counting_handler

@@ -9,21 +9,14 @@
 #include <vmi/rom.h>
 
 #include "storm.h"
+#include "../common/start.inc"
 
 #define ROM_STUB(n) (VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(n))
 #define CLEAN_FLAGS 0x2               /* DF, AC and NT clear again for compiled code */
 
 	MULTIBOOT_HEADER MULTIBOOT_FLAG_MEMORY_INFO
 
-	.section .text.entry, "ax"
-	.globl _start
-_start:
-	movl $kernel_stack_top, %esp
-	cld
-	pushl %ebx
-	pushl %eax
-	call guest_main
-1:	jmp 1b
+	GUEST_START kernel_stack_top
 
 /* The chosen registers in, flags last (they may set AC, so only aligned accesses follow). */
 .macro LOAD_REGISTERS

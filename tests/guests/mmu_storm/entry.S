@@ -2,19 +2,11 @@
  * one playground word (a #PF there is expected and skipped), and a gate for every exception. */
 #include <vmi/multiboot.h>
 #include "vmiguest.h"
+#include "../common/start.inc"
 
 	MULTIBOOT_HEADER MULTIBOOT_FLAG_MEMORY_INFO
 
-	.section .text.entry, "ax"
-	.globl _start
-_start:
-	movl $stack_top, %esp
-	cld
-	subl $8, %esp
-	pushl %ebx
-	pushl %eax
-	call guest_main
-1:	jmp 1b
+	GUEST_START stack_top, 1
 
 /* uint32_t probe_read(uint32_t linear, const volatile uint32_t *identity, uint32_t *seen):
  * reads the word at `linear`, then at once (no store between, so not even the stack can

@@ -4,20 +4,13 @@
 #include <vmi/multiboot.h>
 #include <vmi/pc.h>
 #include <vmi/rom.h>
+#include "../common/start.inc"
 
 #define HEADER_FLAGS MULTIBOOT_FLAG_MEMORY_INFO
 
 	MULTIBOOT_HEADER HEADER_FLAGS
 
-	.section .text.entry, "ax"
-	.globl _start
-_start:
-	movl $kernel_stack_top, %esp
-	cld
-	pushl %ebx
-	pushl %eax
-	call guest_main
-1:	jmp 1b
+	GUEST_START kernel_stack_top
 
 /* Interrupt entries: a uniform frame (error code or 0, vector, pushal) for trap(). */
 .macro ENTRY vector, has_error_code

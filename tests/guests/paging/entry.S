@@ -3,21 +3,13 @@
 
 #include <vmi/multiboot.h>
 #include "vmiguest.h"
+#include "../common/start.inc"
 
 #define HEADER_FLAGS  MULTIBOOT_FLAG_MEMORY_INFO
 
 	MULTIBOOT_HEADER HEADER_FLAGS
 
-	.section .text.entry, "ax"
-	.globl _start
-_start:
-	movl $stack_top, %esp
-	cld
-	subl $8, %esp
-	pushl %ebx
-	pushl %eax
-	call guest_main
-1:	jmp 1b
+	GUEST_START stack_top, 1
 
 /* #PF: record the error code, count, and resume at fault_resume (the faulting write is a
  * `movl` the C side brackets with that label). The frame: error code, eip, cs, eflags. */
