@@ -99,6 +99,22 @@ static void bench_irq_critical_section(void)
 
 /* --- user mode: system calls and switches ------------------------------------------------------ */
 
+/* Runs one benchmark process to its end, in an address space of its own if asked: 0, or -1
+ * (said) if it faulted, when the numbers it left mean nothing. */
+static int run_alone(const char *name, user_entry entry, void *bench, int own_address_space)
+{
+	uint32_t argument = (uint32_t)(uintptr_t)bench;
+	int pid = own_address_space ? process_create_with_address_space(name, entry, argument)
+	                            : process_create(name, entry, argument);
+	scheduler_run();
+	const struct process *p = process_find(pid);
+	int faulted = !p || p->faulted;
+	process_reap_all();
+	if (faulted)
+		kprintf("kernel: bench %s: the process faulted\n", name);
+	return faulted ? -1 : 0;
+}
+
 static void bench_syscall(const char *name, int fast)
 {
 	struct syscall_bench bench;
@@ -106,16 +122,8 @@ static void bench_syscall(const char *name, int fast)
 	bench.fast = fast;
 	bench.iterations = scaled(SYSCALL_ITERATIONS);
 	bench.repetitions = repetitions;
-	int pid = process_create(name, user_bench_null_syscall, (uint32_t)(uintptr_t)&bench);
-	scheduler_run();
-	const struct process *p = process_find(pid);
-	if (!p || p->faulted) {
-		kprintf("kernel: bench %s: the process faulted\n", name);
-		process_reap_all();
-		return;
-	}
-	process_reap_all();
-	report(name, bench.cycles, bench.iterations);
+	if (run_alone(name, user_bench_null_syscall, &bench, 0) == 0)
+		report(name, bench.cycles, bench.iterations);
 }
 
 /* Two processes yielding to each other, each in an address space of its own or not: every
@@ -154,16 +162,8 @@ static void bench_compute(void)
 	memset(&bench, 0, sizeof(bench));
 	bench.units = COMPUTE_UNITS;
 	bench.repetitions = repetitions;
-	int pid = process_create("compute", user_bench_compute, (uint32_t)(uintptr_t)&bench);
-	scheduler_run();
-	const struct process *p = process_find(pid);
-	int faulted = !p || p->faulted;
-	process_reap_all();
-	if (faulted) {
-		kprintf("kernel: bench compute: the process faulted\n");
-		return;
-	}
-	report("compute", bench.cycles, bench.units);
+	if (run_alone("compute", user_bench_compute, &bench, 0) == 0)
+		report("compute", bench.cycles, bench.units);
 }
 
 /* --- address spaces (paging.c) -------------------------------------------------------------- */
@@ -185,11 +185,8 @@ static void bench_page_fault(void)
 	memset(&bench, 0, sizeof(bench));
 	bench.pages = PAGE_FAULT_PAGES;
 	bench.repetitions = repetitions;
-	process_create_with_address_space("page-fault", user_bench_page_fault,
-	                                  (uint32_t)(uintptr_t)&bench);
-	scheduler_run();
-	process_reap_all();
-	report("page_fault", bench.cycles, bench.pages);
+	if (run_alone("page_fault", user_bench_page_fault, &bench, 1) == 0)
+		report("page_fault", bench.cycles, bench.pages);
 }
 
 static void bench_address_spaces(void)
