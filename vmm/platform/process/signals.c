@@ -296,31 +296,18 @@ static void take_pending_now_or_later(ucontext_t *uc)
 		look_again_later();
 }
 
-/* The alarm timer: mark its vector pending, and take it at once if the guest's own code
- * was running; otherwise the ROM's enable path, the monitor's return path or the kick
- * takes it. */
-static void on_alarm(int sig, siginfo_t *info, void *context)
+/* The alarm timer marks its vector pending (the kick, which only looks again, does not);
+ * either takes a pending interrupt at once if the guest's own code was running, otherwise
+ * the ROM's enable path, the monitor's return path or the kick takes it. */
+static void on_timer_signal(int sig, siginfo_t *info, void *context)
 {
-	ucontext_t *uc = context;
 	uint16_t guest_fs = host_fs_enter();
 
-	(void)sig;
 	(void)info;
 	clear_alignment_check();
-	timer_on_signal();
-	take_pending_now_or_later(uc);
-	host_fs_leave(guest_fs);
-}
-
-static void on_kick(int sig, siginfo_t *info, void *context)
-{
-	ucontext_t *uc = context;
-	uint16_t guest_fs = host_fs_enter();
-
-	(void)sig;
-	(void)info;
-	clear_alignment_check();
-	take_pending_now_or_later(uc);
+	if (sig == timer_signal())
+		timer_on_signal();
+	take_pending_now_or_later(context);
 	host_fs_leave(guest_fs);
 }
 
@@ -466,7 +453,8 @@ int process_install_signal_handlers(void)
 			return -1;
 	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0 ||
 	    handle(SIGXCPU, on_timeout) != 0 ||
-	    handle(timer_signal(), on_alarm) != 0 || handle(timer_kick_signal(), on_kick) != 0)
+	    handle(timer_signal(), on_timer_signal) != 0 ||
+	    handle(timer_kick_signal(), on_timer_signal) != 0)
 		return -1;
 	return 0;
 }
