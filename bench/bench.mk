@@ -8,15 +8,18 @@ BENCH_DIR         := $(BUILD)/bench
 BENCH_STARTUP     := $(BENCH_DIR)/bench-startup
 BENCH_KERNEL      := $(BENCH_DIR)/bench-kernel_matrix
 BENCH_NATIVE      := $(BENCH_DIR)/bench-native_flags
+BENCH_HYPERCALL   := $(BENCH_DIR)/bench-hypercall_path
 REFERENCE_KERNEL  := $(BUILD)/guest/kernel.elf
 
-# bench-NAME from bench/NAME.c.
+# bench-NAME from bench/NAME.c, and the vmirun objects it names as prerequisites.
+$(BENCH_HYPERCALL): $(VMM_LIB_OBJS) $$(HOST_SHARED_OBJS)
 $(BENCH_DIR)/bench-%: bench/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c,$^)
+	$(CC) $(HOST_CFLAGS) -o $@ $(filter %.c %.o,$^)
 
 bench: deps
-	@$(MAKE) --no-print-directory all $(BENCH_STARTUP) $(BENCH_KERNEL) $(BENCH_NATIVE)
+	@$(MAKE) --no-print-directory all $(BENCH_STARTUP) $(BENCH_KERNEL) $(BENCH_NATIVE) \
+		$(BENCH_HYPERCALL)
 	$(BENCH_STARTUP) $(VMIRUN) $(BUILD)/tests/guests/hello.elf $(BENCH_RUNS) > $(BENCH_DIR)/startup.md
 	@cat $(BENCH_DIR)/startup.md
 	$(BENCH_KERNEL) $(VMIRUN) $(REFERENCE_KERNEL) $(BENCH_KERNEL_RUNS) $(BENCH_DIR)
@@ -25,3 +28,5 @@ bench: deps
 	@echo "chart: $(BENCH_DIR)/kernel.png, $(BENCH_DIR)/kernel.svg"
 	$(BENCH_NATIVE) > $(BENCH_DIR)/native_flags.md
 	@cat $(BENCH_DIR)/native_flags.md
+	$(BENCH_HYPERCALL) > $(BENCH_DIR)/hypercall_path.md
+	@cat $(BENCH_DIR)/hypercall_path.md
