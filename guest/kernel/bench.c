@@ -189,6 +189,27 @@ static void bench_page_fault(void)
 		report("page_fault", bench.cycles, bench.pages);
 }
 
+/* Process creation and exit with a 64-page working set: a process in an address space of
+ * its own writes a word in each page of its private window, each a demand-zero fault (the
+ * kernel has no fork: nothing is copied from a parent), and exits, which frees its frames
+ * and tables; then it is reaped. Cycles per create+exit. */
+#define CREATE_EXIT_ITERATIONS 10
+static void bench_process_create_exit(void)
+{
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+	uint32_t iterations = scaled(CREATE_EXIT_ITERATIONS);
+	/* user_fill_window's argument is the page count itself */
+	void *pages = (void *)(uintptr_t)PRIVATE_WINDOW_PAGES;
+	for (unsigned r = 0; r < repetitions; r++) {
+		uint64_t start = cycles_now();
+		for (uint32_t i = 0; i < iterations; i++)
+			if (run_alone("process_create_exit", user_fill_window, pages, 1) != 0)
+				return;
+		cycles[r] = cycles_now() - start;
+	}
+	report("process_create_exit", cycles, iterations);
+}
+
 static void bench_address_spaces(void)
 {
 	const char *why;
@@ -198,6 +219,7 @@ static void bench_address_spaces(void)
 	}
 	bench_address_space_switch();
 	bench_page_fault();
+	bench_process_create_exit();
 	paging_stop();
 }
 

@@ -21,6 +21,7 @@ static inline int trapframe_from_user(const struct trapframe *frame)
 /* One exception as it arrived. */
 struct fault_record {
 	uint32_t vector, error_code, eip, cs;
+	uint32_t cr2;                 /* a page fault's linear address (else 0) */
 };
 
 /* guard.S's view: saved_esp and previous first. */

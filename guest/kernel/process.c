@@ -13,7 +13,10 @@ extern char trap_return[];           /* entry.S */
 void user_program_returned(void);    /* user.c: where a returning entry point lands */
 
 static struct process processes[PROCESS_MAX];
-static uint8_t kernel_stacks[PROCESS_MAX][KERNEL_STACK_BYTES] __attribute__((aligned(16)));
+/* Page-aligned, so the frame a return to user mode pops never spans two pages: in the VM
+ * runner (QEMU 7.2's TCG) an iret whose frame reached into a page vmirun --no-rom had not
+ * mapped yet faulted as a kernel access in the VM's kernel, which killed vmirun. */
+static uint8_t kernel_stacks[PROCESS_MAX][KERNEL_STACK_BYTES] __attribute__((aligned(4096)));
 static uint8_t user_stacks[PROCESS_MAX][USER_STACK_BYTES] __attribute__((aligned(16)));
 static int next_pid = 1;
 struct process *current_process;
@@ -103,7 +106,7 @@ void process_reap_all(void)
 {
 	for (unsigned i = 0; i < PROCESS_MAX; i++)
 		if (processes[i].state == PROCESS_ZOMBIE) {
-			if (processes[i].directory)
+			if (processes[i].directory)   /* ended without exiting (a deadlock) */
 				paging_release(i);
 			processes[i].directory = 0;
 			processes[i].state = PROCESS_UNUSED;

@@ -109,6 +109,11 @@ void scheduler_exit(int status)
 	struct process *self = current_process;
 	self->exit_status = status;
 	self->state = PROCESS_ZOMBIE;
+	/* Its memory goes back now, not when it is reaped: many processes may come and go. */
+	if (self->directory) {
+		paging_release(process_index(self));
+		self->directory = 0;
+	}
 	/* Senders waiting for room in our mailbox: their send now fails instead. */
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *p = process_slot(i);

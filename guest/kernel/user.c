@@ -1,7 +1,8 @@
 /* The user programs: code that runs in ring 3 as processes and talks to the kernel only
  * through system calls. Besides those they use only unprivileged SDK sites (RDTSC, reading
  * the interrupt flag), except user_privileged_call, which must fault. Each gets a pointer
- * to its argument block and ends with SYS_EXIT. */
+ * to its argument block (user_fill_window: a page count) and ends with SYS_EXIT, unless a
+ * fault the test provokes ends it first. */
 #include "paging.h"
 #include "user.h"
 
@@ -216,12 +217,42 @@ void user_private_memory(uint32_t argument)
 {
 	struct private_memory *memory = (struct private_memory *)(uintptr_t)argument;
 	for (uint32_t round = 0; round < memory->rounds; round++) {
-		for (uint32_t page = 0; page < memory->pages; page++)
-			*private_page(page) = memory->tag + page * 16 + round;
+		if (!memory->only_read) {
+			for (uint32_t page = 0; page < memory->pages; page++)
+				*private_page(page) = memory->tag + page * 16 + round;
+			user_syscall(0, SYS_YIELD, 0, 0, 0);
+		}
+		for (uint32_t page = 0; page < memory->pages; page++) {
+			uint32_t value = *private_page(page);
+			if (value == (memory->only_read ? 0 : memory->tag + page * 16 + round))
+				continue;
+			if (memory->errors++ == 0) {
+				memory->first_wrong = value;
+				memory->first_wrong_page = page;
+			}
+		}
+	}
+	for (uint32_t i = 0; i < memory->linger; i++)
 		user_syscall(0, SYS_YIELD, 0, 0, 0);
-		for (uint32_t page = 0; page < memory->pages; page++)
-			if (*private_page(page) != memory->tag + page * 16 + round)
-				memory->errors++;
+	user_exit(0, 0);
+}
+
+void user_fill_window(uint32_t pages)
+{
+	for (uint32_t page = 0; page < pages; page++)
+		*private_page(page) = page;
+	user_exit(1, 0);
+}
+
+void user_touch_word(uint32_t argument)
+{
+	struct word_touch *touch = (struct word_touch *)(uintptr_t)argument;
+	volatile uint32_t *word = (volatile uint32_t *)(uintptr_t)touch->address;
+	touch->value_read = *word;
+	touch->done = TOUCH_READ;
+	if (touch->write) {
+		*word = touch->value;
+		touch->done = TOUCH_WRITTEN;
 	}
 	user_exit(0, 0);
 }

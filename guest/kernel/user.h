@@ -123,10 +123,24 @@ struct compute_bench {
 
 /* user_private_memory: in an address space of its own, writes `tag`-made values into the
  * first `pages` pages of its private window, yields, and checks them, `rounds` times; a
- * process in another address space at the same addresses must not disturb them. */
+ * process in another address space at the same addresses must not disturb them. With
+ * `only_read` it writes nothing and every page must read 0 (demand-zero). */
 struct private_memory {
 	uint32_t pages, rounds, tag;
+	uint32_t only_read;
+	uint32_t linger;          /* yields before exiting, so others may end first */
 	uint32_t errors;          /* values that were not what this process wrote */
+	uint32_t first_wrong, first_wrong_page;   /* the first of them, and where */
+};
+
+/* user_touch_word: reads the word at `address`, then, if `write`, writes `value` there;
+ * `done` says how far it got (a fault ends the process). */
+#define TOUCH_READ    1
+#define TOUCH_WRITTEN 2
+struct word_touch {
+	uint32_t address, write, value;
+	volatile uint32_t done;
+	uint32_t value_read;
 };
 
 /* user_bench_page_fault: `repetitions` timed loops, each writing the first word of `pages`
@@ -140,6 +154,8 @@ struct page_fault_bench {
 
 void user_syscall_probe(uint32_t argument);
 void user_private_memory(uint32_t argument);
+void user_fill_window(uint32_t pages);   /* writes one word in each of its first `pages` */
+void user_touch_word(uint32_t argument);
 void user_bench_page_fault(uint32_t argument);
 void user_spinner(uint32_t argument);
 void user_pinger(uint32_t argument);

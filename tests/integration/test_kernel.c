@@ -1,9 +1,10 @@
 /* Integration tests of the reference kernel: the one binary booted under qemu-system-i386
  * (TCG, the native ROM in ring 0) and under vmirun (the process ROM, ring 3) in every link
  * mode, and under vmirun --no-rom (the native ROM deprivileged, trap-and-emulate). Every
- * cell names exactly the self-tests its platform cannot run (they must say "skipped"), wants
- * every other one passed and exit code 0 through port 0xf4; the --no-rom cell also wants
- * the popf hole detected and reported, not passed over. */
+ * cell names exactly the self-tests its platform cannot run (they must say "skipped") and
+ * those that find a protection it is known not to give yet (they must say "expected
+ * failure"), wants every other one passed and exit code 0 through port 0xf4; the --no-rom
+ * cell also wants the popf hole detected and reported, not passed over. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,7 +25,9 @@ static const char *const selftests[] = {
 	"unimplemented_calls", "timer_periodic", "alarm_one_shot", "exception_divide",
 	"exception_breakpoint", "exception_invalid_opcode", "exception_no_gate",
 	"user_privileged_call", "syscall_int80", "syscall_fast", "sysexit", "round_robin", "messages",
-	"address_spaces", NULL,
+	"address_spaces", "private_memory_isolated", "read_only_write_fault",
+	"supervisor_page_from_user", "accessed_dirty_bits", "invalpage_sees_change",
+	"global_survives_cr3", "frames_freed_on_exit", NULL,
 };
 
 /* The self-tests each platform cannot run: exactly these must print "selftest: NAME:
@@ -36,6 +39,13 @@ static const char *const skipped_deprivileged[] = {
 	"descriptor_tables", "sysexit", NULL,
 };
 
+/* The self-tests that must end in "selftest: NAME: expected failure: WHAT" on a platform: a
+ * protection it does not give yet, said, never "ok". QEMU gives them all. */
+static const char *const failing_none[] = { NULL };
+/* vmirun runs guest user and kernel code in one host process (user/kernel isolation is
+ * issue 14): a supervisor page the kernel has touched is within user mode's reach. */
+static const char *const failing_one_process[] = { "supervisor_page_from_user", NULL };
+
 /* The self-tests that depend on host timing and get more than one attempt (selftest.c's
  * TIMING_ATTEMPTS): only these may pass "on attempt N of M", and each such pass is logged. */
 static const char *const may_retry[] = {
@@ -45,7 +55,8 @@ static const char *const may_retry[] = {
 
 static const char *const benchmarks[] = {
 	"irq_disable_enable", "irq_save_restore", "irq_critical_section", "syscall_int80",
-	"syscall_fast", "process_switch", "address_space_switch", "page_fault", "compute",
+	"syscall_fast", "process_switch", "address_space_switch", "page_fault",
+	"process_create_exit", "compute",
 	"alarm_roundtrip", "mixed_workload", "mixed_workload_compute", NULL,
 };
 
@@ -127,24 +138,37 @@ static int listed(const char *const *names, const char *name)
 	return 0;
 }
 
-/* Every self-test but `skipped` passed (a timing test perhaps on a later attempt, which is
- * logged), exactly those in `skipped` skipped, none failed, exit code 0: the run's status is
- * 1. */
-static void expect_selftests(const struct run_result *result, const char *const *skipped)
+/* Every self-test but `skipped` and `failing` passed (a timing test perhaps on a later
+ * attempt, which is logged), exactly those in `skipped` skipped and those in `failing` said
+ * "expected failure", none failed, exit code 0: the run's status is 1. */
+static void expect_selftests(const struct run_result *result, const char *const *skipped,
+                             const char *const *failing)
 {
 	cr_assert(!strstr(result->out, ": FAIL"), "a self-test failed:\n%s\nstderr:\n%s", result->out,
 	          result->err);
 	cr_assert(!strstr(result->out, "kernel: panic"), "the kernel panicked:\n%s", result->out);
-	char ok[128], retried_ok[128], skip[128];
-	unsigned count = 0, skips = 0;
+	char ok[128], retried_ok[128], skip[128], expected_failure[128];
+	unsigned count = 0, skips = 0, failures = 0;
 	for (; selftests[count]; count++) {
 		const char *name = selftests[count];
 		snprintf(ok, sizeof(ok), "selftest: %s: ok", name);
 		snprintf(retried_ok, sizeof(retried_ok), "selftest: %s: ok on attempt ", name);
 		snprintf(skip, sizeof(skip), "selftest: %s: skipped: ", name);
+		snprintf(expected_failure, sizeof(expected_failure), "selftest: %s: expected failure: ",
+		         name);
 		int passed = find_line(result, ok, 0) != NULL;
 		const char *retried = find_line(result, retried_ok, 1);
 		const char *skip_line = find_line(result, skip, 1);
+		const char *failure_line = find_line(result, expected_failure, 1);
+		if (listed(failing, name)) {
+			failures++;
+			cr_assert(failure_line && !passed && !retried && !skip_line,
+			          "self-test %s should say \"expected failure\" and what on this "
+			          "platform:\n%s", name, result->out);
+			continue;
+		}
+		cr_assert(!failure_line, "self-test %s reported an expected failure where the "
+		          "protection is expected:\n%s", name, result->out);
 		if (listed(skipped, name)) {
 			skips++;
 			cr_assert(skip_line && !passed && !retried,
@@ -166,8 +190,11 @@ static void expect_selftests(const struct run_result *result, const char *const 
 	}
 	for (size_t i = 0; skipped[i]; i++)
 		cr_assert(listed(selftests, skipped[i]), "%s is no self-test", skipped[i]);
+	for (size_t i = 0; failing[i]; i++)
+		cr_assert(listed(selftests, failing[i]), "%s is no self-test", failing[i]);
 	char line[128];
-	snprintf(line, sizeof(line), "selftest: %u passed, 0 failed, %u skipped", count - skips, skips);
+	snprintf(line, sizeof(line), "selftest: %u passed, 0 failed, %u skipped, %u expected failures",
+	         count - skips - failures, skips, failures);
 	expect_line(result, line);
 	cr_assert_eq(result->exit_status, EXIT_STATUS(0), "exit status %d; stdout:\n%s\nstderr:\n%s",
 	             result->exit_status, result->out, result->err);
@@ -227,7 +254,7 @@ static void qemu_cell(const char *mode)
 	          "not the native ROM:\n%s", result.out);
 	expect_link_line(&result, mode);
 	expect_prefix(&result, "kernel: timer: 8254 PIT + 8259 PICs; ");
-	expect_selftests(&result, skipped_none);
+	expect_selftests(&result, skipped_none, failing_none);
 	expect_user_output(&result);
 	expect_privileged_semantics(&result);
 	run_result_free(&result);
@@ -249,7 +276,7 @@ static void vmirun_cell(const char *mode)
 	          result.out);
 	expect_link_line(&result, mode);
 	expect_prefix(&result, "kernel: timer: VMI alarms (SetAlarm); ");
-	expect_selftests(&result, skipped_none);
+	expect_selftests(&result, skipped_none, failing_one_process);
 	expect_user_output(&result);
 	expect_privileged_semantics(&result);
 	run_result_free(&result);
@@ -269,7 +296,7 @@ Test(kernel, vmirun_no_rom_reports_the_popf_hole)
 	          "not the native ROM:\n%s", result.out);
 	expect_prefix(&result, "kernel: deprivileged: ");
 	expect_prefix(&result, "kernel: timer: 8254 PIT + 8259 PICs; ");
-	expect_selftests(&result, skipped_deprivileged);
+	expect_selftests(&result, skipped_deprivileged, failing_one_process);
 	expect_user_output(&result);
 	/* The hole, found by its effect and said in so many words. */
 	expect_prefix(&result, POPF_HOLE_LINE);
@@ -285,7 +312,7 @@ Test(kernel, vmirun_inline_bench_quick)
 {
 	struct run_result result;
 	boot_vmirun(0, "vmi.link=inline bench quick", &result);
-	expect_selftests(&result, skipped_none);
+	expect_selftests(&result, skipped_none, failing_one_process);
 	expect_benchmarks(&result);
 	run_result_free(&result);
 }
@@ -294,7 +321,7 @@ Test(kernel, vmirun_no_rom_bench_quick)
 {
 	struct run_result result;
 	boot_vmirun(1, "bench quick", &result);
-	expect_selftests(&result, skipped_deprivileged);
+	expect_selftests(&result, skipped_deprivileged, failing_one_process);
 	expect_benchmarks(&result);
 	run_result_free(&result);
 }
@@ -303,7 +330,7 @@ Test(kernel, qemu_bench_quick)
 {
 	struct run_result result;
 	boot_qemu("bench quick", &result);
-	expect_selftests(&result, skipped_none);
+	expect_selftests(&result, skipped_none, failing_none);
 	expect_benchmarks(&result);
 	run_result_free(&result);
 }
