@@ -23,8 +23,11 @@ all: $(TEST_GUEST_ELFS)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_TESTS := $(BUILD)/tests/unit_tests
 UNIT_TESTS_SAN := $(BUILD)/san/tests/unit_tests
-# test_mmu.c records the guest's host mappings instead of making them.
-UNIT_WRAPS := -Wl,--wrap=platform_map_linear,--wrap=platform_unmap_linear
+# test_mmu.c records the guest's host mappings instead of making them, and plays the
+# platform's address spaces.
+UNIT_WRAPS := -Wl,--wrap=platform_map_linear,--wrap=platform_unmap_linear \
+              -Wl,--wrap=platform_address_space_count,--wrap=platform_switch_address_space \
+              -Wl,--wrap=platform_mapping_address_space
 
 $(UNIT_TESTS): $(UNIT_SRCS) $(VMM_LIB_OBJS) $$(HOST_SHARED_OBJS) $$(UNIT_LIB_OBJS)
 	@mkdir -p $(dir $@)

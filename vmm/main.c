@@ -26,6 +26,7 @@
 #include "options.h"
 #include "platform.h"
 #include "platform/process/address_space.h"
+#include "platform/process/address_space_processes.h"
 #include "platform/process/hypercall_page.h"
 #include "platform/process/sandbox.h"
 #include "platform/process/signals.h"
@@ -338,6 +339,11 @@ int main(int argc, char **argv)
 		read_fds[read_fd_count++] = timer_schedstat_fd();
 	if (stats_status_fd() >= 0)
 		read_fds[read_fd_count++] = stats_status_fd();
+	struct address_space_sandbox sandbox = { .read_fd_count = (unsigned)read_fd_count,
+	                                          .guest_memory_fd = address_space_ram_fd() };
+	memcpy(sandbox.read_fds, read_fds, sizeof(read_fds));
+	if (address_space_processes_start(options.address_spaces, &sandbox, error) != 0)
+		die("%s", error);
 	if (sandbox_lock(read_fds, (unsigned)read_fd_count, address_space_ram_fd()) != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
 	if (test_fault)

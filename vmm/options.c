@@ -39,6 +39,10 @@ void options_print_help(void)
 	"                     embedded one (checked as guests check it)\n"
 	"  --no-rom           map no ROM: guests fall back to their native ROM, and their\n"
 	"                     privileged instructions are trapped and emulated\n"
+	"  --address-spaces N keep up to N guest address spaces (page directories) as host\n"
+	"                     processes of their own, 1 to %u (default %u): a CR3 load\n"
+	"                     then switches processes instead of dropping mappings; with\n"
+	"                     --no-rom always 1 (the guest's page-table writes are unseen)\n"
 	"  --initrd FILE      Linux kernels: load FILE as the initial ramdisk (at the top\n"
 	"                     of guest RAM)\n"
 	"  --check-host       probe what this host gives the process platform (a 32-bit\n"
@@ -62,14 +66,16 @@ void options_print_help(void)
 	"  14                 this host cannot run guests: the host check (run before every\n"
 	"                     guest; see --check-host) names what is missing and the remedy\n"
 	"  16                 internal error: a fault in vmirun's own code (a bug; the\n"
-	"                     signal, address and nearest symbol go to stderr)\n"
+	"                     signal, address and nearest symbol go to stderr), or one of\n"
+	"                     its address-space processes ended\n"
 	"  18                 stdout refused the guest's console output (closed: the reader\n"
 	"                     went away, as in `vmirun K | head -1`; disk full; ulimit -f):\n"
 	"                     the guest was stopped\n"
 	"  20                 the guest needs what vmirun does not implement yet (PAE, a\n"
 	"                     page with no guest memory behind it): the instruction and\n"
 	"                     the reason go to stderr\n",
-	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB));
+	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB),
+	OPTIONS_MAX_ADDRESS_SPACES, OPTIONS_DEFAULT_ADDRESS_SPACES);
 }
 
 int options_parse_size(const char *text, uint64_t *bytes)
@@ -114,7 +120,7 @@ static int parse_seconds(const char *text, double *seconds)
 	return 0;
 }
 
-enum { OPT_MEM = 1, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_ROM, OPT_NO_ROM, OPT_HELP,
+enum { OPT_ADDRESS_SPACES = 1, OPT_MEM, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_ROM, OPT_NO_ROM, OPT_HELP,
        OPT_VERSION, OPT_CHECK_HOST, OPT_INITRD };
 
 int options_parse(int argc, char **argv, struct vmirun_options *options,
@@ -127,6 +133,7 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		{ "stats", optional_argument, NULL, OPT_STATS },
 		{ "rom", required_argument, NULL, OPT_ROM },
 		{ "no-rom", no_argument, NULL, OPT_NO_ROM },
+		{ "address-spaces", required_argument, NULL, OPT_ADDRESS_SPACES },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
@@ -136,6 +143,7 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 
 	memset(options, 0, sizeof(*options));
 	options->mem_bytes = OPTIONS_DEFAULT_MEM_MIB * MIB;
+	options->address_spaces = OPTIONS_DEFAULT_ADDRESS_SPACES;
 	optind = 0; /* glibc: start afresh, so parsing can run more than once (tests) */
 	opterr = 0;
 	for (;;) {
@@ -186,6 +194,19 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		case OPT_NO_ROM:
 			options->no_rom = 1;
 			break;
+		case OPT_ADDRESS_SPACES: {
+			char *end;
+			errno = 0;
+			unsigned long count = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || errno || optarg[0] == '-' || count < 1 ||
+			    count > OPTIONS_MAX_ADDRESS_SPACES) {
+				snprintf(error, OPTIONS_ERROR_MAX, "--address-spaces: '%s' is not a "
+				         "number from 1 to %u", optarg, OPTIONS_MAX_ADDRESS_SPACES);
+				return -1;
+			}
+			options->address_spaces = (unsigned)count;
+			break;
+		}
 		case OPT_INITRD:
 			options->initrd_path = optarg;
 			break;
@@ -216,6 +237,8 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		snprintf(error, OPTIONS_ERROR_MAX, "--rom and --no-rom contradict each other");
 		return -1;
 	}
+	if (options->no_rom)
+		options->address_spaces = 1;
 	if (optind >= argc) {
 		snprintf(error, OPTIONS_ERROR_MAX, "no kernel given (usage: vmirun [OPTIONS] KERNEL [-- ARGS...])");
 		return -1;

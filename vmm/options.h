@@ -7,6 +7,8 @@
 
 #define OPTIONS_ERROR_MAX 200
 #define OPTIONS_DEFAULT_MEM_MIB 128
+#define OPTIONS_DEFAULT_ADDRESS_SPACES 8
+#define OPTIONS_MAX_ADDRESS_SPACES 8  /* platform/process/address_space_processes.h */
 
 enum stats_format { STATS_NONE, STATS_TEXT, STATS_JSON };
 
@@ -20,6 +22,7 @@ struct vmirun_options {
 	enum stats_format stats;
 	const char *rom_path;         /* --rom FILE, or NULL for the embedded ROM */
 	int no_rom;                   /* --no-rom */
+	unsigned address_spaces;      /* --address-spaces N: kept as processes (1 with --no-rom) */
 	const char *initrd_path;      /* --initrd FILE (Linux kernels), or NULL */
 	int show_help;
 	int show_version;

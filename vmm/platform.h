@@ -131,4 +131,18 @@ int platform_unmap_linear(uint32_t linear, uint32_t size);
 /* 1 if [linear, linear+size) may hold guest mappings on this platform. */
 int platform_linear_mappable(uint32_t linear, uint32_t size);
 
+/* Address spaces: sets of those mappings the platform keeps apart (here a host process
+ * each), so that one the guest left keeps its mappings for its return. monitor/mmu.c tags
+ * each with a page directory, as a CPU tags TLB entries with a PCID. How many there are
+ * (1: one set, which a CR3 load must flush); the one whose mappings platform_map_linear
+ * and _unmap_linear change, called from here; and the one the guest runs in once the exit
+ * at hand is handled (0, or -1 if the platform cannot have it now: keep to the current). */
+unsigned platform_address_space_count(void);
+unsigned platform_mapping_address_space(void);
+int platform_switch_address_space(unsigned id);
+
+/* The monitor's side: address space `id` holds the vCPU again (called there before the
+ * guest runs): mapping changes queued for it while it did not can be made now. */
+void monitor_address_space_entered(unsigned id);
+
 #endif

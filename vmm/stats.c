@@ -40,6 +40,12 @@ static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
 	[STATS_PAGING_CR3_LOADS] = "cr3_loads",
 	[STATS_PAGING_FLUSH_ALL] = "whole_tlb_flushes",
 	[STATS_PAGING_FLUSH_KEEPING_GLOBAL] = "flushes_keeping_global",
+	[STATS_PAGING_SWITCHES] = "address_space_switches",
+	[STATS_PAGING_HANDOFF_SPUN] = "handoffs_spinning",
+	[STATS_PAGING_HANDOFF_SLEPT] = "handoffs_futex",
+	[STATS_PAGING_PROCESSES_CREATED] = "processes_created",
+	[STATS_PAGING_EVICTED] = "address_spaces_evicted",
+	[STATS_PAGING_QUEUED_UNMAPS] = "unmaps_queued",
 };
 
 /* The call's name, or NULL for the reserved slots 0-3. */

@@ -28,6 +28,12 @@ enum stats_paging_kind {
 	STATS_PAGING_CR3_LOADS,       /* address-space switches (CR3 loads with paging on) */
 	STATS_PAGING_FLUSH_ALL,       /* whole-TLB flushes (one unmap call each) */
 	STATS_PAGING_FLUSH_KEEPING_GLOBAL, /* CR3 loads and flushes that kept global pages */
+	STATS_PAGING_SWITCHES,        /* CR3 loads that moved the vCPU to another address space */
+	STATS_PAGING_HANDOFF_SPUN,    /* handoffs the receiving process took while spinning */
+	STATS_PAGING_HANDOFF_SLEPT,   /* and those it slept on a futex for */
+	STATS_PAGING_PROCESSES_CREATED, /* address-space processes forked */
+	STATS_PAGING_EVICTED,         /* address spaces dropped for another (least recently used) */
+	STATS_PAGING_QUEUED_UNMAPS,   /* unmaps queued for an address space until it runs */
 	STATS_PAGING_KIND_COUNT
 };
 

@@ -13,9 +13,11 @@
  * operations on a quiet machine and up to 6 s (UBSan build: up to 8 s) on a busy one; 10^5
  * took 26-48 s. So vmirun runs 20,000 with the fixed seed and 10,000 with a random one. */
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "run.h"
 
@@ -89,15 +91,16 @@ static struct run_result under_qemu(const char *append)
 	return r;
 }
 
-/* `seed` NULL: the guest picks one. */
-static struct run_result under_vmirun(const char *count, const char *seed)
+/* `seed` NULL: the guest picks one. `address_spaces`: how many host processes keep them. */
+static struct run_result under_vmirun(const char *address_spaces, const char *count,
+                                      const char *seed)
 {
 	char *argv[] = { (char *)vmirun_path(), "--stats", "--timeout", VMIRUN_TIMEOUT, "--mem",
-	                 VMIRUN_MEMORY, strdup(build_path(STORM_ELF)), "--", (char *)count,
-	                 (char *)seed, NULL };
+	                 VMIRUN_MEMORY, "--address-spaces", (char *)address_spaces,
+	                 strdup(build_path(STORM_ELF)), "--", (char *)count, (char *)seed, NULL };
 	struct run_result r;
 	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0, "cannot run vmirun: %s", r.err);
-	free(argv[6]);
+	free(argv[8]);
 	cr_assert(!r.timed_out, "vmirun did not finish in %.0f s:\n%s", TIMEOUT, r.out);
 	cr_assert(r.exited, "vmirun died of signal %d:\n%s\n%s", r.term_signal, r.out, r.err);
 	cr_assert(strstr(r.out, "mmu_storm: on vmirun's ROM, " RAM_LINE), "%s\n%s", r.out, r.err);
@@ -129,19 +132,98 @@ Test(mmu_storm, under_qemu_a_random_seed_passes_a_hundred_thousand_operations)
 	run_result_free(&r);
 }
 
-Test(mmu_storm, under_vmirun_the_fixed_seed_gives_the_hardwares_summary)
+/* The fixed seed under vmirun with its address spaces kept in `address_spaces` host
+ * processes: the hardware's summary exactly. */
+static struct run_result fixed_seed_under_vmirun(const char *address_spaces)
 {
-	struct run_result r = under_vmirun(FIXED_COUNT, FIXED_SEED);
+	struct run_result r = under_vmirun(address_spaces, FIXED_COUNT, FIXED_SEED);
 	unsigned faults = expect_storm_passed(&r, "vmirun");
-	cr_assert_str_eq(last_line(&r), FIXED_SUMMARY, "vmirun and the hardware differ:\n%s\n%s",
-	                 r.out, r.err);
+	cr_assert_str_eq(last_line(&r), FIXED_SUMMARY, "vmirun (--address-spaces %s) and the "
+	                 "hardware differ:\n%s\n%s", address_spaces, r.out, r.err);
 	expect_vmirun_paged(&r, faults);
+	return r;
+}
+
+/* Its three directories, each in a process of its own: what changed in the tables of one
+ * while another ran must be gone when it runs again. */
+Test(mmu_storm, under_vmirun_with_a_process_per_address_space_the_fixed_seed_gives_the_hardwares_summary)
+{
+	struct run_result r = fixed_seed_under_vmirun("8");
+	cr_assert_gt(stats_count(r.err, "address_space_switches"), 100, "%s", r.err);
+	cr_assert_eq(stats_count(r.err, "processes_created"), 2, "%s", r.err);
+	cr_assert_eq(stats_count(r.err, "address_spaces_evicted"), 0, "%s", r.err);
+	run_result_free(&r);
+}
+
+/* Three directories in two processes: the least recently used is dropped for the third. */
+Test(mmu_storm, under_vmirun_with_two_processes_for_three_directories_the_fixed_seed_gives_the_hardwares_summary)
+{
+	struct run_result r = fixed_seed_under_vmirun("2");
+	cr_assert_gt(stats_count(r.err, "address_spaces_evicted"), 100, "%s", r.err);
+	run_result_free(&r);
+}
+
+/* One process: a CR3 load drops every mapping but the global ones. */
+Test(mmu_storm, under_vmirun_in_one_process_the_fixed_seed_gives_the_hardwares_summary)
+{
+	struct run_result r = fixed_seed_under_vmirun("1");
+	cr_assert_eq(stats_count(r.err, "address_space_switches"), 0, "%s", r.err);
+	cr_assert_gt(stats_count(r.err, "flushes_keeping_global"), 100, "%s", r.err);
 	run_result_free(&r);
 }
 
 Test(mmu_storm, under_vmirun_a_random_seed_passes)
 {
-	struct run_result r = under_vmirun(RANDOM_COUNT, NULL);
+	struct run_result r = under_vmirun("8", RANDOM_COUNT, NULL);
 	expect_vmirun_paged(&r, expect_storm_passed(&r, "vmirun"));
+	run_result_free(&r);
+}
+
+/* The processes whose command line holds `token` (fork keeps it in every address-space
+ * process). */
+static unsigned processes_with(const char *token)
+{
+	unsigned found = 0;
+	DIR *proc = opendir("/proc");
+	cr_assert_not_null(proc);
+	struct dirent *entry;
+	while ((entry = readdir(proc))) {
+		char path[300], text[4096];
+		snprintf(path, sizeof path, "/proc/%s/cmdline", entry->d_name);
+		FILE *f = fopen(path, "r");
+		if (!f)
+			continue;
+		size_t n = fread(text, 1, sizeof text - 1, f);
+		fclose(f);
+		for (size_t i = 0; i < n; i++)
+			if (!text[i])
+				text[i] = ' ';
+		text[n] = 0;
+		found += strstr(text, token) != NULL;
+	}
+	closedir(proc);
+	return found;
+}
+
+/* --timeout while the vCPU is in another process than the first: the guest is stopped with
+ * the timeout's status, and every address-space process and the template end with vmirun. */
+Test(mmu_storm, a_timeout_in_another_address_space_ends_the_run_and_leaves_no_process)
+{
+	char token[64];
+	snprintf(token, sizeof token, "teardown-%d", (int)getpid());
+	char *argv[] = { (char *)vmirun_path(), "--stats", "--timeout", "2", "--mem",
+	                 VMIRUN_MEMORY, "--address-spaces", "8", strdup(build_path(STORM_ELF)),
+	                 "--", FIXED_SEED, "count=300", "hang=1", token, NULL };
+	struct run_result r;
+	cr_assert_eq(run_command(argv, TIMEOUT, &r), 0, "cannot run vmirun: %s", r.err);
+	free(argv[8]);
+	cr_assert(strstr(r.out, "mmu_storm: spinning in directory 1"), "%s\n%s", r.out, r.err);
+	cr_assert(r.exited && r.exit_status == 6, "status %d (signal %d), not the timeout's:\n%s",
+	          r.exit_status, r.term_signal, r.err);
+	cr_assert_gt(stats_count(r.err, "processes_created"), 0, "%s", r.err);
+	unsigned left = 0;
+	for (int wait = 0; wait < 40 && (left = processes_with(token)) > 0; wait++)
+		usleep(50000);
+	cr_assert_eq(left, 0, "%u vmirun processes outlived the run", left);
 	run_result_free(&r);
 }

@@ -55,6 +55,23 @@ int __wrap_platform_unmap_linear(uint32_t linear, uint32_t size)
 	return 0;
 }
 
+/* The platform's address spaces, as the tests set them: how many, the one whose mappings
+ * the calls above reach (this "process"), the last one the MMU switched to. */
+static unsigned address_spaces = 1, mapping_space;
+static int switched_to = -1;
+
+unsigned __wrap_platform_address_space_count(void);
+unsigned __wrap_platform_mapping_address_space(void);
+int __wrap_platform_switch_address_space(unsigned id);
+
+unsigned __wrap_platform_address_space_count(void) { return address_spaces; }
+unsigned __wrap_platform_mapping_address_space(void) { return mapping_space; }
+int __wrap_platform_switch_address_space(unsigned id)
+{
+	switched_to = (int)id;
+	return 0;
+}
+
 static uint8_t *memory;
 static char reason[MMU_REASON_MAX];
 
@@ -102,6 +119,9 @@ static void setup(void)
 	memory = calloc(1, VMI_PROCESS_RAM_BASE + RAM_BYTES);
 	cr_assert_not_null(memory);
 	address_space_use_memory(memory, RAM_BYTES, ROM_BYTES);
+	address_spaces = 1;
+	mapping_space = 0;
+	switched_to = -1;
 	virtual_cpu_reset_state();
 	*directory_entry(LINEAR) = TABLE | RW;
 	*table_entry(LINEAR) = FRAME | RW;
@@ -407,4 +427,124 @@ Test(mmu, set_pxe_of_an_entry_about_to_be_used_maps_it_at_once_as_the_fault_woul
 	cr_assert_eq(mmu_call_set_pxe(FRAME | RW | VMI_PTE_ACCESSED, entry,
 	                              flags | VMI_PAGE_DEFER), 0);
 	expect_calls(2);
+}
+
+Test(mmu, invlpg_in_a_large_page_mapped_in_pieces_drops_all_of_it_where_it_can_be_mapped)
+{
+	/* The first 4 MiB are not all RAM (holes, the ROM): mapped page by page, yet one TLB
+	 * entry on hardware, which invlpg anywhere in it drops whole. */
+	*directory_entry(0) = 0 | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY;
+	turn_paging_on(VMI_CR4_PSE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(0x200000, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(0x300000, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	mmu_invalidate(0x200000);
+	expect_calls(3);
+	expect_unmap(2, VMI_PROCESS_LOW_RAM_BASE, 0x400000 - VMI_PROCESS_LOW_RAM_BASE);
+}
+
+/* Two address spaces: DIRECTORY and a second directory that maps LINEAR through the same
+ * page table (as kernels share the tables of their kernel half). */
+#define DIRECTORY_2 0x00202000u
+static void two_address_spaces(void)
+{
+	address_spaces = 2;
+	*word(DIRECTORY_2 + (LINEAR >> 22) * 4) = TABLE | RW;
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	call_count = 0;
+}
+
+static void load_cr3(uint32_t directory)
+{
+	virtual_cpu.cr3 = directory;
+	mmu_cr3_loaded();
+}
+
+/* The CR3 load of `directory`, then address space `id` running it (as its process would). */
+static void run_in(unsigned id, uint32_t directory)
+{
+	load_cr3(directory);
+	mapping_space = id;
+	monitor_address_space_entered(id);
+}
+
+/* Running in the second address space, with the tables' frames identity-mapped in both (for
+ * the page-table calls, which name entries by linear address). */
+static void in_the_second_with_the_tables_mapped(void)
+{
+	two_address_spaces();
+	run_in(1, DIRECTORY_2);
+	call_count = 0;
+	uint32_t identity = (TABLE & VMI_PDE_LARGE_FRAME_MASK) | RW | VMI_PTE_LARGE;
+	*directory_entry(TABLE) = identity;
+	*word(DIRECTORY_2 + (TABLE >> 22) * 4) = identity;
+	virtual_cpu.cr4 |= VMI_CR4_PSE;
+}
+
+Test(mmu, a_cr3_load_of_another_directory_switches_address_space_and_keeps_the_mappings)
+{
+	two_address_spaces();
+	load_cr3(DIRECTORY_2);
+	cr_assert_eq(switched_to, 1, "switched to %d", switched_to);
+	expect_calls(0);   /* the first address space's mappings stay, for its return */
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	expect_calls(1);   /* a new one starts empty */
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	load_cr3(DIRECTORY);
+	cr_assert_eq(switched_to, 0);
+	mapping_space = 0;
+	monitor_address_space_entered(0);
+	expect_calls(1);   /* back: nothing to drop, nothing to refill */
+}
+
+Test(mmu, an_entry_changed_while_its_address_space_is_away_is_dropped_when_it_returns)
+{
+	in_the_second_with_the_tables_mapped();
+	/* through the shared table, without naming the address space: hardware would refill
+	 * the first one's TLB at its CR3 load, so vmirun drops its stale page then */
+	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4;
+	cr_assert_eq(mmu_call_set_pxe(0, entry, VMI_PAGE_PT), 0);
+	unsigned before_return = call_count;
+	run_in(0, DIRECTORY);
+	cr_assert_eq(call_count, before_return + 1, "one unmap at the return");
+	expect_unmap(before_return, LINEAR & ~0xFFFu, 0x1000);
+}
+
+Test(mmu, an_entry_that_only_gains_a_or_d_drops_nothing)
+{
+	in_the_second_with_the_tables_mapped();
+	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4;
+	cr_assert_eq(mmu_call_test_and_change_bit(6, entry, 1), 0);   /* D */
+	run_in(0, DIRECTORY);
+	expect_calls(0);
+}
+
+Test(mmu, a_third_directory_takes_the_least_recently_used_address_space_emptied)
+{
+	two_address_spaces();
+	load_cr3(DIRECTORY_2);                   /* address space 1 */
+	load_cr3(DIRECTORY);                     /* back to 0: 1 is the least recent */
+	mapping_space = 0;
+	switched_to = -1;
+	load_cr3(0x00203000u);
+	cr_assert_eq(switched_to, 1, "the third took address space %d", switched_to);
+	mapping_space = 1;
+	call_count = 0;
+	monitor_address_space_entered(1);
+	expect_calls(1);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
+	load_cr3(DIRECTORY_2);                   /* evicted: it must take one again */
+	cr_assert_eq(switched_to, 0);
+}
+
+Test(mmu, the_same_directory_loaded_again_flushes_as_the_tlb_does)
+{
+	two_address_spaces();
+	load_cr3(DIRECTORY);
+	cr_assert_eq(switched_to, -1, "no switch");
+	expect_calls(1);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
 }

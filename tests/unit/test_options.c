@@ -163,3 +163,20 @@ Test(options, rom_choices)
 	REFUSED("contradict", "--rom", "r.bin", "--no-rom", "k");
 	REFUSED("--rom needs a value", "--rom");
 }
+
+Test(options, address_spaces_from_1_to_8_and_always_1_without_the_rom)
+{
+	struct vmirun_options o;
+	char error[OPTIONS_ERROR_MAX];
+	cr_assert_eq(PARSE(&o, error, "k.elf"), 0, "%s", error);
+	cr_assert_eq(o.address_spaces, OPTIONS_DEFAULT_ADDRESS_SPACES);
+	cr_assert_eq(PARSE(&o, error, "--address-spaces", "3", "k.elf"), 0, "%s", error);
+	cr_assert_eq(o.address_spaces, 3);
+	cr_assert_eq(PARSE(&o, error, "--address-spaces", "8", "--no-rom", "k.elf"), 0, "%s", error);
+	cr_assert_eq(o.address_spaces, 1, "the guest's own page-table writes are unseen");
+	static const char *const bad[] = { "0", "9", "-1", "2x", "", "99999999999999999999" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(PARSE(&o, error, "--address-spaces", bad[i], "k.elf"), -1, "%s", bad[i]);
+		cr_assert(strstr(error, "--address-spaces") && strstr(error, "from 1 to 8"), "%s", error);
+	}
+}

@@ -22,8 +22,7 @@
 /* 0 while the identity mappings of start-up stand (paging never on, nothing flushed):
  * until then a host fault is not a TLB miss. */
 static int lazy;
-/* The 4 MiB regions mapped whole since the last flush: invlpg there drops all 4 MiB. */
-static uint32_t large_mapped[REGIONS / 32];
+
 /* What is mapped since the last whole flush, as two sets of sorted, merged linear ranges:
  * the global translations, which a CR3 load keeps, and the others, which it drops. A set
  * that would need more than RANGES_MAX ranges stops growing and says so ("full"): a full
@@ -35,7 +34,42 @@ struct range_set {
 	unsigned count;
 	int full;
 };
-static struct range_set global_mapped, other_mapped;
+
+/* A TLB context: the mappings of one address space, which the platform keeps apart from
+ * the others' (platform_address_space_count; a process each on this platform), tagged with
+ * its page directory as a CPU tags TLB entries with a PCID. Switching back to it keeps what
+ * it had mapped; what changed in its tables meanwhile is queued ("pending") and dropped
+ * when it runs again, as the CR3 load would have on hardware. Which page table each of its
+ * 4 MiB slots' small pages came through is kept to find them (table_under). */
+#define CONTEXTS_MAX 8
+#define PENDING_MAX  32
+struct tlb_context {
+	uint32_t directory;                    /* the CR3 page it is for, if tagged */
+	int tagged;
+	uint64_t last_used;
+	uint32_t large_mapped[REGIONS / 32];   /* 4 MiB regions mapped from a large page, whole
+	                                          or in pieces: invlpg drops all of it */
+	struct range_set global_mapped, other_mapped;
+	uint32_t table_under[REGIONS];         /* page table address | 1, or 0 */
+	struct linear_range pending[PENDING_MAX];
+	unsigned pending_count;
+	int pending_drop_all;
+};
+static struct tlb_context contexts[CONTEXTS_MAX];
+static unsigned current;                   /* the context the guest's CR3 selects */
+static uint64_t use_clock;
+
+static unsigned context_count(void)
+{
+	unsigned count = platform_address_space_count();
+	return count < 1 ? 1 : count > CONTEXTS_MAX ? CONTEXTS_MAX : count;
+}
+
+/* Its mappings are this process's: they can be changed now, not only queued. */
+static int executing(const struct tlb_context *c)
+{
+	return (unsigned)(c - contexts) == platform_mapping_address_space();
+}
 
 static void range_set_clear(struct range_set *set)
 {
@@ -124,9 +158,9 @@ static enum page_walk_status walk(uint32_t linear, unsigned access, struct page_
 void mmu_reset(void)
 {
 	lazy = 0;
-	memset(large_mapped, 0, sizeof large_mapped);
-	range_set_clear(&global_mapped);
-	range_set_clear(&other_mapped);
+	memset(contexts, 0, sizeof contexts);
+	current = 0;
+	use_clock = 0;
 }
 
 int mmu_paging(void)
@@ -134,97 +168,303 @@ int mmu_paging(void)
 	return (virtual_cpu.cr0 & VMI_CR0_PG) != 0;
 }
 
-static void unmap(uint32_t linear, uint32_t size)
+static uint32_t directory_of_cr3(void)
 {
-	stats_count_paging(STATS_PAGING_HOST_UNMAP, 1);
-	/* Only PROT_NONE over a reserved range: it cannot fail short of a host in trouble, and
-	 * a mapping left behind is a stale translation, which the TLB contract allows. */
-	(void)platform_unmap_linear(linear, size);
+	return virtual_cpu.cr3 & ~(SMALL_PAGE - 1);
 }
 
-/* Drops every host mapping of the guest's; the guest's next touches fill them again. */
-static void drop_all(void)
+static void forget_mappings(struct tlb_context *c)
+{
+	memset(c->large_mapped, 0, sizeof c->large_mapped);
+	memset(c->table_under, 0, sizeof c->table_under);
+	range_set_clear(&c->global_mapped);
+	range_set_clear(&c->other_mapped);
+}
+
+/* Only PROT_NONE over a reserved range: it cannot fail short of a host in trouble, and a
+ * mapping left behind is a stale translation, which the TLB contract allows. Cut to what
+ * can hold guest mappings (a large page's region may reach below it, or into the window). */
+static void host_unmap(uint32_t linear, uint32_t size)
+{
+	uint64_t start = linear, end = (uint64_t)linear + size;
+	if (start < VMI_PROCESS_LOW_RAM_BASE)
+		start = VMI_PROCESS_LOW_RAM_BASE;
+	if (end > VMI_PROCESS_WINDOW_BASE)
+		end = VMI_PROCESS_WINDOW_BASE;
+	if (start >= end)
+		return;
+	stats_count_paging(STATS_PAGING_HOST_UNMAP, 1);
+	(void)platform_unmap_linear((uint32_t)start, (uint32_t)(end - start));
+}
+
+static void unmap_everything(void)
+{
+	stats_count_paging(STATS_PAGING_FLUSH_ALL, 1);
+	host_unmap(VMI_PROCESS_LOW_RAM_BASE, VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_LOW_RAM_BASE);
+}
+
+/* Drops every mapping of `c`, now if they are this process's, else when it runs next. */
+static void drop_all(struct tlb_context *c)
 {
 	lazy = 1;
-	memset(large_mapped, 0, sizeof large_mapped);
-	range_set_clear(&global_mapped);
-	range_set_clear(&other_mapped);
-	stats_count_paging(STATS_PAGING_FLUSH_ALL, 1);
-	unmap(VMI_PROCESS_LOW_RAM_BASE, VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_LOW_RAM_BASE);
+	forget_mappings(c);
+	c->pending_count = 0;
+	if (executing(c)) {
+		c->pending_drop_all = 0;
+		unmap_everything();
+	} else {
+		c->pending_drop_all = 1;
+	}
+}
+
+/* Drops [linear, linear+size) of `c` now, or queues it for when `c` runs (see
+ * queue_unmap). */
+static void unmap(struct tlb_context *c, uint32_t linear, uint32_t size)
+{
+	if (executing(c))
+		host_unmap(linear, size);
+	else if (!c->pending_drop_all && c->pending_count < PENDING_MAX)
+		c->pending[c->pending_count++] = (struct linear_range){ linear, linear + size };
+	else
+		drop_all(c);
+}
+
+/* A change the guest's TLB may still hide on hardware, until InvalPage or a CR3 load: queued
+ * even for the running context, and applied when a context runs again after others (its
+ * CR3 load) or flushes. */
+static void queue_unmap(struct tlb_context *c, uint32_t linear, uint32_t size)
+{
+	if (c->pending_drop_all)
+		return;
+	stats_count_paging(STATS_PAGING_QUEUED_UNMAPS, 1);
+	if (c->pending_count < PENDING_MAX)
+		c->pending[c->pending_count++] = (struct linear_range){ linear, linear + size };
+	else
+		drop_all(c);
+}
+
+static void apply_pending(struct tlb_context *c)
+{
+	if (c->pending_drop_all) {
+		c->pending_drop_all = 0;
+		unmap_everything();
+	}
+	for (unsigned i = 0; i < c->pending_count; i++)
+		host_unmap(c->pending[i].start, c->pending[i].end - c->pending[i].start);
+	c->pending_count = 0;
+}
+
+void monitor_address_space_entered(unsigned id)
+{
+	if (id < CONTEXTS_MAX)
+		apply_pending(&contexts[id]);
 }
 
 /* Drops every mapping but the global ones: one unmap per range of the others, or, if there
  * were too many of those to remember, per gap between the global ones. */
-static void drop_all_but_global(void)
+static void drop_all_but_global(struct tlb_context *c)
 {
-	if (global_mapped.count == 0) {
-		drop_all();
+	if (c->global_mapped.count == 0) {
+		drop_all(c);
 		return;
 	}
 	stats_count_paging(STATS_PAGING_FLUSH_KEEPING_GLOBAL, 1);
-	if (!other_mapped.full) {
-		for (unsigned i = 0; i < other_mapped.count; i++)
-			unmap(other_mapped.ranges[i].start,
-			      other_mapped.ranges[i].end - other_mapped.ranges[i].start);
+	if (!c->other_mapped.full) {
+		for (unsigned i = 0; i < c->other_mapped.count; i++)
+			unmap(c, c->other_mapped.ranges[i].start,
+			      c->other_mapped.ranges[i].end - c->other_mapped.ranges[i].start);
 	} else {
 		uint32_t from = VMI_PROCESS_LOW_RAM_BASE;
-		for (unsigned i = 0; i <= global_mapped.count; i++) {
-			uint32_t to = i < global_mapped.count ? global_mapped.ranges[i].start
-			                                      : VMI_PROCESS_WINDOW_BASE;
+		for (unsigned i = 0; i <= c->global_mapped.count; i++) {
+			uint32_t to = i < c->global_mapped.count ? c->global_mapped.ranges[i].start
+			                                         : VMI_PROCESS_WINDOW_BASE;
 			if (to > from)
-				unmap(from, to - from);
-			if (i < global_mapped.count)
-				from = global_mapped.ranges[i].end;
+				unmap(c, from, to - from);
+			if (i < c->global_mapped.count)
+				from = c->global_mapped.ranges[i].end;
 		}
 	}
-	range_set_clear(&other_mapped);
+	range_set_clear(&c->other_mapped);
 	for (uint32_t region = 0; region < REGIONS; region++)
-		if ((large_mapped[region / 32] & (1u << (region % 32))) &&
-		    !range_set_covers(&global_mapped, region << 22, LARGE_PAGE))
-			large_mapped[region / 32] &= ~(1u << (region % 32));
+		if ((c->large_mapped[region / 32] & (1u << (region % 32))) &&
+		    !range_set_covers(&c->global_mapped, region << 22, LARGE_PAGE))
+			c->large_mapped[region / 32] &= ~(1u << (region % 32));
 }
 
-/* With paging off, translation is the identity and never goes stale: no flush has work. */
+/* With paging off, translation is the identity and never goes stale: no flush has work.
+ * A global flush is every context's: the other address spaces' global pages are the same
+ * translations on hardware, in one TLB. */
 void mmu_flush(int global)
 {
 	if (!mmu_paging())
 		return;
-	if (global)
-		drop_all();
-	else
-		drop_all_but_global();
+	struct tlb_context *c = &contexts[current];
+	if (global) {
+		for (unsigned i = 0; i < context_count(); i++)
+			if (i == current || contexts[i].tagged)
+				drop_all(&contexts[i]);
+	} else {
+		if (executing(c))
+			apply_pending(c);
+		drop_all_but_global(c);
+	}
 }
 
 void mmu_control_registers_written(uint32_t old_cr0, uint32_t old_cr4)
 {
 	const uint32_t cr0_bits = VMI_CR0_WP, cr4_bits = VMI_CR4_PSE | VMI_CR4_PGE;
-	if (((old_cr0 ^ virtual_cpu.cr0) & VMI_CR0_PG) ||
-	    (mmu_paging() &&
-	     (((old_cr0 ^ virtual_cpu.cr0) & cr0_bits) || ((old_cr4 ^ virtual_cpu.cr4) & cr4_bits))))
-		drop_all();
+	if (!((old_cr0 ^ virtual_cpu.cr0) & VMI_CR0_PG) &&
+	    !(mmu_paging() &&
+	      (((old_cr0 ^ virtual_cpu.cr0) & cr0_bits) || ((old_cr4 ^ virtual_cpu.cr4) & cr4_bits))))
+		return;
+	/* Every translation of every address space changes meaning. */
+	for (unsigned i = 0; i < context_count(); i++) {
+		if (i == current || contexts[i].tagged)
+			drop_all(&contexts[i]);
+		contexts[i].tagged = 0;
+	}
+	if (mmu_paging()) {
+		contexts[current].directory = directory_of_cr3();
+		contexts[current].tagged = 1;
+	}
+}
+
+/* The context to take for a directory no context has: a free one, else the least recently
+ * used (never the running one). */
+static unsigned context_to_take(void)
+{
+	unsigned chosen = current;
+	for (unsigned i = 0; i < context_count(); i++) {
+		if (i == current)
+			continue;
+		if (!contexts[i].tagged)
+			return i;
+		if (chosen == current || contexts[i].last_used < contexts[chosen].last_used)
+			chosen = i;
+	}
+	return chosen;
+}
+
+/* The CR3 load of a directory another context holds, or can hold: the guest goes on in
+ * that context, whose mappings stand; 0, or -1 if the platform has no other for it. */
+static int switch_context(uint32_t directory)
+{
+	unsigned target = CONTEXTS_MAX;
+	for (unsigned i = 0; i < context_count(); i++)
+		if (contexts[i].tagged && contexts[i].directory == directory)
+			target = i;
+	if (target == CONTEXTS_MAX) {
+		target = context_to_take();
+		if (target == current)
+			return -1;
+		if (contexts[target].tagged)
+			stats_count_paging(STATS_PAGING_EVICTED, 1);
+		drop_all(&contexts[target]);
+		contexts[target].directory = directory;
+		contexts[target].tagged = 1;
+	}
+	if (platform_switch_address_space(target) != 0) {
+		contexts[target].tagged = 0;
+		return -1;
+	}
+	current = target;
+	contexts[target].last_used = ++use_clock;
+	stats_count_paging(STATS_PAGING_SWITCHES, 1);
+	return 0;
 }
 
 void mmu_cr3_loaded(void)
 {
-	if (mmu_paging())
-		stats_count_paging(STATS_PAGING_CR3_LOADS, 1);
-	mmu_flush(0);
+	if (!mmu_paging())
+		return; /* the identity is never stale */
+	stats_count_paging(STATS_PAGING_CR3_LOADS, 1);
+	uint32_t directory = directory_of_cr3();
+	struct tlb_context *c = &contexts[current];
+	if (context_count() > 1 && !(c->tagged && c->directory == directory) &&
+	    switch_context(directory) == 0)
+		return;
+	/* The same directory again, or one context for all: what the TLB drops. */
+	if (executing(c))
+		apply_pending(c);
+	drop_all_but_global(c);
+	c->directory = directory;
+	c->tagged = 1;
+}
+
+/* Forgets what is queued for the page at `linear`: it is being dropped now anyway. */
+static void forget_pending_at(struct tlb_context *c, uint32_t linear)
+{
+	for (unsigned i = 0; i < c->pending_count; i++)
+		if (c->pending[i].start == linear && c->pending[i].end - linear == SMALL_PAGE) {
+			c->pending[i] = c->pending[--c->pending_count];
+			return;
+		}
 }
 
 void mmu_invalidate(uint32_t linear)
 {
 	if (!mmu_paging())
 		return; /* the identity is never stale */
-	range_set_forget_at(&global_mapped, linear);
+	struct tlb_context *c = &contexts[current];
+	range_set_forget_at(&c->global_mapped, linear);
 	uint32_t region = linear >> 22;
-	if (large_mapped[region / 32] & (1u << (region % 32))) {
-		large_mapped[region / 32] &= ~(1u << (region % 32));
-		unmap(region << 22, LARGE_PAGE);   /* a large region is mappable whole */
+	if (c->large_mapped[region / 32] & (1u << (region % 32))) {
+		c->large_mapped[region / 32] &= ~(1u << (region % 32));
+		unmap(c, region << 22, LARGE_PAGE);   /* a large region is mappable whole */
 		return;
 	}
 	uint32_t page = linear & ~(SMALL_PAGE - 1);
-	if (platform_linear_mappable(page, SMALL_PAGE))
-		unmap(page, SMALL_PAGE);
+	if (platform_linear_mappable(page, SMALL_PAGE)) {
+		forget_pending_at(c, page);
+		unmap(c, page, SMALL_PAGE);
+	}
+}
+
+/* Queues dropping what `c` mapped through directory slot `region`. What it knows of the
+ * region stays until then: an invlpg there must still drop a large page whole. */
+static void region_changed(struct tlb_context *c, uint32_t region)
+{
+	if ((c->large_mapped[region / 32] & (1u << (region % 32))) || c->table_under[region])
+		queue_unmap(c, region << 22, LARGE_PAGE);
+}
+
+void mmu_table_entry_changed(uint32_t entry_linear, uint32_t old, uint32_t value)
+{
+	/* What a mapping can hide: nothing of an entry that was not present, nor A or D
+	 * becoming set (a mapping without them faults to have them set). */
+	uint32_t became_set = value & ~old & (VMI_PTE_ACCESSED | VMI_PTE_DIRTY), entry;
+	if (!mmu_paging() || !(old & VMI_PTE_PRESENT) || !((old ^ value) & ~became_set) ||
+	    mmu_translate(entry_linear, 0, &entry) != 0)
+		return;
+	uint32_t table = entry & ~(SMALL_PAGE - 1), index = (entry & (SMALL_PAGE - 1)) / 4;
+	for (unsigned i = 0; i < context_count(); i++) {
+		struct tlb_context *c = &contexts[i];
+		if (!c->tagged)
+			continue;
+		if (c->directory == table)
+			region_changed(c, index);
+		for (uint32_t region = 0; region < REGIONS; region++)
+			if (c->table_under[region] == (table | 1))
+				queue_unmap(c, region << 22 | index << 12, SMALL_PAGE);
+	}
+}
+
+void mmu_table_page_announced(uint32_t frame)
+{
+	uint32_t table = frame << 12;
+	for (unsigned i = 0; i < context_count(); i++) {
+		struct tlb_context *c = &contexts[i];
+		if (!c->tagged)
+			continue;
+		if (c->directory == table && i != current) {
+			drop_all(c);   /* a directory again, with whatever it holds now */
+			c->tagged = 0;
+			continue;
+		}
+		for (uint32_t region = 0; region < REGIONS; region++)
+			if (c->table_under[region] == (table | 1))
+				region_changed(c, region);
+	}
 }
 
 int mmu_translate(uint32_t linear, int write, uint32_t *physical)
@@ -240,6 +480,12 @@ int mmu_translate(uint32_t linear, int write, uint32_t *physical)
 	return 0;
 }
 
+/* The page table a small page's walk read its entry from. */
+static uint32_t table_of(const struct page_walk_result *r)
+{
+	return r->page_size == SMALL_PAGE ? r->table_entry & ~(SMALL_PAGE - 1) : 0;
+}
+
 static int map(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 {
 	stats_count_paging(STATS_PAGING_HOST_MAP, 1);
@@ -247,19 +493,30 @@ static int map(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 	return platform_map_linear(linear, physical, size, writable);
 }
 
-/* Maps the page that holds `linear`, translated to `physical` by a page of `page_size`:
- * all 4 MiB of a large page at once when it is all RAM, else the 4 KiB page. */
+/* Notes that `c` maps a small page of `region` through the page table at `table`; pages
+ * it mapped there through another (the directory entry changed) go first. */
+static void note_table(struct tlb_context *c, uint32_t region, uint32_t table)
+{
+	if (c->table_under[region] && c->table_under[region] != (table | 1))
+		unmap(c, region << 22, LARGE_PAGE);
+	c->table_under[region] = table | 1;
+}
+
+/* Maps, in the running context, the page that holds `linear`, translated to `physical` by
+ * a page of `page_size` (a small one through the page table at `table`, 0 for none): all
+ * 4 MiB of a large page at once when it is all RAM, else the 4 KiB page. */
 static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t page_size,
-                                   int writable, int global, int write,
+                                   uint32_t table, int writable, int global, int write,
                                    char reason[MMU_REASON_MAX])
 {
+	struct tlb_context *c = &contexts[current];
 	uint32_t large_base = linear & ~(LARGE_PAGE - 1), large_frame = physical & ~(LARGE_PAGE - 1);
 	if (page_size == LARGE_PAGE && platform_linear_mappable(large_base, LARGE_PAGE) &&
 	    platform_guest_physical(large_frame, LARGE_PAGE, 1)) {
 		if (map(large_base, large_frame, LARGE_PAGE, writable) != 0)
 			goto map_failed;
-		large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
-		range_set_add(global ? &global_mapped : &other_mapped, large_base, LARGE_PAGE);
+		c->large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
+		range_set_add(global ? &c->global_mapped : &c->other_mapped, large_base, LARGE_PAGE);
 		return MMU_FILLED;
 	}
 	uint32_t page = linear & ~(SMALL_PAGE - 1), frame = physical & ~(SMALL_PAGE - 1);
@@ -282,9 +539,13 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 		}
 		writable = 0;
 	}
+	if (table)
+		note_table(c, linear >> 22, table);
+	if (page_size == LARGE_PAGE)   /* a piece of one: the TLB holds the whole */
+		c->large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
 	if (map(page, frame, SMALL_PAGE, writable) != 0)
 		goto map_failed;
-	range_set_add(global ? &global_mapped : &other_mapped, page, SMALL_PAGE);
+	range_set_add(global ? &c->global_mapped : &c->other_mapped, page, SMALL_PAGE);
 	return MMU_FILLED;
 map_failed:
 	snprintf(reason, MMU_REASON_MAX, "cannot map linear 0x%08x: %s", linear, strerror(errno));
@@ -295,11 +556,12 @@ void mmu_entry_written(uint32_t linear)
 {
 	struct page_walk_result r;
 	char reason[MMU_REASON_MAX];
-	if (!mmu_paging() || walk(linear, 0, &r) != PAGE_WALK_OK)
+	/* Only into this process's mappings (the guest may have switched away in this exit). */
+	if (!mmu_paging() || !executing(&contexts[current]) || walk(linear, 0, &r) != PAGE_WALK_OK)
 		return;
 	/* What cannot be mapped stays unmapped: the access will fault and say why. */
-	if (fill(linear, r.physical, r.page_size, r.writable && r.dirty, r.global, 0, reason) ==
-	    MMU_FILLED)
+	if (fill(linear, r.physical, r.page_size, table_of(&r), r.writable && r.dirty, r.global, 0,
+	         reason) == MMU_FILLED)
 		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
 }
 
@@ -312,7 +574,7 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 		/* The identity mappings after a flush, made again as the guest touches them. */
 		if (!lazy || !platform_guest_unpaged(linear, 1, 0))   /* the identity's rules */
 			return MMU_NOT_PAGING;
-		outcome = fill(linear, linear, SMALL_PAGE, 1, 0, write, reason);
+		outcome = fill(linear, linear, SMALL_PAGE, 0, 1, 0, write, reason);
 	} else {
 		struct page_walk_result r;
 		unsigned access = (write ? PAGE_WALK_WRITE : 0) | (user ? PAGE_WALK_USER : 0);
@@ -334,8 +596,8 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 			break;
 		}
 		/* Writable only once dirty: the first write comes back here to set D. */
-		outcome = fill(linear, r.physical, r.page_size, r.writable && r.dirty, r.global, write,
-		               reason);
+		outcome = fill(linear, r.physical, r.page_size, table_of(&r), r.writable && r.dirty,
+		               r.global, write, reason);
 	}
 	if (outcome == MMU_FILLED)
 		stats_count_paging((host_error & VMI_PF_PRESENT) && write ? STATS_PAGING_WRITE_UPGRADE

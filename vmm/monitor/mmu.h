@@ -32,6 +32,15 @@ void mmu_entry_written(uint32_t linear);
 /* FlushTLB: drop every translation but the global ones, or all of them if `global`. */
 void mmu_flush(int global);
 
+/* A page-table or directory entry at linear `entry_linear` changed from `old` to `value`
+ * (the page-table calls): every address space that mapped something through it drops that
+ * when it runs next (a CR3 load would have on hardware), the running one included. */
+void mmu_table_entry_changed(uint32_t entry, uint32_t old, uint32_t value);
+
+/* AllocatePage or ReleasePage of the frame: it may hold anything now, so no address space
+ * keeps a mapping made through it (nor its tag, if it was a directory). */
+void mmu_table_page_announced(uint32_t frame);
+
 /* Translates a linear address for an access by the monitor on the guest's behalf (a
  * supervisor access; `write` if it writes), setting A (and D) as the MMU would. 0 with
  * *physical, or -1 if the guest's tables do not allow it. Identity with paging off. */

@@ -49,6 +49,7 @@ uint32_t mmu_call_set_pxe(uint32_t value, uint32_t entry, uint32_t flags)
 	    linear >= VMI_PROCESS_WINDOW_BASE)
 		return VMI_ERROR_INVALID; /* vmirun's window is not the guest's to map */
 	uint32_t old = __atomic_exchange_n(word, value, __ATOMIC_SEQ_CST);
+	mmu_table_entry_changed(entry, old, value);
 	/* The TLB contract lets a changed entry wait for InvalPage; drop it now when the guest
 	 * says where it is mapped and the update cannot wait. */
 	if ((flags & VMI_PAGE_CURRENT_AS) && !(flags & VMI_PAGE_DEFER)) {
@@ -70,7 +71,11 @@ uint32_t mmu_call_get_pxe(uint32_t entry)
 uint32_t mmu_call_swap_pxe(uint32_t value, uint32_t entry)
 {
 	uint32_t *word = entry_pointer(entry);
-	return word ? __atomic_exchange_n(word, value, __ATOMIC_SEQ_CST) : 0;
+	if (!word)
+		return 0;
+	uint32_t old = __atomic_exchange_n(word, value, __ATOMIC_SEQ_CST);
+	mmu_table_entry_changed(entry, old, value);
+	return old;
 }
 
 uint32_t mmu_call_test_and_change_bit(uint32_t bit, uint32_t entry, int set)
@@ -81,6 +86,7 @@ uint32_t mmu_call_test_and_change_bit(uint32_t bit, uint32_t entry, int set)
 	uint32_t mask = 1u << bit;
 	uint32_t old = set ? __atomic_fetch_or(word, mask, __ATOMIC_SEQ_CST)
 	                   : __atomic_fetch_and(word, ~mask, __ATOMIC_SEQ_CST);
+	mmu_table_entry_changed(entry, old, set ? old | mask : old & ~mask);
 	return (old & mask) != 0;
 }
 
@@ -98,12 +104,16 @@ uint32_t mmu_call_allocate_page(uint32_t frame, uint32_t flags, uint32_t clone_f
 	if ((flags & VMI_ALLOCATE_CLONE) &&
 	    (!ram_frame(clone_frame) || first > 1024 || count > 1024 - first))
 		return VMI_ERROR_INVALID;
-	return 0; /* the guest fills the page itself; vmirun keeps no shadow of it yet */
+	mmu_table_page_announced(frame);
+	return 0; /* the guest fills the page itself; vmirun keeps no shadow of it */
 }
 
 uint32_t mmu_call_release_page(uint32_t frame, uint32_t flags)
 {
-	return ram_frame(frame) && one_level(flags) ? 0 : VMI_ERROR_INVALID;
+	if (!ram_frame(frame) || !one_level(flags))
+		return VMI_ERROR_INVALID;
+	mmu_table_page_announced(frame);
+	return 0;
 }
 
 uint32_t mmu_call_inval_page(uint32_t linear)

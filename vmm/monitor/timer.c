@@ -17,19 +17,78 @@
 
 #define CALIBRATION_NS 2000000  /* 2 ms, on first use: a few ppm on an invariant TSC */
 
-static timer_t alarm_timer;
-static int alarm_timer_ready;
+/* Host timers belong to the process that created them: each address-space process has its
+ * own (thread-local is per process), and the one that holds the vCPU keeps its alarm on
+ * the shared schedule below (timer_process_entered). */
+static __thread timer_t alarm_timer;
+static __thread int alarm_timer_ready;
+static __thread uint64_t alarm_generation_armed;   /* of the schedule this one follows */
 static volatile int alarm_armed, alarm_periodic;
+/* The alarm as times on CLOCK_MONOTONIC: the next expiry not yet handled, and the period
+ * (0: one-shot); a new generation with each arming. */
+static uint64_t alarm_next_ns, alarm_period_ns, alarm_generation;
 static unsigned alarm_vector = VMI_ALARM_IRQ0_VECTOR;
 static void (*volatile device_tick)(void); /* set while an emulated device owns the timer */
 static uint64_t cycles_per_second;
-static int schedstat_fd = -1;
+static __thread int schedstat_fd = -1;
 
 static uint64_t monotonic_ns(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC_RAW, &t);
 	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* The host timers' clock. */
+static uint64_t timer_clock_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static struct timespec ns_to_timespec(uint64_t ns)
+{
+	return (struct timespec){ .tv_sec = (time_t)(ns / 1000000000ull),
+	                          .tv_nsec = (long)(ns % 1000000000ull) };
+}
+
+static uint64_t timespec_to_ns(struct timespec t)
+{
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Arms this process's alarm timer on the schedule. */
+static int arm_on_schedule(void)
+{
+	struct itimerspec when = { .it_value = ns_to_timespec(alarm_next_ns),
+	                           .it_interval = ns_to_timespec(alarm_period_ns) };
+	alarm_generation_armed = alarm_generation;
+	return timer_settime(alarm_timer, TIMER_ABSTIME, &when, NULL);
+}
+
+/* A new schedule: first expiry `delay` from now, then every `period` (0: none). */
+static int schedule_alarm(struct timespec delay, struct timespec period)
+{
+	alarm_next_ns = timer_clock_ns() + timespec_to_ns(delay);
+	alarm_period_ns = timespec_to_ns(period);
+	alarm_generation++;
+	return arm_on_schedule();
+}
+
+void timer_process_entered(void)
+{
+	if (alarm_timer_ready && alarm_armed && alarm_generation_armed != alarm_generation)
+		arm_on_schedule();   /* a past expiry fires at once: no tick is lost */
+}
+
+void timer_on_signal_elsewhere(void)
+{
+	struct itimerspec off;
+	memset(&off, 0, sizeof(off));
+	if (alarm_timer_ready)
+		timer_settime(alarm_timer, 0, &off, NULL);
+	alarm_generation_armed = 0;
 }
 
 static uint64_t cycle_counter(void)
@@ -54,8 +113,8 @@ int timer_kick_signal(void)
 }
 
 /* A second timer, only to look again at a pending interrupt (platform/process/signals.c). */
-static timer_t kick_timer;
-static int kick_timer_ready;
+static __thread timer_t kick_timer;
+static __thread int kick_timer_ready;
 
 void timer_kick_soon(void)
 {
@@ -79,8 +138,11 @@ int timer_setup(void)
 	if (timer_create(CLOCK_MONOTONIC, &event, &kick_timer) != 0)
 		return -1;
 	kick_timer_ready = 1;
-	/* Opened now: the sandbox allows reads, not opens, once the guest runs. */
-	schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+	/* Opened now: the sandbox allows reads, not opens, once the guest runs. An
+	 * address-space process keeps the first process's (its number is the one the sandbox
+	 * allows): stolen time stays one count that never goes back, if only that thread's. */
+	if (schedstat_fd < 0)
+		schedstat_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	return 0;
 }
 
@@ -159,7 +221,7 @@ uint32_t timer_set_alarm(uint32_t flags, uint64_t expiry, uint64_t period)
 	device_tick = NULL;
 	alarm_periodic = periodic;
 	alarm_armed = 1;
-	if (timer_settime(alarm_timer, 0, &when, NULL) != 0) {
+	if (schedule_alarm(when.it_value, when.it_interval) != 0) {
 		alarm_armed = 0;
 		return VMI_ERROR_INVALID;
 	}
@@ -175,6 +237,8 @@ uint32_t timer_cancel_alarm(uint32_t flags)
 	memset(&off, 0, sizeof(off));
 	int was = alarm_armed;
 	alarm_armed = 0;
+	alarm_generation++;   /* other processes' timers are stale: they stop at their next fire */
+	alarm_generation_armed = alarm_generation;
 	timer_settime(alarm_timer, 0, &off, NULL);
 	return was ? 1 : 0;
 }
@@ -210,7 +274,7 @@ void timer_arm_device(void (*tick)(void), uint64_t period_ns, int periodic)
 	device_tick = tick;
 	alarm_periodic = periodic;
 	alarm_armed = 1;
-	timer_settime(alarm_timer, 0, &when, NULL);
+	schedule_alarm(when.it_value, when.it_interval);
 }
 
 int timer_alarm_armed(void)
@@ -222,6 +286,13 @@ void timer_on_signal(void)
 {
 	if (!alarm_armed)
 		return; /* a late signal from a cancelled alarm */
+	/* Two processes' timers may both fire for an expiry the vCPU's handoff straddled: the
+	 * first handles it, and moves the schedule on. */
+	uint64_t now = timer_clock_ns();
+	if (now < alarm_next_ns)
+		return;
+	if (alarm_period_ns)
+		alarm_next_ns += ((now - alarm_next_ns) / alarm_period_ns + 1) * alarm_period_ns;
 	if (!alarm_periodic)
 		alarm_armed = 0;
 	if (device_tick)

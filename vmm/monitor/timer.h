@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-/* Creates the host timer; before the sandbox locks vmirun. 0 or -1 (errno set). */
+/* Creates this process's host timers; before the sandbox locks it. 0 or -1 (errno set). */
 int timer_setup(void);
 
 uint64_t timer_cycle_frequency(void);
@@ -52,5 +52,12 @@ void timer_kick_soon(void);
 
 /* Called from the alarm signal handler: marks the alarm vector pending. */
 void timer_on_signal(void);
+
+/* Address-space processes (platform/process/address_space_processes.c), each with host
+ * timers of its own (timer_setup in each): the process that takes the vCPU arms its alarm
+ * on the shared schedule if it is not already; one that fires in a process that no longer
+ * holds it is stopped there. */
+void timer_process_entered(void);
+void timer_on_signal_elsewhere(void);
 
 #endif

@@ -5,7 +5,8 @@
  * on QEMU's native ROM (the hardware is the reference) and on vmirun agrees seed for seed.
  *
  * Command line: `seed=N` (else the TSC picks it; printed first either way, to replay a run),
- * `count=N` operations (default 100000), `trace=N` prints every operation from the N-th on.
+ * `count=N` operations (default 100000), `trace=N` prints every operation from the N-th on,
+ * `hang=1` spins in directory 1 after the last instead of exiting.
  * The last line is "mmu_storm: N operations, A accesses checked, F page faults as expected"
  * and the exit port gets 0 (status 1); the first mismatch prints "mmu_storm: FAIL ..." and
  * exits with status 7. */
@@ -292,5 +293,13 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 	print(" accesses checked, ");
 	print_decimal(faults_as_expected);
 	print(" page faults as expected\n");
+	uint32_t hang;
+	if (number_option("hang", &hang)) {
+		/* For the host's teardown tests: spin in another directory than the first. */
+		vmi_set_cr3(table_frame(1));
+		print("mmu_storm: spinning in directory 1\n");
+		for (;;)
+			;
+	}
 	exit_with(EXIT_PASSED);
 }

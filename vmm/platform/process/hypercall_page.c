@@ -66,8 +66,9 @@ int hypercall_page_install(char error[200])
 		snprintf(error, 200, "cannot build the hypercall page");
 		return -1;
 	}
+	/* Shared memory: every address-space process forked later sees the one vCPU page. */
 	void *shared = mmap((void *)(uintptr_t)VMI_PROCESS_VCPU_PAGE, PAGE_SIZE,
-	                    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	                    PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	if (shared == MAP_FAILED) {
 		snprintf(error, 200, "cannot map the shared vCPU page: %s", strerror(errno));
 		return -1;

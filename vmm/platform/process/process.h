@@ -9,6 +9,14 @@
 /* The one vCPU's registers; world_switch.S loads and saves them. */
 extern struct guest_regs process_guest_regs;
 
+/* The guest's FS selector while vmirun's code runs (the hypercall path and the handlers
+ * that interrupted guest code keep it here, where a handoff finds it). */
+extern uint16_t process_guest_fs;
+
+/* The host stack pointer the monitor's hypercall path runs on, in the process that holds
+ * the vCPU. */
+extern void *process_host_rsp;
+
 /* Set when a hypercall's return must load all of process_guest_regs (eip and esp included)
  * instead of returning to the caller. */
 extern uint8_t process_redirect;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <vmi/process.h>
+#include "platform/process/address_space_processes.h"
 #include "platform/process/host_fs.h"
 #include "platform/process/process.h"
 #include "platform/process/world_switch_layout.h"
@@ -86,6 +87,8 @@ void platform_run(const struct guest_regs *initial, struct guest_stop *stop)
 
 _Noreturn void process_stop_now(void)
 {
+	if (!process_is_first())
+		process_hand_back_to_stop();   /* the run ends where it began */
 	siglongjmp(stop_jump, 1);
 }
 
@@ -131,6 +134,10 @@ void process_hypercall(uint32_t call)
 		break;
 	case EXIT_STOP:
 		process_stop_now();
+	}
+	if (process_switch_wanted()) {
+		process_hand_over();
+		process_redirect = 1;
 	}
 }
 

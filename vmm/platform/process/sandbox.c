@@ -118,6 +118,7 @@ int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_f
 		SYS_clock_gettime,
 		SYS_exit_group,
 		SYS_exit,
+		SYS_futex,            /* the vCPU's handoff between address-space processes */
 	};
 	EMIT_LOAD(nr);
 	for (unsigned i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {

@@ -21,6 +21,7 @@
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
+#include "platform/process/address_space_processes.h"
 #include "platform/process/host_fs.h"
 #include "platform/process/process.h"
 #include "platform/process/sandbox.h"
@@ -30,7 +31,9 @@
 
 #define INT_N_LENGTH 2 /* int $0x80 (CD 80), and syscall and sysenter too */
 
-static char signal_stack[64 * 1024] __attribute__((aligned(16)));
+/* One per process (thread-local is private to each): address-space processes all handle
+ * signals. */
+static __thread char signal_stack[64 * 1024] __attribute__((aligned(16)));
 static volatile sig_atomic_t timeout_expired;
 /* The timeout as a time, for long emulations that run inside a handler with SIGALRM held. */
 static uint64_t timeout_deadline_ns;
@@ -197,7 +200,19 @@ static void finish_exit(enum exit_action action, const struct guest_regs *regs, 
 {
 	if (action == EXIT_STOP || platform_stop_requested())
 		process_stop_now();
+	if (process_switch_wanted()) {
+		process_guest_regs = *regs;
+		process_hand_over();
+		regs = &process_guest_regs;
+	}
 	regs_to_context(regs, uc);
+}
+
+/* The FS selector to give back on leaving a handler: the guest's, which a handoff may have
+ * changed (process_guest_fs, as the hypercall path keeps it), if guest code was running. */
+static uint16_t fs_to_leave(int from_guest, uint16_t selector_found)
+{
+	return from_guest ? process_guest_fs : selector_found;
 }
 
 static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc);
@@ -206,6 +221,9 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
 	uint16_t guest_fs = host_fs_enter();
+	int from_guest = in_guest(uc);
+	if (from_guest)
+		process_guest_fs = guest_fs;
 	/* The hypercall path read through a null FS the guest left with a base of its own:
 	 * the base is the host's again, so resume where the path would have restored it. */
 	if (uc->uc_mcontext.gregs[REG_RIP] == (greg_t)(uintptr_t)process_fs_probe) {
@@ -214,7 +232,7 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 	}
 	clear_alignment_check();
 	handle_fault(sig, info, context);
-	host_fs_leave(guest_fs);
+	host_fs_leave(fs_to_leave(from_guest, guest_fs));
 }
 
 static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
@@ -302,13 +320,23 @@ static void take_pending_now_or_later(ucontext_t *uc)
 static void on_timer_signal(int sig, siginfo_t *info, void *context)
 {
 	uint16_t guest_fs = host_fs_enter();
+	int from_guest = in_guest(context);
+	if (from_guest)
+		process_guest_fs = guest_fs;
 
 	(void)info;
 	clear_alignment_check();
-	if (sig == timer_signal())
-		timer_on_signal();
-	take_pending_now_or_later(context);
-	host_fs_leave(guest_fs);
+	if (!process_holds_vcpu()) {
+		/* This process's timer, armed while it held the vCPU: the holder's own does the
+		 * work now (timer_process_entered). */
+		if (sig == timer_signal())
+			timer_on_signal_elsewhere();
+	} else {
+		if (sig == timer_signal())
+			timer_on_signal();
+		take_pending_now_or_later(context);
+	}
+	host_fs_leave(fs_to_leave(from_guest, guest_fs));
 }
 
 static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc);
@@ -316,9 +344,12 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc);
 static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 {
 	uint16_t guest_fs = host_fs_enter();
+	int from_guest = in_guest(context);
+	if (from_guest)
+		process_guest_fs = guest_fs;
 	clear_alignment_check();
 	handle_guest_syscall(sig, info, context);
-	host_fs_leave(guest_fs);
+	host_fs_leave(fs_to_leave(from_guest, guest_fs));
 }
 
 static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
@@ -368,13 +399,20 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 	ucontext_t *uc = context;
 	struct guest_regs regs;
 	uint16_t guest_fs = host_fs_enter();
+	int from_guest = in_guest(uc);
+	if (from_guest)
+		process_guest_fs = guest_fs;
 
 	(void)sig;
 	(void)info;
 	clear_alignment_check();
 	timeout_expired = 1;
 	platform_attention = 1;
-	if (platform_running() && in_guest(uc)) {
+	if (!process_holds_vcpu()) {
+		host_fs_leave(guest_fs);
+		return;   /* the holder's own timer, armed for the same moment, stops the guest */
+	}
+	if (platform_running() && from_guest) {
 		regs_from_context(uc, &regs);
 		struct guest_exit exit = { .kind = GUEST_EXIT_TIMEOUT, .in_guest_code = 1 };
 		finish_exit(monitor_handle_exit(&exit, &regs), &regs, uc);
@@ -383,7 +421,18 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 	 * the run is over we come back every millisecond in case no look comes. */
 	if (!process_run_over())
 		arm_timer(0.001);
-	host_fs_leave(guest_fs);
+	host_fs_leave(fs_to_leave(from_guest, guest_fs));
+}
+
+/* Only address-space processes are the first process's children while the guest runs (the
+ * watchdog outlives it): losing one loses the vCPU or mappings the monitor counts on. */
+static void on_child_ended(int sig, siginfo_t *info, void *context)
+{
+	(void)sig;
+	(void)info;
+	(void)context;
+	if (process_is_first() && platform_running())
+		process_child_ended();
 }
 
 static uint64_t monotonic_ns(void)
@@ -425,6 +474,15 @@ int process_set_timeout(double seconds)
 	return 0;
 }
 
+int process_rearm_timeout(void)
+{
+	if (!timeout_deadline_ns)
+		return 0;
+	uint64_t now = monotonic_ns();
+	arm_timer(now < timeout_deadline_ns ? (double)(timeout_deadline_ns - now) / 1e9 : 0);
+	return 0;
+}
+
 static int handle(int sig, void (*handler)(int, siginfo_t *, void *))
 {
 	struct sigaction action;
@@ -454,7 +512,7 @@ int process_install_signal_handlers(void)
 	if (handle(SIGSYS, on_guest_syscall) != 0 || handle(SIGALRM, on_timeout) != 0 ||
 	    handle(SIGXCPU, on_timeout) != 0 ||
 	    handle(timer_signal(), on_timer_signal) != 0 ||
-	    handle(timer_kick_signal(), on_timer_signal) != 0)
+	    handle(timer_kick_signal(), on_timer_signal) != 0 || handle(SIGCHLD, on_child_ended) != 0)
 		return -1;
 	return 0;
 }

@@ -11,4 +11,8 @@ int process_install_signal_handlers(void);
  * sandbox is locked. Returns 0 or -1 (errno set). */
 int process_set_timeout(double seconds);
 
+/* In a new address-space process: arms its own timer for what is left of the timeout (the
+ * holder of the vCPU must hear of it, whichever process that is). 0 or -1. */
+int process_rearm_timeout(void);
+
 #endif

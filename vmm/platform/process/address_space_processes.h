@@ -1,0 +1,49 @@
+/* Address spaces as host processes: each guest address space the monitor keeps (a TLB
+ * context of monitor/mmu.c) is a process of its own, with its own low 4 GiB of mappings;
+ * the vCPU is handed from one to the other when the guest loads CR3. The processes share
+ * guest memory (the memfd) and vmirun's data (shared_data.c), so the monitor is one. */
+#ifndef VMM_PLATFORM_PROCESS_ADDRESS_SPACE_PROCESSES_H
+#define VMM_PLATFORM_PROCESS_ADDRESS_SPACE_PROCESSES_H
+
+#include <stdint.h>
+
+/* At most this many processes, the first included. */
+#define ADDRESS_SPACE_PROCESSES_MAX 8
+
+/* What each new process locks itself with before it runs guest code (sandbox_lock's
+ * arguments, the same as the first process's). */
+struct address_space_sandbox {
+	int read_fds[4];
+	unsigned read_fd_count;
+	int guest_memory_fd;
+};
+
+/* Sets how many address spaces are kept as processes (1: this process holds them all, and
+ * a CR3 load flushes); with more, shares vmirun's data and forks the template the others
+ * are forked from. After every other set-up, before the sandbox. 0, or -1 with a reason. */
+int address_space_processes_start(unsigned count, const struct address_space_sandbox *sandbox,
+                                   char error[200]);
+
+/* At the end of an exit, before the guest resumes: 1 if the monitor switched to the
+ * address space of another process. */
+int process_switch_wanted(void);
+
+/* Then: hands the vCPU, whose state is all in process_guest_regs, to that process, and
+ * returns once this one holds it again, the guest to resume from process_guest_regs (the
+ * interrupts that became pending meanwhile delivered). */
+void process_hand_over(void);
+
+/* In a process other than the first, a stop: the first process ends the run, so the vCPU
+ * goes back to it; never returns. */
+_Noreturn void process_hand_back_to_stop(void);
+
+/* 1 in the process vmirun started as (the one platform_run returns in). */
+int process_is_first(void);
+
+/* 1 in the process that holds the vCPU now: only it handles the guest's events. */
+int process_holds_vcpu(void);
+
+/* The first process: an address-space process ended while the run went on. */
+void process_child_ended(void);
+
+#endif
