@@ -71,9 +71,9 @@ void options_print_help(void)
 	"  18                 stdout refused the guest's console output (closed: the reader\n"
 	"                     went away, as in `vmirun K | head -1`; disk full; ulimit -f):\n"
 	"                     the guest was stopped\n"
-	"  20                 the guest needs what vmirun does not implement yet (PAE, a\n"
-	"                     page with no guest memory behind it): the instruction and\n"
-	"                     the reason go to stderr\n",
+	"  20                 the guest needs what vmirun does not implement yet (PAE, real\n"
+	"                     mode, a page with no guest memory behind it): the\n"
+	"                     instruction and the reason go to stderr\n",
 	OPTIONS_DEFAULT_MEM_MIB, (unsigned long long)(address_space_max_ram() / MIB),
 	OPTIONS_MAX_ADDRESS_SPACES, OPTIONS_DEFAULT_ADDRESS_SPACES);
 }

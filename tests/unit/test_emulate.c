@@ -1,11 +1,17 @@
 /* Unit tests for trap-and-emulate: decoding, operand sizes, eip advance, #GP for what the
  * guest may not do, refusal of the rest; the ModRM decoder is checked against Capstone. The
- * memory forms (descriptor tables, segment loads, far transfers, ins) run on lent memory. */
+ * memory forms (descriptor tables, segment loads, far transfers, ins, iret) run on lent
+ * memory. Every instruction of docs/architecture.md's "emulated privileged set" has a test
+ * here that fails when its emulation breaks; the MSR and CR4 tests run on a CPUID of their
+ * own, so that they say the same on every host. */
 #include <capstone/capstone.h>
+#include <cpuid.h>
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <vmi/calls.h>
 #include <vmi/pc.h>
 #include <vmi/process.h>
 #include "monitor/descriptors.h"
@@ -14,6 +20,7 @@
 #include "monitor/msr.h"
 #include "monitor/virtual_cpu.h"
 #include "platform/process/address_space.h"
+#include "stats.h"
 
 static struct emulate_outcome outcome;
 
@@ -27,6 +34,124 @@ static struct guest_regs regs_at(uint32_t eip)
 static enum emulate_result run(struct guest_regs *regs, const uint8_t *code, size_t length)
 {
 	return emulate_instruction(regs, code, length, &outcome);
+}
+
+/* The instruction raised `vector` (error code `error`, -1 for none) and left eip on it. */
+static void expect_fault(struct guest_regs *regs, const uint8_t *code, size_t length,
+                         unsigned vector, int64_t error)
+{
+	uint32_t eip = regs->eip;
+	cr_assert_eq(run(regs, code, length), EMULATE_INTERRUPT, "%s", outcome.mnemonic);
+	cr_assert_eq(outcome.vector, vector, "%s: vector %u", outcome.mnemonic, outcome.vector);
+	cr_assert_eq(outcome.error_code, error, "%s: error code %lld", outcome.mnemonic,
+	             (long long)outcome.error_code);
+	cr_assert_eq(regs->eip, eip, "%s: a fault leaves eip on the instruction",
+	             outcome.mnemonic);
+}
+
+static void expect_gp0(struct guest_regs *regs, const uint8_t *code, size_t length)
+{
+	expect_fault(regs, code, length, 13, 0);
+}
+
+/* --- a CPUID of the tests' own, for the model's MSRs and CR4 bits (vmm/monitor/msr.c) -- */
+
+#define EDX1_PSE     (1u << 3)
+#define EDX1_PAE     (1u << 6)
+#define EDX1_MTRR    (1u << 12)
+#define EDX1_PGE     (1u << 13)
+#define EDX1_PAT     (1u << 16)
+#define ECX1_MONITOR (1u << 3)
+#define EBX7_SMEP    (1u << 7)
+#define EXT_SYSCALL  (1u << 11)
+#define EXT_NX       (1u << 20)
+#define EXT_LM       (1u << 29)
+
+static struct { uint32_t edx1, ecx1, ebx7, edx_ext; } fake;
+
+static void fake_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)subleaf;
+	memset(out, 0, 4 * sizeof out[0]);
+	if (leaf == 0) {
+		out[0] = 7;
+	} else if (leaf == 1) {
+		out[0] = 0x6F1; /* a family-6 signature, for the look of it */
+		out[2] = fake.ecx1;
+		out[3] = fake.edx1;
+	} else if (leaf == 7) {
+		out[1] = fake.ebx7;
+	} else if (leaf == 0x80000000u) {
+		out[0] = fake.edx_ext ? 0x80000001u : 0x80000000u;
+	} else if (leaf == 0x80000001u) {
+		out[3] = fake.edx_ext;
+	}
+}
+
+/* A CPU with everything the model can follow, or with none of it. */
+static void use_full_cpuid(void)
+{
+	fake.edx1 = EDX1_PSE | EDX1_PAE | EDX1_MTRR | EDX1_PGE | EDX1_PAT;
+	fake.ecx1 = ECX1_MONITOR;
+	fake.ebx7 = 0;
+	fake.edx_ext = EXT_SYSCALL | EXT_NX | EXT_LM;
+	msr_use_cpuid_source(fake_cpuid);
+}
+
+static void use_bare_cpuid(void)
+{
+	memset(&fake, 0, sizeof fake);
+	msr_use_cpuid_source(fake_cpuid);
+}
+
+static const uint8_t RDMSR[] = { 0x0F, 0x32 }, WRMSR[] = { 0x0F, 0x30 };
+
+/* rdmsr of `msr`: 1 with *value if it read, 0 if it raised #GP(0). */
+static int read_msr(uint32_t msr, uint64_t *value)
+{
+	struct guest_regs regs = regs_at(0x5300);
+	regs.ecx = msr;
+	regs.eax = regs.edx = 0xDEADBEEF;
+	enum emulate_result result = run(&regs, RDMSR, sizeof RDMSR);
+	if (result == EMULATE_INTERRUPT) {
+		cr_assert_eq(outcome.vector, 13);
+		cr_assert_eq(outcome.error_code, 0);
+		cr_assert_eq(regs.eip, 0x5300);
+		cr_assert_eq(regs.eax, 0xDEADBEEF, "a refused rdmsr changes nothing");
+		return 0;
+	}
+	cr_assert_eq(result, EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "rdmsr");
+	cr_assert_eq(regs.eip, 0x5302);
+	*value = (uint64_t)regs.edx << 32 | regs.eax;
+	return 1;
+}
+
+/* wrmsr of `value` to `msr`: 1 if taken, 0 if it raised #GP(0). */
+static int write_msr(uint32_t msr, uint64_t value)
+{
+	struct guest_regs regs = regs_at(0x5300);
+	regs.ecx = msr;
+	regs.eax = (uint32_t)value;
+	regs.edx = (uint32_t)(value >> 32);
+	enum emulate_result result = run(&regs, WRMSR, sizeof WRMSR);
+	if (result == EMULATE_INTERRUPT) {
+		cr_assert_eq(outcome.vector, 13);
+		cr_assert_eq(outcome.error_code, 0);
+		cr_assert_eq(regs.eip, 0x5300);
+		return 0;
+	}
+	cr_assert_eq(result, EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "wrmsr");
+	cr_assert_eq(regs.eip, 0x5302);
+	return 1;
+}
+
+static uint64_t msr_value(uint32_t msr)
+{
+	uint64_t value = 0;
+	cr_assert(read_msr(msr, &value), "rdmsr 0x%x raised #GP", msr);
+	return value;
 }
 
 Test(emulate, in_al_dx_reads_line_status)
@@ -162,33 +287,114 @@ Test(emulate, debug_registers_keep_what_is_written)
 	cr_assert_eq(regs.eip, 0x5209);
 }
 
-Test(emulate, msrs_the_virtual_cpu_has_and_the_rest_are_gp)
+Test(emulate, rdmsr_reads_the_msrs_a_kernel_reads_at_boot)
 {
-	msr_reset();
-	struct guest_regs regs = regs_at(0x5300);
-	const uint8_t wrmsr[] = { 0x0F, 0x30 }, rdmsr[] = { 0x0F, 0x32 };
-	regs.ecx = 0x174; /* SYSENTER_CS */
-	regs.eax = 0x60;
-	regs.edx = 0;
-	cr_assert_eq(run(&regs, wrmsr, sizeof(wrmsr)), EMULATE_DONE);
-	regs.eax = regs.edx = 0xFFFFFFFF;
-	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_DONE);
-	cr_assert_eq(regs.eax, 0x60);
-	cr_assert_eq(regs.edx, 0);
-	regs.ecx = 0x1B; /* APIC base: there, but disabled */
-	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_DONE);
-	cr_assert_eq(regs.eax, 0xFEE00100, "eax %08x", regs.eax);
-	regs.eax |= 0x800; /* enabling an APIC vmirun does not have */
-	cr_assert_eq(run(&regs, wrmsr, sizeof(wrmsr)), EMULATE_INTERRUPT);
-	cr_assert_eq(outcome.vector, 13);
-	regs.ecx = 0xC0000080; /* EFER: not on this CPU */
-	uint32_t eip = regs.eip;
-	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_INTERRUPT);
-	cr_assert_eq(outcome.vector, 13);
-	cr_assert_eq(regs.eip, eip, "a #GP leaves eip on the instruction");
-	regs.ecx = 0x10; /* the TSC reads, and cannot be written */
-	cr_assert_eq(run(&regs, rdmsr, sizeof(rdmsr)), EMULATE_DONE);
-	cr_assert_eq(run(&regs, wrmsr, sizeof(wrmsr)), EMULATE_INTERRUPT);
+	use_full_cpuid();
+	uint64_t before = msr_value(0x10), after = msr_value(0x10); /* the TSC runs */
+	cr_assert_gt(after, before);
+	cr_assert_eq(msr_value(0x17), 0, "PLATFORM_ID");
+	cr_assert_eq(msr_value(0x1B), 0xFEE00100, "APIC base: the BSP's, disabled");
+	cr_assert_eq(msr_value(0x8B) >> 32, 1, "BIOS_SIGN_ID: microcode revision 1");
+	for (uint32_t msr = 0x174; msr <= 0x176; msr++)
+		cr_assert_eq(msr_value(msr), 0, "SYSENTER MSR 0x%x at boot", msr);
+	/* fast strings, no BTS, no PEBS, MONITOR as CPUID says */
+	cr_assert_eq(msr_value(0x1A0), 0x41801, "MISC_ENABLE");
+	cr_assert_eq(msr_value(0xFE), 0, "MTRRCAP: no variable or fixed ranges, no WC");
+	cr_assert_eq(msr_value(0x2FF), 0x806, "MTRR default type: enabled, write-back");
+	cr_assert_eq(msr_value(0x277), 0x0007040600070406ull, "PAT at power-on");
+	cr_assert_eq(msr_value(0xC0000080u), 0, "EFER");
+}
+
+Test(emulate, wrmsr_keeps_what_a_cpu_keeps_and_refuses_the_rest)
+{
+	use_full_cpuid();
+	cr_assert(write_msr(0x174, 0x60));
+	cr_assert(write_msr(0x175, 0xC0008000));
+	cr_assert(write_msr(0x176, 0xC0100000));
+	cr_assert_eq(msr_value(0x174), 0x60);
+	cr_assert_eq(msr_value(0x175), 0xC0008000);
+	cr_assert_eq(msr_value(0x176), 0xC0100000);
+	cr_assert(write_msr(0x277, 0x0000000500070106ull), "PAT: UC, WC, UC-, WP");
+	cr_assert_eq(msr_value(0x277), 0x0000000500070106ull);
+	cr_assert(!write_msr(0x277, 0x0000000000000002ull), "PAT: type 2 is reserved");
+	cr_assert(!write_msr(0x277, 0x0000000000000016ull), "PAT: bits 3-7 of an entry");
+	cr_assert_eq(msr_value(0x277), 0x0000000500070106ull, "a refused write changes nothing");
+	cr_assert(write_msr(0x2FF, 0), "MTRRs off, as a kernel does around an update");
+	cr_assert(write_msr(0x2FF, 0x806));
+	cr_assert_eq(msr_value(0x2FF), 0x806);
+	cr_assert(!write_msr(0x2FF, 0xC06), "FE: there are no fixed ranges");
+	cr_assert(!write_msr(0x2FF, 0x802), "type 2 is reserved");
+	cr_assert(write_msr(0xC0000080u, 0x801), "EFER: NXE and SCE, as advertised");
+	cr_assert_eq(msr_value(0xC0000080u), 0x801);
+	cr_assert(!write_msr(0xC0000080u, 0x400), "EFER.LMA is read-only");
+	cr_assert(!write_msr(0xC0000080u, 0x2), "EFER: a reserved bit");
+	cr_assert(write_msr(0x1A0, 0x41800), "MISC_ENABLE: fast strings off");
+	cr_assert_eq(msr_value(0x1A0), 0x41800);
+	cr_assert(!write_msr(0x1A0, 0x41800 | (1ull << 22)), "limit CPUID: CPUID is the host's");
+	cr_assert(write_msr(0x8B, 0), "BIOS_SIGN_ID is cleared before cpuid");
+	cr_assert_eq(msr_value(0x8B) >> 32, 1);
+	cr_assert(write_msr(0x1B, 0xFEE00100), "the APIC base as it is");
+	cr_assert(!write_msr(0x1B, 0xFEE00900), "enabling an APIC vmirun does not have");
+	cr_assert(!write_msr(0x10, 0), "guest time is the host's");
+	cr_assert(!write_msr(0x17, 0), "PLATFORM_ID is read-only");
+	cr_assert(!write_msr(0xFE, 0), "MTRRCAP is read-only");
+}
+
+Test(emulate, msrs_exist_only_where_the_cpuid_says_and_unknown_ones_are_gp)
+{
+	use_bare_cpuid();
+	uint64_t value;
+	static const uint32_t absent[] = { 0xFE, 0x2FF, 0x277, 0xC0000080u, /* MTRR PAT EFER */
+	                                   0x3A, 0x200, 0xC0010015u, 0x12345678 };
+	for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++) {
+		cr_assert(!read_msr(absent[i], &value), "rdmsr 0x%x", absent[i]);
+		cr_assert(!write_msr(absent[i], 0), "wrmsr 0x%x", absent[i]);
+	}
+	cr_assert_eq(msr_value(0x1A0), 0x1801, "MISC_ENABLE without MONITOR");
+	fake.edx_ext = EXT_NX; /* EFER exists, with NXE alone writable */
+	msr_use_cpuid_source(fake_cpuid);
+	cr_assert_eq(msr_value(0xC0000080u), 0);
+	cr_assert(!write_msr(0xC0000080u, 0x100), "LME without long mode");
+	cr_assert(write_msr(0xC0000080u, 0x800));
+}
+
+Test(emulate, the_model_follows_the_host_cpuid)
+{
+	unsigned a, b, c, d, max_extended;
+	__cpuid(1, a, b, c, d);
+	uint64_t value;
+	cr_assert_eq(read_msr(0xFE, &value), (d >> 12) & 1, "MTRRCAP as CPUID.1:EDX.MTRR");
+	cr_assert_eq(read_msr(0x2FF, &value), (d >> 12) & 1);
+	cr_assert_eq(read_msr(0x277, &value), (d >> 16) & 1, "PAT as CPUID.1:EDX.PAT");
+	cr_assert_eq((msr_value(0x1A0) >> 18) & 1, (c >> 3) & 1, "MISC_ENABLE's MONITOR bit");
+	max_extended = __get_cpuid_max(0x80000000u, NULL);
+	unsigned extended = 0;
+	if (max_extended >= 0x80000001u) {
+		__cpuid(0x80000001u, a, b, c, extended);
+	}
+	int has_efer = (extended & (EXT_SYSCALL | EXT_NX | EXT_LM)) != 0;
+	cr_assert_eq(read_msr(0xC0000080u, &value), has_efer, "EFER as CPUID.80000001H:EDX");
+}
+
+Test(emulate, cpuid_is_the_virtual_cpuid_in_any_ring)
+{
+	use_full_cpuid();
+	const uint8_t cpuid[] = { 0x0F, 0xA2 };
+	struct guest_regs regs = regs_at(0x5380);
+	regs.eax = 1;
+	regs.ebx = 0xFFFFFFFF;
+	cr_assert_eq(run(&regs, cpuid, sizeof cpuid), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "cpuid");
+	cr_assert_eq(regs.eax, 0x6F1);
+	cr_assert_eq(regs.ebx, 0);
+	cr_assert_eq(regs.ecx, ECX1_MONITOR | 0x80000000u, "the hypervisor bit is set");
+	cr_assert_eq(regs.edx, fake.edx1);
+	cr_assert_eq(regs.eip, 0x5382);
+	virtual_cpu_set_code_selector(VMI_PROCESS_USER_CS); /* no privilege needed */
+	regs.eax = 0x80000001u;
+	cr_assert_eq(run(&regs, cpuid, sizeof cpuid), EMULATE_DONE);
+	cr_assert_eq(regs.edx, fake.edx_ext);
+	cr_assert_eq(regs.eip, 0x5384);
 }
 
 Test(emulate, far_jump_to_a_selector_the_guest_never_defined_is_gp)
@@ -282,6 +488,7 @@ Test(emulate, cli_sti_and_the_sti_hlt_shadow)
 {
 	struct guest_regs regs = regs_at(0x5400);
 	const uint8_t cli[] = { 0xFA }, sti_nop[] = { 0xFB, 0x90 }, sti_hlt[] = { 0xFB, 0xF4 };
+	virtual_cpu_set_interrupts_enabled(1); /* so that cli has something to clear */
 	cr_assert_eq(run(&regs, cli, sizeof(cli)), EMULATE_DONE);
 	cr_assert_str_eq(outcome.mnemonic, "cli");
 	cr_assert(!virtual_cpu_interrupts_enabled());
@@ -326,11 +533,18 @@ Test(emulate, user_mode_gets_gp_for_kernel_instructions_only)
 {
 	virtual_cpu_set_code_selector(VMI_PROCESS_USER_CS);
 	static const struct { uint8_t code[3]; size_t length; } kernel_only[] = {
-		{ { 0xEC }, 1 }, { { 0x66, 0xEF }, 2 }, { { 0xF3, 0x6C }, 2 }, { { 0xF4 }, 1 },
-		{ { 0xFA }, 1 }, { { 0xFB }, 1 }, { { 0x0F, 0x20, 0xC0 }, 3 },
-		{ { 0x0F, 0x32 }, 2 },
-		{ { 0x0F, 0x21, 0xC0 }, 3 }, { { 0x0F, 0x23, 0xC0 }, 3 }, /* mov from/to DR0 */
+		{ { 0xEC }, 1 }, { { 0xE6, 0x80 }, 2 }, { { 0x66, 0xEF }, 2 },  /* in, out */
+		{ { 0xF3, 0x6C }, 2 }, { { 0x6F }, 1 },                       /* ins, outs */
+		{ { 0xF4 }, 1 }, { { 0xFA }, 1 }, { { 0xFB }, 1 },           /* hlt, cli, sti */
+		{ { 0x0F, 0x20, 0xC0 }, 3 }, { { 0x0F, 0x22, 0xD8 }, 3 },    /* mov from/to CR */
+		{ { 0x0F, 0x21, 0xC0 }, 3 }, { { 0x0F, 0x23, 0xC0 }, 3 },    /* mov from/to DR0 */
+		{ { 0x0F, 0x32 }, 2 }, { { 0x0F, 0x30 }, 2 },                /* rdmsr, wrmsr */
+		{ { 0x0F, 0x00, 0xD0 }, 3 }, { { 0x0F, 0x00, 0xD8 }, 3 },    /* lldt, ltr */
+		{ { 0x0F, 0x01, 0x10 }, 3 }, { { 0x0F, 0x01, 0x18 }, 3 },    /* lgdt, lidt */
+		{ { 0x0F, 0x01, 0xF0 }, 3 }, { { 0x0F, 0x01, 0x38 }, 3 },    /* lmsw, invlpg */
+		{ { 0x0F, 0x06 }, 2 }, { { 0x0F, 0x08 }, 2 }, { { 0x0F, 0x09 }, 2 }, /* clts invd wbinvd */
 		{ { 0x0F, 0x01, 0xD0 }, 3 }, /* refused in ring 0 too, but #GP first here */
+		{ { 0x0F, 0x00 }, 2 },       /* no ModRM to tell a store from a load */
 	};
 	for (size_t i = 0; i < sizeof(kernel_only) / sizeof(kernel_only[0]); i++) {
 		struct guest_regs regs = regs_at(0x5600);
@@ -423,15 +637,15 @@ Test(emulate, refuses_malformed_members_of_the_groups)
 		{ { 0xCD }, 1 },                         /* int without its vector */
 		{ { 0xF3, 0xF4 }, 2 },                   /* hlt takes no prefix */
 		{ { 0x66, 0xCF }, 2 },                   /* 16-bit iret */
-		{ { 0x0F, 0x20, 0xC8 }, 3 },             /* CR1 */
 		{ { 0x0F, 0x22 }, 2 },                   /* mov to cr without its ModRM */
 		{ { 0x0F, 0x20, 0x18 }, 3 },             /* mov from cr3 to memory: invalid */
 		{ { 0x0F, 0x23, 0x08 }, 3 },             /* mov to dr1 from memory: invalid */
 		{ { 0x0F, 0x21 }, 2 },                   /* mov from dr without its ModRM */
-		{ { 0x0F, 0x00, 0xC0 }, 3 },             /* sldt */
+		{ { 0x0F, 0x00, 0xE0 }, 3 },             /* verr, which never traps */
 		{ { 0x0F, 0x01, 0xD0 }, 3 },             /* /2 with a register: xgetbv */
 		{ { 0x0F, 0x01, 0x15, 0x00 }, 4 },       /* lgdt with its disp32 cut short */
-		{ { 0x0F, 0x01, 0x00 }, 3 },             /* sgdt */
+		{ { 0x0F, 0x01, 0x28 }, 3 },             /* 0F 01 /5 with memory: no i386 has it */
+		{ { 0x0F, 0x01, 0xC8 }, 3 },             /* /1 with a register: monitor */
 		{ { 0x8E, 0xC8 }, 2 },                   /* mov to %cs */
 		{ { 0x8E, 0xF0 }, 2 },                   /* segment register 6 */
 		{ { 0xFF, 0xE8 }, 2 },                   /* ljmp needs memory */
@@ -448,6 +662,171 @@ Test(emulate, refuses_malformed_members_of_the_groups)
 		cr_assert_eq(regs.eip, 0x5A00, "case %zu", i);
 		cr_assert_eq(regs.esp, 0x8000, "case %zu", i);
 	}
+}
+
+Test(emulate, mov_to_cr0_checks_what_a_cpu_checks)
+{
+	struct guest_regs regs = regs_at(0x5B00);
+	const uint8_t mov_eax_cr0[] = { 0x0F, 0x22, 0xC0 }, mov_cr0_ecx[] = { 0x0F, 0x20, 0xC1 };
+	regs.eax = 0x6000002B; /* CD NW NE TS MP PE, ET left clear */
+	cr_assert_eq(run(&regs, mov_eax_cr0, sizeof mov_eax_cr0), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "mov to cr");
+	cr_assert_eq(virtual_cpu.cr0, 0x6000003B, "ET is fixed at 1: cr0 %08x", virtual_cpu.cr0);
+	cr_assert_eq(run(&regs, mov_cr0_ecx, sizeof mov_cr0_ecx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "mov from cr");
+	cr_assert_eq(regs.ecx, 0x6000003B);
+	cr_assert_eq(regs.eip, 0x5B06);
+	regs.eax = 0x0000FF11; /* reserved bits 6-15 stay clear */
+	cr_assert_eq(run(&regs, mov_eax_cr0, sizeof mov_eax_cr0), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.cr0, 0x11, "cr0 %08x", virtual_cpu.cr0);
+	regs.eax = 0x80000010; /* PG without PE */
+	expect_gp0(&regs, mov_eax_cr0, sizeof mov_eax_cr0);
+	regs.eax = 0x20000011; /* NW without CD */
+	expect_gp0(&regs, mov_eax_cr0, sizeof mov_eax_cr0);
+	cr_assert_eq(virtual_cpu.cr0, 0x11, "refused loads change nothing");
+	regs.eax = 0x10; /* back to real mode */
+	cr_assert_eq(run(&regs, mov_eax_cr0, sizeof mov_eax_cr0), EMULATE_NOT_IMPLEMENTED);
+	cr_assert_str_eq(outcome.reason, "mov %eax,%cr0 clears CR0.PE (value 0x00000010): real "
+	                 "mode is not implemented");
+	cr_assert_eq(virtual_cpu.cr0, 0x11);
+}
+
+Test(emulate, mov_to_and_from_cr2_and_cr3)
+{
+	struct guest_regs regs = regs_at(0x5C00);
+	regs.ebx = 0xC0DE1234;
+	const uint8_t mov_ebx_cr2[] = { 0x0F, 0x22, 0xD3 }, mov_cr2_edx[] = { 0x0F, 0x20, 0xD2 };
+	cr_assert_eq(run(&regs, mov_ebx_cr2, sizeof mov_ebx_cr2), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu_shared()->cr2, 0xC0DE1234, "CR2 is the shared page's");
+	virtual_cpu_shared()->cr2 = 0xABCD0000; /* as a #PF delivery would set it */
+	cr_assert_eq(run(&regs, mov_cr2_edx, sizeof mov_cr2_edx), EMULATE_DONE);
+	cr_assert_eq(regs.edx, 0xABCD0000);
+	regs.esi = 0x00345000;
+	const uint8_t mov_esi_cr3[] = { 0x0F, 0x22, 0xDE }, mov_cr3_edi[] = { 0x0F, 0x20, 0xDF };
+	cr_assert_eq(run(&regs, mov_esi_cr3, sizeof mov_esi_cr3), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.cr3, 0x00345000);
+	cr_assert_eq(run(&regs, mov_cr3_edi, sizeof mov_cr3_edi), EMULATE_DONE);
+	cr_assert_eq(regs.edi, 0x00345000);
+	cr_assert_eq(regs.eip, 0x5C0C);
+}
+
+Test(emulate, mov_to_cr4_takes_only_what_the_cpuid_advertises)
+{
+	use_full_cpuid();
+	struct guest_regs regs = regs_at(0x5D00);
+	const uint8_t mov_eax_cr4[] = { 0x0F, 0x22, 0xE0 }, mov_cr4_ebx[] = { 0x0F, 0x20, 0xE3 };
+	regs.eax = 0x190; /* PSE, PGE, PCE */
+	cr_assert_eq(run(&regs, mov_eax_cr4, sizeof mov_eax_cr4), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.cr4, 0x190);
+	cr_assert_eq(run(&regs, mov_cr4_ebx, sizeof mov_cr4_ebx), EMULATE_DONE);
+	cr_assert_eq(regs.ebx, 0x190);
+	static const uint32_t refused[] = {
+		0x100000,  /* SMEP: not in this CPUID */
+		0x20000,   /* PCIDE: long mode only */
+		0x8000,    /* reserved */
+		0x1,       /* VME: not in this CPUID */
+	};
+	for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+		regs.eax = 0x10 | refused[i];
+		expect_gp0(&regs, mov_eax_cr4, sizeof mov_eax_cr4);
+	}
+	cr_assert_eq(virtual_cpu.cr4, 0x190, "refused loads change nothing");
+	fake.ebx7 = EBX7_SMEP;
+	fake.edx1 &= ~EDX1_PAE;
+	msr_use_cpuid_source(fake_cpuid);
+	regs.eax = 0x100010;
+	cr_assert_eq(run(&regs, mov_eax_cr4, sizeof mov_eax_cr4), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.cr4, 0x100010);
+	regs.eax = 0x30; /* PAE where CPUID has none: #GP, not "not implemented" */
+	expect_gp0(&regs, mov_eax_cr4, sizeof mov_eax_cr4);
+}
+
+Test(emulate, cr1_and_cr5_to_cr7_are_invalid_opcodes)
+{
+	static const uint8_t cases[][3] = {
+		{ 0x0F, 0x20, 0xC8 }, { 0x0F, 0x22, 0xC8 },  /* CR1 */
+		{ 0x0F, 0x20, 0xE8 }, { 0x0F, 0x22, 0xF0 }, { 0x0F, 0x20, 0xF8 },  /* CR5-7 */
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct guest_regs regs = regs_at(0x5E00);
+		expect_fault(&regs, cases[i], 3, 6, -1);
+		cr_assert_eq(regs.eax, 0x11223344);
+	}
+}
+
+Test(emulate, dr6_and_dr7_read_their_fixed_bits_and_dr4_dr5_need_cr4_de_clear)
+{
+	struct guest_regs regs = regs_at(0x5F00);
+	const uint8_t mov_dr6_eax[] = { 0x0F, 0x21, 0xF0 }, mov_dr7_eax[] = { 0x0F, 0x21, 0xF8 };
+	cr_assert_eq(run(&regs, mov_dr6_eax, sizeof mov_dr6_eax), EMULATE_DONE);
+	cr_assert_eq(regs.eax, 0xFFFF0FF0, "DR6 at boot: %08x", regs.eax);
+	cr_assert_eq(run(&regs, mov_dr7_eax, sizeof mov_dr7_eax), EMULATE_DONE);
+	cr_assert_eq(regs.eax, 0x400, "DR7 at boot: %08x", regs.eax);
+	regs.ecx = 0;
+	const uint8_t mov_ecx_dr7[] = { 0x0F, 0x23, 0xF9 }, mov_ecx_dr6[] = { 0x0F, 0x23, 0xF1 };
+	cr_assert_eq(run(&regs, mov_ecx_dr7, sizeof mov_ecx_dr7), EMULATE_DONE);
+	cr_assert_eq(run(&regs, mov_dr7_eax, sizeof mov_dr7_eax), EMULATE_DONE);
+	cr_assert_eq(regs.eax, 0x400, "DR7 bit 10 reads 1 whatever was written");
+	regs.ecx = 0x4001; /* BS and B0 */
+	cr_assert_eq(run(&regs, mov_ecx_dr6, sizeof mov_ecx_dr6), EMULATE_DONE);
+	cr_assert_eq(run(&regs, mov_dr6_eax, sizeof mov_dr6_eax), EMULATE_DONE);
+	cr_assert_eq(regs.eax, 0xFFFF4FF1, "DR6 %08x", regs.eax);
+	cr_assert_eq(regs.eip, 0x5F12);
+	/* DR3 keeps all of it; DR4 under CR4.DE is #UD */
+	regs.edx = 0xFFFFFFFF;
+	const uint8_t mov_edx_dr3[] = { 0x0F, 0x23, 0xDA }, mov_dr3_ebx[] = { 0x0F, 0x21, 0xDB };
+	cr_assert_eq(run(&regs, mov_edx_dr3, sizeof mov_edx_dr3), EMULATE_DONE);
+	cr_assert_eq(run(&regs, mov_dr3_ebx, sizeof mov_dr3_ebx), EMULATE_DONE);
+	cr_assert_eq(regs.ebx, 0xFFFFFFFF);
+	virtual_cpu.cr4 = 0x8; /* DE */
+	const uint8_t mov_dr4_eax[] = { 0x0F, 0x21, 0xE0 }, mov_eax_dr5[] = { 0x0F, 0x23, 0xE8 };
+	expect_fault(&regs, mov_dr4_eax, sizeof mov_dr4_eax, 6, -1);
+	expect_fault(&regs, mov_eax_dr5, sizeof mov_eax_dr5, 6, -1);
+}
+
+Test(emulate, smsw_stores_cr0_in_a_register)
+{
+	virtual_cpu.cr0 = 0x8005003B;
+	struct guest_regs regs = regs_at(0x6100);
+	const uint8_t smsw_ecx[] = { 0x0F, 0x01, 0xE1 }, smsw_dx[] = { 0x66, 0x0F, 0x01, 0xE2 };
+	cr_assert_eq(run(&regs, smsw_ecx, sizeof smsw_ecx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "smsw");
+	cr_assert_eq(regs.ecx, 0x8005003B, "a 32-bit register takes all of CR0");
+	regs.edx = 0x12345678;
+	cr_assert_eq(run(&regs, smsw_dx, sizeof smsw_dx), EMULATE_DONE);
+	cr_assert_eq(regs.edx, 0x1234003B, "a 16-bit one its low half: %08x", regs.edx);
+	cr_assert_eq(regs.eip, 0x6107);
+}
+
+/* Without CR4.UMIP an i386 lets any ring store its descriptor-table registers and the
+ * machine status word; with it they are #GP outside ring 0. */
+Test(emulate, descriptor_stores_run_in_user_mode_unless_cr4_umip)
+{
+	virtual_cpu.tr_selector = 0x30;
+	virtual_cpu.ldt_selector = 0x38;
+	virtual_cpu.cr0 = 0x11;
+	virtual_cpu_set_code_selector(VMI_PROCESS_USER_CS);
+	struct guest_regs regs = regs_at(0x6200);
+	const uint8_t str_eax[] = { 0x0F, 0x00, 0xC8 }, sldt_ebx[] = { 0x0F, 0x00, 0xC3 };
+	const uint8_t smsw_ecx[] = { 0x0F, 0x01, 0xE1 };
+	cr_assert_eq(run(&regs, str_eax, sizeof str_eax), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "str");
+	cr_assert_eq(regs.eax, 0x30);
+	cr_assert_eq(run(&regs, sldt_ebx, sizeof sldt_ebx), EMULATE_DONE);
+	cr_assert_eq(regs.ebx, 0x38);
+	cr_assert_eq(run(&regs, smsw_ecx, sizeof smsw_ecx), EMULATE_DONE);
+	cr_assert_eq(regs.ecx, 0x11);
+	cr_assert_eq(regs.eip, 0x6209);
+	virtual_cpu.cr4 = 0x800; /* UMIP */
+	const uint8_t sgdt_m[] = { 0x0F, 0x01, 0x00 }, sidt_m[] = { 0x0F, 0x01, 0x08 };
+	expect_gp0(&regs, str_eax, sizeof str_eax);
+	expect_gp0(&regs, sldt_ebx, sizeof sldt_ebx);
+	expect_gp0(&regs, smsw_ecx, sizeof smsw_ecx);
+	expect_gp0(&regs, sgdt_m, sizeof sgdt_m);
+	expect_gp0(&regs, sidt_m, sizeof sidt_m);
+	cr_assert_str_eq(outcome.mnemonic, "privileged instruction in user mode");
+	virtual_cpu_set_code_selector(VMI_PROCESS_KERNEL_CS); /* ring 0 may, UMIP or not */
+	cr_assert_eq(run(&regs, str_eax, sizeof str_eax), EMULATE_DONE);
 }
 
 /* --- with guest memory: a kernel's GDT, with its code, data, TSS and LDT ----------------- */
@@ -635,4 +1014,255 @@ Test(emulate_memory, string_io_moves_each_item_and_steps_as_df_says)
 	cr_assert_eq(regs.esi, OPERANDS + 4);
 	cr_assert_eq(regs.ecx, 0);
 	cr_assert_eq(regs.eip, 0x101007);
+}
+
+static uint16_t get16(uint32_t address)
+{
+	uint16_t value;
+	memcpy(&value, memory + address, 2);
+	return value;
+}
+
+static void put32(uint32_t address, uint32_t value)
+{
+	memcpy(memory + address, &value, 4);
+}
+
+static void put_descriptor(uint32_t table, unsigned index, uint64_t descriptor)
+{
+	memcpy(memory + table + index * 8, &descriptor, 8);
+}
+
+static uint64_t get_descriptor(uint32_t table, unsigned index)
+{
+	uint64_t descriptor;
+	memcpy(&descriptor, memory + table + index * 8, 8);
+	return descriptor;
+}
+
+Test(emulate_memory, sgdt_and_sidt_store_the_loaded_tables)
+{
+	cr_assert_eq(descriptors_set_gdt(GDTR), 0);
+	cr_assert_eq(descriptors_set_idt(IDTR), 0);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.ebx = OPERANDS;
+	const uint8_t sgdt_ebx[] = { 0x0F, 0x01, 0x03 }, sidt_disp8[] = { 0x0F, 0x01, 0x4B, 0x08 };
+	cr_assert_eq(run(&regs, sgdt_ebx, sizeof sgdt_ebx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "sgdt");
+	cr_assert_eq(get16(OPERANDS), 63);
+	cr_assert_eq(get32(OPERANDS + 2), GDT);
+	cr_assert_eq(run(&regs, sidt_disp8, sizeof sidt_disp8), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "sidt");
+	cr_assert_eq(get16(OPERANDS + 8), 0x7FF);
+	cr_assert_eq(get32(OPERANDS + 10), IDT);
+	cr_assert_eq(regs.eip, 0x101007);
+	/* with an operand-size prefix the base's top byte is stored as 0 */
+	virtual_cpu.gdt_base = 0xC0123456;
+	const uint8_t sgdt16[] = { 0x66, 0x0F, 0x01, 0x43, 0x10 };
+	cr_assert_eq(run(&regs, sgdt16, sizeof sgdt16), EMULATE_DONE);
+	cr_assert_eq(get32(OPERANDS + 0x12), 0x00123456);
+	/* memory that is not the guest's: #GP(0) */
+	regs.ebx = 0x50000000;
+	expect_gp0(&regs, sgdt_ebx, sizeof sgdt_ebx);
+}
+
+Test(emulate_memory, str_and_sldt_store_the_loaded_selectors)
+{
+	cr_assert_eq(descriptors_set_gdt(GDTR), 0);
+	cr_assert_eq(descriptors_set_tr(TSS_SELECTOR), 0);
+	cr_assert_eq(descriptors_set_ldt(LDT_SELECTOR), 0);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.esi = 0xFFFFFFFF;
+	regs.edi = 0xFFFFFFFF;
+	const uint8_t str_esi[] = { 0x0F, 0x00, 0xCE }, sldt_di[] = { 0x66, 0x0F, 0x00, 0xC7 };
+	cr_assert_eq(run(&regs, str_esi, sizeof str_esi), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "str");
+	cr_assert_eq(regs.esi, TSS_SELECTOR, "zero-extended into a 32-bit register");
+	cr_assert_eq(run(&regs, sldt_di, sizeof sldt_di), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "sldt");
+	cr_assert_eq(regs.edi, 0xFFFF0000 | LDT_SELECTOR, "a 16-bit register: the low half");
+	put32(OPERANDS, 0xFFFFFFFF);
+	const uint8_t str_m[] = { 0x0F, 0x00, 0x0D, 0x00, 0x50, 0x10, 0x00 };
+	cr_assert_eq(run(&regs, str_m, sizeof str_m), EMULATE_DONE);
+	cr_assert_eq(get32(OPERANDS), 0xFFFF0000 | TSS_SELECTOR, "memory takes 16 bits");
+	cr_assert_eq(regs.eip, 0x10100E);
+	/* smsw to memory: 16 bits as well */
+	put32(OPERANDS + 4, 0xFFFFFFFF);
+	virtual_cpu.cr0 = 0x6001003B; /* no PG: the operand is not translated */
+	const uint8_t smsw_m[] = { 0x0F, 0x01, 0x25, 0x04, 0x50, 0x10, 0x00 };
+	cr_assert_eq(run(&regs, smsw_m, sizeof smsw_m), EMULATE_DONE);
+	cr_assert_eq(get32(OPERANDS + 4), 0xFFFF003B);
+}
+
+Test(emulate_memory, ltr_marks_the_tss_busy_and_takes_esp0)
+{
+	cr_assert_eq(descriptors_set_gdt(GDTR), 0);
+	put32(TSS + 4, STACK);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.eax = TSS_SELECTOR;
+	const uint8_t ltr_ax[] = { 0x0F, 0x00, 0xD8 };
+	cr_assert_eq(run(&regs, ltr_ax, sizeof ltr_ax), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.tr_selector, TSS_SELECTOR);
+	cr_assert_eq(virtual_cpu.tss_base, TSS);
+	cr_assert_eq(virtual_cpu.esp0, STACK);
+	cr_assert_eq((get_descriptor(GDT, TSS_SELECTOR >> 3) >> 40) & 0xF, 0xB,
+	             "the guest's descriptor says busy");
+	cr_assert_eq(regs.eip, 0x101003);
+	/* The CPU does not look at the TSS at ltr: one that is not memory (yet) loads too. */
+	put_descriptor(GDT, 7, segment(0x70000000, 103, 0x89, 0));
+	regs.eax = 7 << 3;
+	cr_assert_eq(run(&regs, ltr_ax, sizeof ltr_ax), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.tss_base, 0x70000000);
+	cr_assert_eq(virtual_cpu.tr_selector, 7 << 3);
+}
+
+Test(emulate_memory, ltr_and_lldt_raise_what_the_cpu_raises)
+{
+	cr_assert_eq(descriptors_set_gdt(GDTR), 0);
+	put_descriptor(GDT, 6, segment(TSS, 103, 0x09, 0)); /* the TSS, not present */
+	put_descriptor(GDT, 7, segment(LDT, 15, 0x02, 0));  /* the LDT, not present */
+	struct guest_regs regs = regs_at(0x101000);
+	const uint8_t ltr_ax[] = { 0x0F, 0x00, 0xD8 }, lldt_ax[] = { 0x0F, 0x00, 0xD0 };
+	regs.eax = 6 << 3 | 3; /* the RPL is not part of the error code */
+	expect_fault(&regs, ltr_ax, sizeof ltr_ax, 11, 6 << 3);
+	regs.eax = 7 << 3;
+	expect_fault(&regs, lldt_ax, sizeof lldt_ax, 11, 7 << 3);
+	regs.eax = LDT_SELECTOR; /* an LDT is no TSS, and a TSS no LDT */
+	expect_fault(&regs, ltr_ax, sizeof ltr_ax, 13, LDT_SELECTOR);
+	regs.eax = TSS_SELECTOR;
+	expect_fault(&regs, lldt_ax, sizeof lldt_ax, 13, TSS_SELECTOR);
+	regs.eax = VMI_PROCESS_KERNEL_DS; /* a data segment is neither */
+	expect_fault(&regs, ltr_ax, sizeof ltr_ax, 13, VMI_PROCESS_KERNEL_DS);
+	regs.eax = 8 << 3; /* past the GDT's limit */
+	expect_fault(&regs, ltr_ax, sizeof ltr_ax, 13, 8 << 3);
+	regs.eax = TSS_SELECTOR | 4; /* an LDT selector */
+	expect_fault(&regs, ltr_ax, sizeof ltr_ax, 13, TSS_SELECTOR | 4);
+	regs.eax = 3; /* a null TSS selector: #GP(0); a null LDT one empties LDTR */
+	expect_gp0(&regs, ltr_ax, sizeof ltr_ax);
+	cr_assert_eq(virtual_cpu.tr_selector, 0, "no fault loads anything");
+	virtual_cpu.ldt_selector = LDT_SELECTOR;
+	cr_assert_eq(run(&regs, lldt_ax, sizeof lldt_ax), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.ldt_selector, 0);
+}
+
+Test(emulate_memory, lgdt_and_lidt_take_any_table_as_the_cpu_does)
+{
+	/* A call gate in the GDT and a 16-bit interrupt gate in the IDT: SetGDT and SetIDT
+	 * refuse such tables, the instructions load them and check entries where they are used. */
+	put_descriptor(GDT, 5, 0x0000EC0000000000ull | VMI_PROCESS_KERNEL_CS << 16);
+	uint32_t handler = 0x101800;
+	put_descriptor(IDT, 0x20, (uint64_t)((handler & 0xFFFF0000) | 0x8E00) << 32 |
+	                          VMI_PROCESS_KERNEL_CS << 16 | (handler & 0xFFFF));
+	put_descriptor(IDT, 0x21, (uint64_t)0x8600 << 32 | VMI_PROCESS_KERNEL_CS << 16);
+	cr_assert_eq(descriptors_set_gdt(GDTR), VMI_ERROR_INVALID);
+	cr_assert_eq(descriptors_set_idt(IDTR), VMI_ERROR_INVALID);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.ecx = GDTR;
+	const uint8_t lgdt_ecx[] = { 0x0F, 0x01, 0x11 }, lidt_ecx[] = { 0x0F, 0x01, 0x59, 0x08 };
+	cr_assert_eq(run(&regs, lgdt_ecx, sizeof lgdt_ecx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "lgdt");
+	cr_assert_eq(virtual_cpu.gdt_base, GDT);
+	cr_assert_eq(virtual_cpu.gdt_limit, 63);
+	cr_assert_eq(run(&regs, lidt_ecx, sizeof lidt_ecx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "lidt");
+	cr_assert_eq(virtual_cpu.idt_base, IDT);
+	cr_assert_eq(virtual_cpu.idt_limit, 0x7FF);
+	cr_assert_eq(regs.eip, 0x101007);
+	cr_assert(virtual_cpu.idt[0x20].present, "a valid gate is taken");
+	cr_assert_eq(virtual_cpu.idt[0x20].handler, handler);
+	cr_assert(!virtual_cpu.idt[0x21].present, "an invalid one is not");
+	cr_assert(virtual_cpu_has_gate(0x20));
+	cr_assert(!virtual_cpu_has_gate(0x21));
+	/* the call gate is no code segment to jump to */
+	const uint8_t ljmp_gate[] = { 0xEA, 0x00, 0x10, 0x10, 0x00, 5 << 3, 0x00 };
+	expect_fault(&regs, ljmp_gate, sizeof ljmp_gate, 13, 5 << 3);
+	/* with an operand-size prefix, 24 bits of base */
+	uint8_t gdtr16[6] = { 0x0F, 0x00, 0x00, 0x20, 0x10, 0xC0 }; /* base 0xC0102000 */
+	memcpy(memory + OPERANDS, gdtr16, sizeof gdtr16);
+	regs.ecx = OPERANDS;
+	const uint8_t lgdt16[] = { 0x66, 0x0F, 0x01, 0x11 };
+	cr_assert_eq(run(&regs, lgdt16, sizeof lgdt16), EMULATE_DONE);
+	cr_assert_eq(virtual_cpu.gdt_base, 0x00102000);
+	cr_assert_eq(virtual_cpu.gdt_limit, 15);
+}
+
+Test(emulate_memory, iret_returns_to_the_same_ring_or_to_user_mode)
+{
+	const uint8_t iret[] = { 0xCF };
+	uint32_t to_kernel[3] = { 0x102000, VMI_PROCESS_KERNEL_CS, 0x203 }; /* IF, CF */
+	memcpy(memory + STACK - 12, to_kernel, sizeof to_kernel);
+	virtual_cpu_set_interrupts_enabled(0);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.esp = STACK - 12;
+	cr_assert_eq(run(&regs, iret, sizeof iret), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "iret");
+	cr_assert_eq(regs.eip, 0x102000);
+	cr_assert_eq(regs.esp, STACK, "a return to the same ring pops three words");
+	cr_assert_eq(regs.eflags, 0x203);
+	cr_assert(virtual_cpu_interrupts_enabled(), "IF comes from the frame");
+	cr_assert_eq(virtual_cpu_ring(), 0);
+
+	uint32_t to_user[5] = { 0x400000, VMI_PROCESS_USER_CS, 0xC6, 0x800000,
+	                        VMI_PROCESS_USER_DS };  /* ZF PF, IF clear */
+	memcpy(memory + STACK - 20, to_user, sizeof to_user);
+	regs.esp = STACK - 20;
+	cr_assert_eq(run(&regs, iret, sizeof iret), EMULATE_DONE);
+	cr_assert_eq(regs.eip, 0x400000);
+	cr_assert_eq(regs.esp, 0x800000, "the user stack from the frame");
+	cr_assert_eq(virtual_cpu_shared()->user_ss, VMI_PROCESS_USER_DS);
+	cr_assert_eq(virtual_cpu_ring(), 3);
+	cr_assert_eq(virtual_cpu_shared()->cs, VMI_PROCESS_USER_CS);
+	cr_assert(!virtual_cpu_interrupts_enabled());
+	cr_assert_eq(regs.eflags, 0x2C6, "the hardware IF stays set");
+
+	/* back in the kernel, a frame with an RPL of 1: #GP(0), nothing popped */
+	virtual_cpu_set_code_selector(VMI_PROCESS_KERNEL_CS);
+	to_kernel[1] = VMI_PROCESS_KERNEL_CS | 1;
+	memcpy(memory + STACK - 12, to_kernel, sizeof to_kernel);
+	regs.esp = STACK - 12;
+	expect_gp0(&regs, iret, sizeof iret);
+	cr_assert_eq(regs.esp, STACK - 12);
+	cr_assert_eq(virtual_cpu_ring(), 0);
+}
+
+/* A paging statistic (vmm/stats.c): what the MMU asked of the host so far. */
+static unsigned long long paging_count(const char *name)
+{
+	char *text = NULL;
+	size_t size = 0;
+	FILE *out = open_memstream(&text, &size);
+	cr_assert_not_null(out);
+	stats_print(out, 1);
+	fclose(out);
+	char key[64];
+	snprintf(key, sizeof key, "\"%s\":", name);
+	const char *at = strstr(text, key);
+	cr_assert_not_null(at, "no %s in %s", name, text);
+	unsigned long long count = strtoull(at + strlen(key), NULL, 10);
+	free(text);
+	return count;
+}
+
+#define DIRECTORY (VMI_PROCESS_RAM_BASE + 0x8000)
+#define TABLE     (VMI_PROCESS_RAM_BASE + 0x9000)
+#define LINEAR    0x40000000u
+
+Test(emulate_memory, invlpg_drops_the_translation_of_its_page)
+{
+	put32(DIRECTORY + (LINEAR >> 22) * 4, TABLE | 3);
+	put32(TABLE, (VMI_PROCESS_RAM_BASE + 0xA000) | 3);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.eax = DIRECTORY;
+	regs.ebx = 0x80000011;
+	const uint8_t mov_eax_cr3[] = { 0x0F, 0x22, 0xD8 }, mov_ebx_cr0[] = { 0x0F, 0x22, 0xC3 };
+	cr_assert_eq(run(&regs, mov_eax_cr3, sizeof mov_eax_cr3), EMULATE_DONE);
+	cr_assert_eq(run(&regs, mov_ebx_cr0, sizeof mov_ebx_cr0), EMULATE_DONE);
+	cr_assert(mmu_paging());
+	unsigned long long before = paging_count("host_unmap_calls");
+	regs.edx = LINEAR + 0x123;
+	const uint8_t invlpg_edx[] = { 0x0F, 0x01, 0x3A };
+	cr_assert_eq(run(&regs, invlpg_edx, sizeof invlpg_edx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "invlpg");
+	cr_assert_eq(regs.eip, 0x101009);
+	cr_assert_eq(paging_count("host_unmap_calls"), before + 1, "the page's host mapping goes");
 }

@@ -17,7 +17,8 @@
 #define SYSTEM_LDT        0x2
 #define SYSTEM_TSS32      0x9
 #define SYSTEM_TSS32_BUSY 0xB
-#define TSS_MIN_SIZE      104
+#define VECTOR_NP         11
+#define VECTOR_GP         13
 
 static uint32_t gate_handler(uint32_t low, uint32_t high)
 {
@@ -89,11 +90,11 @@ static int read_pseudo_descriptor(uint32_t address, uint16_t *limit, uint32_t *b
 	return 0;
 }
 
-static uint32_t write_pseudo_descriptor(uint32_t address, uint16_t limit, uint32_t base)
+static int write_pseudo_descriptor(uint32_t address, uint16_t limit, uint32_t base)
 {
 	uint8_t bytes[6] = { (uint8_t)limit, (uint8_t)(limit >> 8), (uint8_t)base,
 	                     (uint8_t)(base >> 8), (uint8_t)(base >> 16), (uint8_t)(base >> 24) };
-	return guest_write(address, bytes, sizeof(bytes)) == 0 ? 0 : VMI_ERROR_INVALID;
+	return guest_write(address, bytes, sizeof(bytes));
 }
 
 static int read_entry(uint32_t table, uint32_t index, uint32_t *low, uint32_t *high)
@@ -104,28 +105,42 @@ static int read_entry(uint32_t table, uint32_t index, uint32_t *low, uint32_t *h
 	return guest_read32(address, low) || guest_read32(address + 4, high) ? -1 : 0;
 }
 
+static unsigned idt_entries(uint16_t limit)
+{
+	unsigned entries = ((unsigned)limit + 1) / 8;
+	return entries < VIRTUAL_IDT_ENTRIES ? entries : VIRTUAL_IDT_ENTRIES;
+}
+
+/* The shadow of a newly loaded IDT holds its valid gates; the others read as not present
+ * until the guest makes them valid (descriptors_idt_gate). */
+static void install_idt(uint32_t base, uint16_t limit)
+{
+	for (unsigned i = 0; i < VIRTUAL_IDT_ENTRIES; i++) {
+		uint32_t low, high;
+		struct virtual_gate gate = { 0 };
+		if (i < idt_entries(limit) && read_entry(base, i, &low, &high) == 0 &&
+		    descriptors_valid_gate(low, high) == 0)
+			gate = gate_from(low, high);
+		virtual_cpu.idt[i] = gate;
+	}
+	virtual_cpu.idt_base = base;
+	virtual_cpu.idt_limit = limit;
+	virtual_cpu_publish_syscall_entry();
+}
+
 uint32_t descriptors_set_idt(uint32_t pseudo_descriptor)
 {
 	uint16_t limit;
 	uint32_t base;
-	struct virtual_gate gates[VIRTUAL_IDT_ENTRIES] = { { 0 } };
 
 	if (read_pseudo_descriptor(pseudo_descriptor, &limit, &base) != 0)
 		return VMI_ERROR_INVALID;
-	unsigned entries = ((unsigned)limit + 1) / 8;
-	if (entries > VIRTUAL_IDT_ENTRIES)
-		entries = VIRTUAL_IDT_ENTRIES;
-	for (unsigned i = 0; i < entries; i++) {
+	for (unsigned i = 0; i < idt_entries(limit); i++) {
 		uint32_t low, high;
 		if (read_entry(base, i, &low, &high) != 0 || descriptors_valid_gate(low, high) != 0)
 			return VMI_ERROR_INVALID;
-		gates[i] = gate_from(low, high);
 	}
-	for (unsigned i = 0; i < VIRTUAL_IDT_ENTRIES; i++)
-		virtual_cpu.idt[i] = gates[i];
-	virtual_cpu.idt_base = base;
-	virtual_cpu.idt_limit = limit;
-	virtual_cpu_publish_syscall_entry();
+	install_idt(base, limit);
 	return 0;
 }
 
@@ -156,6 +171,20 @@ uint32_t descriptors_write_idt_entry(uint32_t table, uint32_t index, uint32_t lo
 	return 0;
 }
 
+/* The GDT's shadow is only a copy: every use reads the entry again (descriptors_gdt_entry). */
+static void install_gdt(uint32_t base, uint16_t limit)
+{
+	unsigned entries = ((unsigned)limit + 1) / 8;
+	for (unsigned i = 0; i < VIRTUAL_GDT_ENTRIES; i++) {
+		uint32_t low = 0, high = 0;
+		if (i < entries)
+			read_entry(base, i, &low, &high);
+		virtual_cpu.gdt[i] = (uint64_t)high << 32 | low;
+	}
+	virtual_cpu.gdt_base = base;
+	virtual_cpu.gdt_limit = limit;
+}
+
 uint32_t descriptors_set_gdt(uint32_t pseudo_descriptor)
 {
 	uint16_t limit;
@@ -169,15 +198,33 @@ uint32_t descriptors_set_gdt(uint32_t pseudo_descriptor)
 		if (read_entry(base, i, &low, &high) != 0 || descriptors_valid_segment(low, high) != 0)
 			return VMI_ERROR_INVALID;
 	}
-	for (unsigned i = 0; i < VIRTUAL_GDT_ENTRIES; i++) {
-		uint32_t low = 0, high = 0;
-		if (i < entries)
-			read_entry(base, i, &low, &high);
-		virtual_cpu.gdt[i] = (uint64_t)high << 32 | low;
-	}
-	virtual_cpu.gdt_base = base;
-	virtual_cpu.gdt_limit = limit;
+	install_gdt(base, limit);
 	return 0;
+}
+
+int descriptors_load_table_register(enum descriptor_table table, uint32_t pseudo_descriptor,
+                                    uint32_t base_mask)
+{
+	uint16_t limit;
+	uint32_t base;
+
+	if (read_pseudo_descriptor(pseudo_descriptor, &limit, &base) != 0)
+		return -1;
+	if (table == DESCRIPTOR_GDT)
+		install_gdt(base & base_mask, limit);
+	else
+		install_idt(base & base_mask, limit);
+	return 0;
+}
+
+int descriptors_store_table_register(enum descriptor_table table, uint32_t pseudo_descriptor,
+                                     uint32_t base_mask)
+{
+	if (table == DESCRIPTOR_GDT)
+		return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.gdt_limit,
+		                               virtual_cpu.gdt_base & base_mask);
+	return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.idt_limit,
+	                               virtual_cpu.idt_base & base_mask);
 }
 
 static uint32_t write_segment_entry(uint32_t table, uint32_t index, uint32_t low, uint32_t high,
@@ -208,12 +255,14 @@ uint32_t descriptors_write_ldt_entry(uint32_t table, uint32_t index, uint32_t lo
 
 uint32_t descriptors_get_gdt(uint32_t pseudo_descriptor)
 {
-	return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.gdt_limit, virtual_cpu.gdt_base);
+	return descriptors_store_table_register(DESCRIPTOR_GDT, pseudo_descriptor, ~0u) == 0
+	               ? 0 : VMI_ERROR_INVALID;
 }
 
 uint32_t descriptors_get_idt(uint32_t pseudo_descriptor)
 {
-	return write_pseudo_descriptor(pseudo_descriptor, virtual_cpu.idt_limit, virtual_cpu.idt_base);
+	return descriptors_store_table_register(DESCRIPTOR_IDT, pseudo_descriptor, ~0u) == 0
+	               ? 0 : VMI_ERROR_INVALID;
 }
 
 int descriptors_gdt_entry(uint32_t selector, uint64_t *descriptor)
@@ -228,53 +277,77 @@ int descriptors_gdt_entry(uint32_t selector, uint64_t *descriptor)
 	return 0;
 }
 
-static int system_descriptor(uint32_t selector, unsigned *type, uint64_t *descriptor)
+static int refuse(struct descriptor_fault *fault, unsigned vector, uint32_t error_code)
 {
-	if ((selector & 0xFFFC) == 0 || descriptors_gdt_entry(selector, descriptor) != 0)
-		return -1;
+	fault->vector = vector;
+	fault->error_code = error_code;
+	return -1;
+}
+
+/* The system descriptor of type `type` that a non-null selector names, checked in the CPU's
+ * order: in the GDT and of that type, else #GP(selector); present, else #NP(selector). */
+static int system_descriptor(uint32_t selector, unsigned type, uint64_t *descriptor,
+                             struct descriptor_fault *fault)
+{
+	uint32_t error_code = selector & 0xFFFC; /* the RPL's bits carry EXT and IDT instead */
+	if (descriptors_gdt_entry(selector, descriptor) != 0)
+		return refuse(fault, VECTOR_GP, error_code);
 	uint32_t high = (uint32_t)(*descriptor >> 32);
-	if (!(high & DESC_PRESENT) || (high & DESC_SEGMENT))
-		return -1;
-	*type = DESC_TYPE(high);
+	if ((high & DESC_SEGMENT) || DESC_TYPE(high) != type)
+		return refuse(fault, VECTOR_GP, error_code);
+	if (!(high & DESC_PRESENT))
+		return refuse(fault, VECTOR_NP, error_code);
 	return 0;
 }
 
-uint32_t descriptors_set_ldt(uint32_t selector)
+int descriptors_load_ldt(uint32_t selector, struct descriptor_fault *fault)
 {
-	unsigned type;
 	uint64_t descriptor;
 	selector &= 0xFFFF; /* lldt takes 16 bits; the call's EAX may carry more */
 	if ((selector & 0xFFFC) == 0) {
 		virtual_cpu.ldt_selector = 0;
 		return 0;
 	}
-	if (system_descriptor(selector, &type, &descriptor) != 0 || type != SYSTEM_LDT)
-		return VMI_ERROR_INVALID;
+	if (system_descriptor(selector, SYSTEM_LDT, &descriptor, fault) != 0)
+		return -1;
 	virtual_cpu.ldt_selector = (uint16_t)selector;
 	return 0;
 }
 
-uint32_t descriptors_set_tr(uint32_t selector)
+int descriptors_load_tr(uint32_t selector, struct descriptor_fault *fault)
 {
-	unsigned type;
 	uint64_t descriptor;
 	selector &= 0xFFFF; /* ltr takes 16 bits; the call's EAX may carry more */
-	if (system_descriptor(selector, &type, &descriptor) != 0 || type != SYSTEM_TSS32)
-		return VMI_ERROR_INVALID; /* a busy TSS cannot be loaded again, as on hardware */
-	uint32_t base = segment_base(descriptor);
-	if (!guest_accessible(base, TSS_MIN_SIZE, 1))
-		return VMI_ERROR_INVALID;
+	if ((selector & 0xFFFC) == 0)
+		return refuse(fault, VECTOR_GP, 0);
+	/* a busy TSS cannot be loaded again, as on hardware */
+	if (system_descriptor(selector, SYSTEM_TSS32, &descriptor, fault) != 0)
+		return -1;
 	unsigned index = selector >> 3;
 	virtual_cpu.gdt[index] |= (uint64_t)(SYSTEM_TSS32_BUSY ^ SYSTEM_TSS32) << 40;
 	uint32_t busy_high = (uint32_t)(virtual_cpu.gdt[index] >> 32);
 	guest_write32(virtual_cpu.gdt_base + index * 8 + 4, busy_high);
 	virtual_cpu.tr_selector = (uint16_t)selector;
-	virtual_cpu.tss_base = base;
+	/* The TSS itself need not be memory yet, as on the CPU: each entry from user mode
+	 * reads esp0 from it again (virtual_cpu_deliver). */
+	virtual_cpu.tss_base = segment_base(descriptor);
 	virtual_cpu_publish_syscall_entry();
 	uint32_t esp0;
-	if (guest_read32(base + VMI_TSS_ESP0, &esp0) == 0)
+	if (guest_read32(virtual_cpu.tss_base + VMI_TSS_ESP0, &esp0) == 0)
 		virtual_cpu.esp0 = esp0;
 	return 0;
+}
+
+uint32_t descriptors_set_ldt(uint32_t selector)
+{
+	struct descriptor_fault fault;
+	return descriptors_load_ldt(selector, &fault) == 0 ? 0 : VMI_ERROR_INVALID;
+}
+
+uint32_t descriptors_set_tr(uint32_t selector)
+{
+	struct descriptor_fault fault;
+	return descriptors_load_tr(selector, &fault) == 0 ? 0 : VMI_ERROR_INVALID;
 }
 
 uint32_t descriptors_update_kernel_stack(uint32_t tss, uint32_t esp0)

@@ -1,7 +1,8 @@
 /* Decodes and emulates the privileged instructions of an unmodified i386 kernel: port I/O
- * (string forms too), cli/sti/hlt, int n, iret, lgdt/lidt/lldt/ltr, moves to and from
- * control registers, clts/invd/wbinvd/invlpg, rdmsr/wrmsr, segment loads and far jumps and
- * calls with the guest's own selectors, resolved against its virtual GDT. */
+ * (string forms too), cli/sti/hlt, int n, iret, the descriptor-table loads and stores,
+ * moves to and from control and debug registers, lmsw/smsw, clts/invd/wbinvd/invlpg,
+ * rdmsr/wrmsr, cpuid, segment loads and far jumps and calls with the guest's own selectors,
+ * resolved against its virtual GDT. docs/architecture.md lists them with their tests. */
 
 #include <stdio.h>
 
@@ -19,8 +20,21 @@
 #define PREFIX_OPERAND_SIZE 0x66
 #define PREFIX_REP          0xF3
 #define MAX_PREFIXES        4
+#define VECTOR_UD           6
 #define VECTOR_GP           13
+#define CR0_PE              0x1
 #define CR0_TS              0x8
+#define CR0_ET              0x10
+#define CR0_NW              0x20000000u
+#define CR0_CD              0x40000000u
+/* PE MP EM TS ET NE, WP, AM, NW CD PG: a CPU keeps the other bits clear */
+#define CR0_DEFINED         0xE005003Fu
+#define CR4_DE              0x8
+#define CR4_UMIP            0x800
+#define DR6_WRITABLE        0xE00Fu       /* B0-B3, BD, BS, BT; the rest read as fixed */
+#define DR6_FIXED           0xFFFF0FF0u
+#define DR7_WRITABLE        0xFFFF23FFu   /* enables, GD, conditions and lengths */
+#define DR7_FIXED           0x400u
 #define EFLAGS_DF           0x400
 #define DESC_PRESENT        (1ull << 47)
 #define DESC_SEGMENT        (1ull << 44)
@@ -118,9 +132,19 @@ int emulate_decode_modrm(const struct guest_regs *regs, const uint8_t *code, siz
 	return (int)at;
 }
 
+/* sldt, str (0F 00 /0 /1), sgdt, sidt (0F 01 /0 /1 with memory) and smsw (0F 01 /4): the
+ * stores any ring may run on an i386, unless CR4.UMIP says otherwise. */
+static int descriptor_store(uint8_t group, uint8_t modrm)
+{
+	unsigned reg = (modrm >> 3) & 7;
+	if (group == 0x00)
+		return reg <= 1;
+	return reg == 4 || (reg <= 1 && (modrm >> 6) != 3);
+}
+
 /* The instructions that need the kernel ring (in/out/ins/outs need IOPL, which is 0):
- * everything emulated here except int n, iret (checked on its own), segment loads and far
- * jumps and calls. */
+ * everything emulated here except int n, iret (checked on its own), segment loads, far
+ * jumps and calls, cpuid and the descriptor stores. */
 static int privileged(const uint8_t *code, size_t available)
 {
 	switch (code[0]) {
@@ -128,21 +152,38 @@ static int privileged(const uint8_t *code, size_t available)
 	case 0x6C: case 0x6D: case 0x6E: case 0x6F: case 0xF4: case 0xFA: case 0xFB:
 		return 1;
 	case 0x0F:
-		return available > 1 && (code[1] == 0x00 || code[1] == 0x01 || code[1] == 0x06 ||
-		                         code[1] == 0x08 || code[1] == 0x09 || code[1] == 0x20 ||
-		                         code[1] == 0x21 || code[1] == 0x22 || code[1] == 0x23 ||
-		                         code[1] == 0x30 || code[1] == 0x32);
+		if (available < 2)
+			return 0;
+		if (code[1] == 0x00 || code[1] == 0x01)
+			return available < 3 || !descriptor_store(code[1], code[2]) ||
+			       (virtual_cpu.cr4 & CR4_UMIP);
+		return code[1] == 0x06 || code[1] == 0x08 || code[1] == 0x09 || code[1] == 0x20 ||
+		       code[1] == 0x21 || code[1] == 0x22 || code[1] == 0x23 || code[1] == 0x30 ||
+		       code[1] == 0x32;
 	default:
 		return 0;
 	}
 }
 
-static enum emulate_result general_protection(struct emulate_outcome *outcome, uint32_t error)
+/* A fault the instruction raises: eip stays on it. error -1: the vector has no code. */
+static enum emulate_result raise_fault(struct emulate_outcome *outcome, unsigned vector,
+                                       int64_t error)
 {
-	outcome->vector = VECTOR_GP;
+	outcome->vector = vector;
 	outcome->error_code = error;
 	outcome->software_length = 0;
 	return EMULATE_INTERRUPT;
+}
+
+static enum emulate_result general_protection(struct emulate_outcome *outcome, uint32_t error)
+{
+	return raise_fault(outcome, VECTOR_GP, error);
+}
+
+/* #UD: an encoding no i386 has (CR1, CR5-7; DR4/5 under CR4.DE). */
+static enum emulate_result invalid_opcode(struct emulate_outcome *outcome)
+{
+	return raise_fault(outcome, VECTOR_UD, -1);
 }
 
 void emulate_port_in(struct guest_regs *regs, uint16_t port, unsigned size)
@@ -229,6 +270,26 @@ static int take_register_modrm(struct instruction *in, unsigned *reg, unsigned *
 	*rm = in->code[in->at] & 7;
 	in->at++;
 	return 0;
+}
+
+/* sgdt, sidt, lgdt, lidt with an operand-size prefix: the base's top byte is not used. */
+static uint32_t table_base_mask(const struct instruction *in)
+{
+	return in->operand16 ? 0x00FFFFFFu : 0xFFFFFFFFu;
+}
+
+/* sldt, str, smsw: a register takes the whole value (only its low 16 bits with an
+ * operand-size prefix; the rest kept), memory its low 16 bits. */
+static enum emulate_result store_word(struct instruction *in, int is_register,
+                                      uint32_t operand, uint32_t value)
+{
+	if (!is_register) {
+		uint16_t word = (uint16_t)value;
+		return finish_or_fault(in, guest_write(operand, &word, sizeof word) != 0);
+	}
+	uint32_t *destination = gpr(in->regs, operand);
+	*destination = in->operand16 ? (*destination & 0xFFFF0000u) | (value & 0xFFFF) : value;
+	return finish(in);
 }
 
 /* A 16-bit operand (selector, machine status word) from a register or guest memory. */
@@ -409,19 +470,26 @@ static enum emulate_result interrupt_return(struct instruction *in)
 
 /* --- two-byte opcodes (0F xx) ------------------------------------------------------------ */
 
-/* 0F 00: lldt and ltr; the rest of group 6 is not emulated. */
+/* 0F 00: sldt, str, lldt, ltr; verr and verw (/4, /5) never trap. */
 static enum emulate_result group6(struct instruction *in)
 {
 	unsigned reg;
 	int is_register;
 	uint32_t operand, selector;
-	if (take_modrm(in, &reg, &is_register, &operand) != 0 || (reg != 2 && reg != 3))
+	if (take_modrm(in, &reg, &is_register, &operand) != 0 || reg > 3)
 		return EMULATE_UNSUPPORTED;
+	if (reg <= 1) {
+		in->outcome->mnemonic = reg == 0 ? "sldt" : "str";
+		return store_word(in, is_register, operand,
+		                  reg == 0 ? virtual_cpu.ldt_selector : virtual_cpu.tr_selector);
+	}
 	if (read_operand16(in->regs, is_register, operand, &selector) != 0)
 		return general_protection(in->outcome, 0);
 	in->outcome->mnemonic = reg == 2 ? "lldt" : "ltr";
-	uint32_t status = reg == 2 ? descriptors_set_ldt(selector) : descriptors_set_tr(selector);
-	return finish_or_fault(in, status != 0);
+	struct descriptor_fault fault;
+	if ((reg == 2 ? descriptors_load_ldt : descriptors_load_tr)(selector, &fault) != 0)
+		return raise_fault(in->outcome, fault.vector, fault.error_code);
+	return finish(in);
 }
 
 /* lmsw: PE, MP, EM and TS from the operand; PE can be set, not cleared. */
@@ -436,26 +504,35 @@ static enum emulate_result load_machine_status_word(struct instruction *in, int 
 	return finish(in);
 }
 
-/* 0F 01: lgdt, lidt, invlpg, lmsw. Its register forms other than lmsw's are other
- * instructions (vmcall and the like), not emulated. */
+/* 0F 01: sgdt, sidt, lgdt, lidt, smsw, lmsw, invlpg. Its register forms other than
+ * smsw's and lmsw's are other instructions (vmcall and the like), not emulated. */
 static enum emulate_result group7(struct instruction *in)
 {
+	static const char *const mnemonics[4] = { "sgdt", "sidt", "lgdt", "lidt" };
 	unsigned reg;
 	int is_register;
 	uint32_t operand;
 	if (take_modrm(in, &reg, &is_register, &operand) != 0)
 		return EMULATE_UNSUPPORTED;
+	if (reg == 4) {
+		in->outcome->mnemonic = "smsw";
+		return store_word(in, is_register, operand, virtual_cpu.cr0);
+	}
 	if (reg == 6)
 		return load_machine_status_word(in, is_register, operand);
 	if (is_register)
 		return EMULATE_UNSUPPORTED;
+	enum descriptor_table table = (reg & 1) ? DESCRIPTOR_IDT : DESCRIPTOR_GDT;
 	switch (reg) {
-	case 2:
-		in->outcome->mnemonic = "lgdt";
-		return finish_or_fault(in, descriptors_set_gdt(operand) != 0);
-	case 3:
-		in->outcome->mnemonic = "lidt";
-		return finish_or_fault(in, descriptors_set_idt(operand) != 0);
+	case 0: case 1:
+		in->outcome->mnemonic = mnemonics[reg];
+		return finish_or_fault(in, descriptors_store_table_register(
+		                                   table, operand, table_base_mask(in)) != 0);
+	case 2: case 3:
+		/* as the CPU loads them: the entries are checked where they are used */
+		in->outcome->mnemonic = mnemonics[reg];
+		return finish_or_fault(in, descriptors_load_table_register(
+		                                   table, operand, table_base_mask(in)) != 0);
 	case 7:
 		in->outcome->mnemonic = "invlpg";
 		mmu_invalidate(operand);
@@ -491,17 +568,37 @@ static uint32_t *control_register(unsigned number)
 	}
 }
 
+/* What the CPU would do but vmirun cannot: a #GP would tell the kernel something no CPU
+ * says, so vmirun stops and says what is missing. */
+static enum emulate_result control_register_not_implemented(struct instruction *in,
+                                                            unsigned number, unsigned source,
+                                                            uint32_t value, const char *what,
+                                                            const char *missing)
+{
+	snprintf(in->outcome->reason, sizeof in->outcome->reason,
+	         "mov %%%s,%%cr%u %s (value 0x%08x): %s is not implemented", gpr_name(source),
+	         number, what, value, missing);
+	return EMULATE_NOT_IMPLEMENTED;
+}
+
 static enum emulate_result write_control_register(struct instruction *in, unsigned number,
                                                   uint32_t *cr, unsigned source)
 {
 	uint32_t value = *gpr(in->regs, source);
-	/* PAE's tables are another format: a #GP would tell the kernel something no CPU says,
-	 * so vmirun stops and says what is missing. */
-	if (number == 4 && (value & VMI_CR4_PAE)) {
-		snprintf(in->outcome->reason, sizeof in->outcome->reason,
-		         "mov %%%s,%%cr4 sets CR4.PAE (value 0x%08x): PAE paging is not implemented",
-		         gpr_name(source), value);
-		return EMULATE_NOT_IMPLEMENTED;
+	if (number == 0) {
+		value = (value & CR0_DEFINED) | CR0_ET; /* ET is fixed at 1 since the 486 */
+		if (((value & VMI_CR0_PG) && !(value & CR0_PE)) ||
+		    ((value & CR0_NW) && !(value & CR0_CD)))
+			return general_protection(in->outcome, 0);
+		if (!(value & CR0_PE))
+			return control_register_not_implemented(in, 0, source, value, "clears CR0.PE",
+			                                        "real mode");
+	} else if (number == 4) {
+		if (!msr_cr4_valid(value))
+			return general_protection(in->outcome, 0); /* a bit this CPUID does not have */
+		if (value & VMI_CR4_PAE) /* PAE's tables are another format */
+			return control_register_not_implemented(in, 4, source, value, "sets CR4.PAE",
+			                                        "PAE paging");
 	}
 	uint32_t old_cr0 = virtual_cpu.cr0, old_cr4 = virtual_cpu.cr4;
 	*cr = value;
@@ -522,7 +619,7 @@ static enum emulate_result move_control_register(struct instruction *in)
 		return EMULATE_UNSUPPORTED;
 	uint32_t *cr = control_register(number);
 	if (!cr)
-		return EMULATE_UNSUPPORTED; /* #UD on hardware; #GP here is close enough */
+		return invalid_opcode(in->outcome);
 	if (in->opcode == 0x22) {
 		in->outcome->mnemonic = "mov to cr";
 		return write_control_register(in, number, cr, rm);
@@ -539,13 +636,23 @@ static enum emulate_result move_debug_register(struct instruction *in)
 	unsigned number, rm;
 	if (take_register_modrm(in, &number, &rm) != 0)
 		return EMULATE_UNSUPPORTED;
-	if (number == 4 || number == 5)
+	if (number == 4 || number == 5) {
+		if (virtual_cpu.cr4 & CR4_DE)
+			return invalid_opcode(in->outcome);
 		number += 2; /* DR4 and DR5 are DR6 and DR7 while CR4.DE is clear */
+	}
 	in->outcome->mnemonic = in->opcode == 0x21 ? "mov from dr" : "mov to dr";
-	if (in->opcode == 0x21)
-		*gpr(in->regs, rm) = virtual_cpu.dr[number];
-	else
+	if (in->opcode == 0x23) {
 		virtual_cpu.dr[number] = *gpr(in->regs, rm);
+		return finish(in);
+	}
+	/* DR6 and DR7 read their fixed bits as a CPU's do, whatever was written */
+	uint32_t value = virtual_cpu.dr[number];
+	if (number == 6)
+		value = (value & DR6_WRITABLE) | DR6_FIXED;
+	else if (number == 7)
+		value = (value & DR7_WRITABLE) | DR7_FIXED;
+	*gpr(in->regs, rm) = value;
 	return finish(in);
 }
 
@@ -567,6 +674,19 @@ static enum emulate_result read_msr(struct instruction *in)
 	return finish(in);
 }
 
+/* 0F A2: it traps only where the host makes `cpuid` fault; the same virtual CPUID then. */
+static enum emulate_result cpu_identification(struct instruction *in)
+{
+	uint32_t out[4];
+	in->outcome->mnemonic = "cpuid";
+	msr_cpuid(in->regs->eax, in->regs->ecx, out);
+	in->regs->eax = out[0];
+	in->regs->ebx = out[1];
+	in->regs->ecx = out[2];
+	in->regs->edx = out[3];
+	return finish(in);
+}
+
 static enum emulate_result two_byte(struct instruction *in)
 {
 	if (!more(in))
@@ -581,6 +701,7 @@ static enum emulate_result two_byte(struct instruction *in)
 	case 0x21: case 0x23: return move_debug_register(in);
 	case 0x30: return write_msr(in);
 	case 0x32: return read_msr(in);
+	case 0xA2: return cpu_identification(in);
 	default: return EMULATE_UNSUPPORTED;
 	}
 }

@@ -1,4 +1,5 @@
-/* The virtual CPU's model-specific registers (RDMSR/WRMSR by hypercall or trap). */
+/* The virtual CPU's model: what its CPUID reports, and the model-specific registers (RDMSR/
+ * WRMSR by hypercall or trap) and CR4 bits that go with it, kept consistent with it. */
 #ifndef VMM_MONITOR_MSR_H
 #define VMM_MONITOR_MSR_H
 
@@ -12,5 +13,18 @@ int msr_read(uint32_t msr, uint64_t *value);
 
 /* 0, or -1 for an MSR it does not have or a value it cannot take. */
 int msr_write(uint32_t msr, uint64_t value);
+
+/* The virtual CPUID: the host's (the guest's own `cpuid` runs natively and sees it too),
+ * with the hypervisor bit (leaf 1 ECX bit 31) set. out: EAX, EBX, ECX, EDX. */
+void msr_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+
+/* 1 if every bit set in `cr4` is one this CPUID advertises (PAE included, which the caller
+ * then refuses as not implemented); a MOV to CR4 with any other bit is #GP. */
+int msr_cr4_valid(uint32_t cr4);
+
+/* Where the host's CPUID comes from: `cpuid` itself (NULL, the default), or a test's table.
+ * The MSRs and CR4 bits the model has follow it from then on. */
+typedef void msr_cpuid_source(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
+void msr_use_cpuid_source(msr_cpuid_source *source);
 
 #endif
