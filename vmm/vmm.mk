@@ -9,8 +9,10 @@ VMM_LIB_OBJS := $(patsubst %.c,$(BUILD)/%.o,$(VMM_LIB_SRCS)) \
 VMM_SAN_OBJS := $(patsubst %.c,$(BUILD)/san/%.o,$(VMM_LIB_SRCS)) \
                 $(patsubst %.S,$(BUILD)/san/%.o,$(VMM_ASM_SRCS))
 VMM_LIBS     :=
-# vmirun exports its global symbols, so an internal error can name the nearest one.
-VMIRUN_LDFLAGS := -rdynamic
+# vmirun exports its global symbols, so an internal error can name the nearest one. Full
+# RELRO (-z now): the GOT is read-only, outside the writable data that address-space
+# processes share (shared_data.c), where guest code that escaped could rewrite it.
+VMIRUN_LDFLAGS := -rdynamic -Wl,-z,now
 
 VMIRUN := $(BUILD)/vmirun
 all: $(VMIRUN)

@@ -41,8 +41,11 @@ static unsigned process_count = 1;
 static _Atomic uint32_t vcpu_holder;      /* the process that runs the guest */
 static _Atomic uint32_t wanted;           /* the one the monitor switched to */
 static _Atomic uint32_t template_request; /* a process to create, plus 1 */
-static pid_t first_pid;
-static struct address_space_sandbox sandbox;
+/* Thread-local, so each process keeps the copy it was forked with: guest code that escaped
+ * compatibility mode can write the shared data, and must not choose what the next process
+ * checks or locks itself with. */
+static __thread pid_t first_pid;
+static __thread struct address_space_sandbox sandbox;
 /* What the hardware keeps per process and the guest must find again in the next one. */
 static uint8_t guest_fpu[512] __attribute__((aligned(16)));
 static uint16_t guest_ds, guest_es, guest_gs;
@@ -225,11 +228,15 @@ static _Noreturn void run_address_space(unsigned slot)
 
 /* The template: forks an address-space process per request, as a child of the first
  * process (CLONE_PARENT), which hears of its end. It trusts nothing in the shared data:
- * the slot is checked and the number of processes bounded by its own count. */
+ * the slot is checked and the number of processes bounded by its own count; it runs under
+ * a filter that allows little more than the address-space processes' own. */
 static _Noreturn void run_template(void)
 {
 	unsigned created = 0;
 	die_with_first();
+	if (sandbox_lock_template(sandbox.read_fds, sandbox.read_fd_count,
+	                          sandbox.guest_memory_fd) != 0)
+		_exit(EXIT_STATUS_INTERNAL_ERROR);
 	for (;;) {
 		uint32_t request = atomic_exchange(&template_request, 0);
 		if (request == 0) {

@@ -26,13 +26,14 @@ int sandbox_is_violation(unsigned audit_arch)
 }
 
 #define MAX_READ_FDS 4
-#define MAX_PROGRAM  96
+#define MAX_PROGRAM  112
 #define ARG_LOW(i)   (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HIGH(i)  (ARG_LOW(i) + 4)
 #define MAP_TLB_FLAGS   (MAP_SHARED | MAP_FIXED)
 #define UNMAP_TLB_FLAGS (MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED)
 
-int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd)
+static int lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd,
+                int for_template)
 {
 	if (read_fd_count > MAX_READ_FDS) {
 		errno = E2BIG;
@@ -120,9 +121,18 @@ int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_f
 		SYS_exit,
 		SYS_futex,            /* the vCPU's handoff between address-space processes */
 	};
+	/* The template of address-space processes forks them, and each sets itself up until it
+	 * locks itself with the filter above too (filters stack: then both must allow). */
+	static const int template_allowed[] = {
+		SYS_clone, SYS_prctl, SYS_getppid, SYS_getpid, SYS_timer_create, SYS_seccomp,
+	};
 	EMIT_LOAD(nr);
 	for (unsigned i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
 		EMIT(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)allowed[i], 0, 1);
+		EMIT_RET(SECCOMP_RET_ALLOW);
+	}
+	for (unsigned i = 0; for_template && i < sizeof(template_allowed) / sizeof(int); i++) {
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)template_allowed[i], 0, 1);
 		EMIT_RET(SECCOMP_RET_ALLOW);
 	}
 	EMIT_RET(SECCOMP_RET_TRAP);
@@ -141,4 +151,14 @@ int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_f
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
 		return -1;
 	return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &filter);
+}
+
+int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd)
+{
+	return lock(read_fds, read_fd_count, guest_memory_fd, 0);
+}
+
+int sandbox_lock_template(const int *read_fds, unsigned read_fd_count, int guest_memory_fd)
+{
+	return lock(read_fds, read_fd_count, guest_memory_fd, 1);
 }

@@ -11,6 +11,11 @@
  * compatibility mode can do no more). At most 4 read_fds. Returns 0 or -1 (errno set). */
 int sandbox_lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd);
 
+/* The same filter, and what the template of address-space processes needs besides to fork
+ * them and what each needs until it locks itself with sandbox_lock: clone, prctl, getppid,
+ * getpid, timer_create, seccomp. */
+int sandbox_lock_template(const int *read_fds, unsigned read_fd_count, int guest_memory_fd);
+
 /* Nonzero if a SIGSYS with this audit architecture is a refused 64-bit call, not a guest
  * system call. */
 int sandbox_is_violation(unsigned audit_arch);
