@@ -37,6 +37,7 @@ static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
 	[STATS_PAGING_PAGES_MAPPED] = "pages_mapped",
 	[STATS_PAGING_HOST_UNMAP] = "host_unmap_calls",
 	[STATS_PAGING_MAPPED_AT_SETPXE] = "mapped_at_setpxe",
+	[STATS_PAGING_MAPPED_AROUND] = "pages_mapped_around",
 	[STATS_PAGING_CR3_LOADS] = "cr3_loads",
 	[STATS_PAGING_FLUSH_ALL] = "whole_tlb_flushes",
 	[STATS_PAGING_FLUSH_KEEPING_GLOBAL] = "flushes_keeping_global",

@@ -25,6 +25,7 @@ enum stats_paging_kind {
 	STATS_PAGING_PAGES_MAPPED,    /* 4 KiB pages those calls mapped */
 	STATS_PAGING_HOST_UNMAP,      /* calls that dropped mappings (one page, 4 MiB or all) */
 	STATS_PAGING_MAPPED_AT_SETPXE, /* mapped when SetPxE made them present, with no fault */
+	STATS_PAGING_MAPPED_AROUND,   /* pages mapped with a faulting one (fault-around) */
 	STATS_PAGING_CR3_LOADS,       /* address-space switches (CR3 loads with paging on) */
 	STATS_PAGING_FLUSH_ALL,       /* whole-TLB flushes (one unmap call each) */
 	STATS_PAGING_FLUSH_KEEPING_GLOBAL, /* CR3 loads and flushes that kept global pages */

@@ -548,3 +548,64 @@ Test(mmu, the_same_directory_loaded_again_flushes_as_the_tlb_does)
 	expect_calls(1);
 	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
 }
+
+/* --- fault-around ----------------------------------------------------------------------- */
+
+#define RUN_FRAMES 0x00340000u   /* page table entry i maps RUN_FRAMES + i pages */
+#define RUN_BASE   (LINEAR & 0xFFC00000u)
+#define ACCESSED_RW (RW | VMI_PTE_ACCESSED | VMI_PTE_DIRTY)
+
+static void entries_in_order(unsigned first, unsigned count, uint32_t flags)
+{
+	for (unsigned i = first; i < first + count; i++)
+		*word(TABLE + i * 4) = (RUN_FRAMES + i * 0x1000) | flags;
+}
+
+Test(mmu, a_fault_maps_its_accessed_neighbours_in_the_same_block_in_one_call)
+{
+	entries_in_order(0, 40, ACCESSED_RW);
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(RUN_BASE + 0x5123, 0, 0, &error, reason), MMU_FILLED, "%s",
+	             reason);
+	expect_calls(1);
+	expect_map(0, RUN_BASE, RUN_FRAMES, 16 * 0x1000, 1);   /* the aligned 16 pages */
+}
+
+Test(mmu, fault_around_stops_at_a_neighbour_unaccessed_elsewhere_or_of_another_kind)
+{
+	entries_in_order(0, 16, ACCESSED_RW);
+	*word(TABLE + 1 * 4) &= ~VMI_PTE_DIRTY;                 /* read-only until written */
+	*word(TABLE + 6 * 4) &= ~VMI_PTE_ACCESSED;              /* its walk would set A */
+	*word(TABLE + 9 * 4) += 0x1000;                         /* not the next frame */
+	*word(TABLE + 12 * 4) |= VMI_PTE_USER;                  /* user's, not the kernel's */
+	*directory_entry(LINEAR) |= VMI_PTE_USER;
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(RUN_BASE + 0x3000, 0, 0, &error, reason), MMU_FILLED);
+	cr_assert_eq(mmu_host_fault(RUN_BASE + 0x7000, 0, 0, &error, reason), MMU_FILLED);
+	cr_assert_eq(mmu_host_fault(RUN_BASE + 0xA000, 0, 0, &error, reason), MMU_FILLED);
+	expect_calls(3);
+	expect_map(0, RUN_BASE + 0x2000, RUN_FRAMES + 0x2000, 4 * 0x1000, 1);   /* 2-5 */
+	expect_map(1, RUN_BASE + 0x7000, RUN_FRAMES + 0x7000, 2 * 0x1000, 1);   /* 7-8 */
+	expect_map(2, RUN_BASE + 0xA000, RUN_FRAMES + 0xA000, 2 * 0x1000, 1);   /* 10-11 */
+	cr_assert_not(*word(TABLE + 6 * 4) & VMI_PTE_ACCESSED, "A set without an access");
+}
+
+Test(mmu, inside_the_named_linear_map_a_fault_maps_the_whole_run_of_it)
+{
+	entries_in_order(0, 64, ACCESSED_RW);
+	turn_paging_on(0);
+	cr_assert_eq(mmu_call_set_linear_mapping(0, RUN_BASE, 64, RUN_FRAMES >> 12), 0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(RUN_BASE + 20 * 0x1000, HOST_WRITE, 0, &error, reason),
+	             MMU_FILLED, "%s", reason);
+	expect_calls(1);
+	expect_map(0, RUN_BASE, RUN_FRAMES, 64 * 0x1000, 1);
+	/* a range the linear map does not describe (another frame) keeps to its block */
+	cr_assert_eq(mmu_call_set_linear_mapping(0, RUN_BASE, 64, (RUN_FRAMES >> 12) + 1), 0);
+	mmu_flush(1);
+	call_count = 0;
+	cr_assert_eq(mmu_host_fault(RUN_BASE + 20 * 0x1000, 0, 0, &error, reason), MMU_FILLED);
+	expect_map(0, RUN_BASE + 16 * 0x1000, RUN_FRAMES + 16 * 0x1000, 16 * 0x1000, 1);
+}

@@ -56,6 +56,8 @@ struct tlb_context {
 	int pending_drop_all;
 };
 static struct tlb_context contexts[CONTEXTS_MAX];
+/* SetLinearMapping's ranges: [start, end) maps consecutive frames from first_frame. */
+static struct linear_map { uint32_t start, end, first_frame; } linear_maps[VMI_LINEAR_MAP_SLOTS];
 static unsigned current;                   /* the context the guest's CR3 selects */
 static uint64_t use_clock;
 
@@ -159,6 +161,7 @@ void mmu_reset(void)
 {
 	lazy = 0;
 	memset(contexts, 0, sizeof contexts);
+	memset(linear_maps, 0, sizeof linear_maps);
 	current = 0;
 	use_clock = 0;
 }
@@ -502,12 +505,89 @@ static void note_table(struct tlb_context *c, uint32_t region, uint32_t table)
 	c->table_under[region] = table | 1;
 }
 
+/* --- fault-around: the present neighbours of a faulting page, in the same mapping ------ */
+
+#define FAULT_AROUND_PAGES 16u      /* the aligned block around a faulting page */
+#define LINEAR_MAP_RUN_MAX 1024u    /* pages looked at per fault inside a linear map */
+
+
+void mmu_linear_mapping_named(unsigned slot, uint32_t linear, uint32_t pages,
+                              uint32_t first_frame)
+{
+	if (slot < VMI_LINEAR_MAP_SLOTS)
+		linear_maps[slot] = (struct linear_map){ linear, linear + pages * SMALL_PAGE,
+		                                         first_frame };
+}
+
+/* What a small page's mapping must share with its neighbours to be one host mapping. */
+struct mapping_class {
+	int writable, global, user;
+};
+
+/* The class of the page at `linear` if the walk that maps it would set nothing (A already
+ * set in both entries: mapping it unwalked must not hide an A the guest would see), it maps
+ * `frame` (of RAM) through a page table; else -1. */
+static int neighbour_class(uint32_t linear, uint32_t frame, struct mapping_class *class)
+{
+	uint32_t pde, pte;
+	const uint32_t present = VMI_PTE_PRESENT | VMI_PTE_ACCESSED;
+	if (!platform_linear_mappable(linear, SMALL_PAGE) ||
+	    read_physical(NULL, directory_of_cr3() + (linear >> 22) * 4, &pde) != 0 ||
+	    (pde & (present | VMI_PTE_LARGE)) != present ||
+	    read_physical(NULL, (pde & VMI_PTE_FRAME_MASK) + ((linear >> 12) & 0x3FF) * 4,
+	                  &pte) != 0 ||
+	    (pte & present) != present || (pte & VMI_PTE_FRAME_MASK) != frame ||
+	    !platform_guest_physical(frame, SMALL_PAGE, 1))
+		return -1;
+	class->writable = (pde & pte & VMI_PTE_WRITABLE) && (pte & VMI_PTE_DIRTY);
+	class->global = (virtual_cpu.cr4 & VMI_CR4_PGE) && (pte & VMI_PTE_GLOBAL);
+	class->user = (pde & pte & VMI_PTE_USER) != 0;
+	return 0;
+}
+
+static int same_class(uint32_t linear, uint32_t frame, const struct mapping_class *class)
+{
+	struct mapping_class other;
+	return neighbour_class(linear, frame, &other) == 0 && other.writable == class->writable &&
+	       other.global == class->global && other.user == class->user;
+}
+
+/* The pages around `page` (mapping `frame`) that one mapping can take with it: inside the
+ * aligned block of FAULT_AROUND_PAGES, or inside a linear map that `page` is part of. */
+static void fault_around(uint32_t page, uint32_t frame, const struct mapping_class *class,
+                         uint32_t *low, uint32_t *high)
+{
+	uint64_t window_low = page & ~(FAULT_AROUND_PAGES * SMALL_PAGE - 1);
+	uint64_t window_high = window_low + FAULT_AROUND_PAGES * SMALL_PAGE;
+	for (unsigned i = 0; i < VMI_LINEAR_MAP_SLOTS; i++) {
+		const struct linear_map *m = &linear_maps[i];
+		if (page >= m->start && page < m->end &&
+		    frame == m->first_frame * SMALL_PAGE + (page - m->start)) {
+			window_low = m->start;
+			window_high = m->end;
+			if (page - window_low > LINEAR_MAP_RUN_MAX / 2 * SMALL_PAGE)
+				window_low = page - LINEAR_MAP_RUN_MAX / 2 * SMALL_PAGE;
+			if (window_high - page > LINEAR_MAP_RUN_MAX / 2 * SMALL_PAGE)
+				window_high = page + LINEAR_MAP_RUN_MAX / 2 * SMALL_PAGE;
+			break;
+		}
+	}
+	*low = page;
+	*high = page + SMALL_PAGE;
+	while (*low > window_low &&
+	       same_class(*low - SMALL_PAGE, frame - (page - *low) - SMALL_PAGE, class))
+		*low -= SMALL_PAGE;
+	while (*high < window_high && same_class(*high, frame + (*high - page), class))
+		*high += SMALL_PAGE;
+}
+
 /* Maps, in the running context, the page that holds `linear`, translated to `physical` by
- * a page of `page_size` (a small one through the page table at `table`, 0 for none): all
- * 4 MiB of a large page at once when it is all RAM, else the 4 KiB page. */
+ * a page of `page_size` (a small one through a page table, as `walked` says; NULL for the
+ * identity): all 4 MiB of a large page at once when it is all RAM, else the 4 KiB page and
+ * those around it fault_around finds. */
 static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t page_size,
-                                   uint32_t table, int writable, int global, int write,
-                                   char reason[MMU_REASON_MAX])
+                                   const struct page_walk_result *walked, int writable,
+                                   int global, int write, char reason[MMU_REASON_MAX])
 {
 	struct tlb_context *c = &contexts[current];
 	uint32_t large_base = linear & ~(LARGE_PAGE - 1), large_frame = physical & ~(LARGE_PAGE - 1);
@@ -539,13 +619,27 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 		}
 		writable = 0;
 	}
-	if (table)
-		note_table(c, linear >> 22, table);
+	uint32_t low = page, high = page + SMALL_PAGE;
+	if (walked && page_size == SMALL_PAGE && platform_guest_physical(frame, SMALL_PAGE, 1)) {
+		const struct mapping_class class = { writable, global, walked->user };
+		fault_around(page, frame, &class, &low, &high);
+		stats_count_paging(STATS_PAGING_MAPPED_AROUND, (high - low) / SMALL_PAGE - 1);
+	}
+	if (walked && page_size == SMALL_PAGE) {
+		/* every region of the run: its page table, as the walk's for the faulting one */
+		for (uint32_t region = low >> 22; region <= (high - 1) >> 22; region++) {
+			uint32_t pde = 0;
+			if (region == linear >> 22)
+				note_table(c, region, table_of(walked));
+			else if (read_physical(NULL, directory_of_cr3() + region * 4, &pde) == 0)
+				note_table(c, region, pde & VMI_PTE_FRAME_MASK);
+		}
+	}
 	if (page_size == LARGE_PAGE)   /* a piece of one: the TLB holds the whole */
 		c->large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
-	if (map(page, frame, SMALL_PAGE, writable) != 0)
+	if (map(low, frame - (page - low), high - low, writable) != 0)
 		goto map_failed;
-	range_set_add(global ? &c->global_mapped : &c->other_mapped, page, SMALL_PAGE);
+	range_set_add(global ? &c->global_mapped : &c->other_mapped, low, high - low);
 	return MMU_FILLED;
 map_failed:
 	snprintf(reason, MMU_REASON_MAX, "cannot map linear 0x%08x: %s", linear, strerror(errno));
@@ -560,7 +654,7 @@ void mmu_entry_written(uint32_t linear)
 	if (!mmu_paging() || !executing(&contexts[current]) || walk(linear, 0, &r) != PAGE_WALK_OK)
 		return;
 	/* What cannot be mapped stays unmapped: the access will fault and say why. */
-	if (fill(linear, r.physical, r.page_size, table_of(&r), r.writable && r.dirty, r.global, 0,
+	if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, r.global, 0,
 	         reason) == MMU_FILLED)
 		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
 }
@@ -574,7 +668,7 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 		/* The identity mappings after a flush, made again as the guest touches them. */
 		if (!lazy || !platform_guest_unpaged(linear, 1, 0))   /* the identity's rules */
 			return MMU_NOT_PAGING;
-		outcome = fill(linear, linear, SMALL_PAGE, 0, 1, 0, write, reason);
+		outcome = fill(linear, linear, SMALL_PAGE, NULL, 1, 0, write, reason);
 	} else {
 		struct page_walk_result r;
 		unsigned access = (write ? PAGE_WALK_WRITE : 0) | (user ? PAGE_WALK_USER : 0);
@@ -596,7 +690,7 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 			break;
 		}
 		/* Writable only once dirty: the first write comes back here to set D. */
-		outcome = fill(linear, r.physical, r.page_size, table_of(&r), r.writable && r.dirty,
+		outcome = fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty,
 		               r.global, write, reason);
 	}
 	if (outcome == MMU_FILLED)

@@ -37,6 +37,11 @@ void mmu_flush(int global);
  * when it runs next (a CR3 load would have on hardware), the running one included. */
 void mmu_table_entry_changed(uint32_t entry, uint32_t old, uint32_t value);
 
+/* SetLinearMapping: [linear, linear + pages * 4 KiB) maps frames first_frame, first_frame+1
+ * and so on (0 pages: the slot is free). A fault there maps all it can of it in one go. */
+void mmu_linear_mapping_named(unsigned slot, uint32_t linear, uint32_t pages,
+                              uint32_t first_frame);
+
 /* AllocatePage or ReleasePage of the frame: it may hold anything now, so no address space
  * keeps a mapping made through it (nor its tag, if it was a directory). */
 void mmu_table_page_announced(uint32_t frame);

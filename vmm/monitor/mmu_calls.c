@@ -144,5 +144,6 @@ uint32_t mmu_call_set_linear_mapping(uint32_t slot, uint32_t linear, uint32_t pa
 	if (slot >= VMI_LINEAR_MAP_SLOTS || (linear & (PAGE_SIZE - 1)) ||
 	    end > VMI_PROCESS_WINDOW_BASE || (uint64_t)first_frame + pages > (1u << 20))
 		return VMI_ERROR_INVALID;
-	return 0; /* a hint: vmirun fills the range page by page as the guest touches it */
+	mmu_linear_mapping_named(slot, linear, pages, first_frame);
+	return 0;
 }
