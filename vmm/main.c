@@ -21,6 +21,7 @@
 #include "loader/boot_info.h"
 #include "loader/kernel_image.h"
 #include "loader/linux_boot.h"
+#include "monitor/mmu.h"
 #include "monitor/timer.h"
 #include "monitor/virtual_cpu.h"
 #include "options.h"
@@ -344,6 +345,8 @@ int main(int argc, char **argv)
 	memcpy(sandbox.read_fds, read_fds, sizeof(read_fds));
 	if (address_space_processes_start(options.address_spaces, &sandbox, error) != 0)
 		die("%s", error);
+	/* Without the ROM the guest's page-table writes are plain stores, which no call tells. */
+	mmu_compare_tables_at_switch(options.no_rom && options.address_spaces > 1);
 	if (sandbox_lock(read_fds, (unsigned)read_fd_count, address_space_ram_fd()) != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
 	if (test_fault)

@@ -41,8 +41,7 @@ void options_print_help(void)
 	"                     privileged instructions are trapped and emulated\n"
 	"  --address-spaces N keep up to N guest address spaces (page directories) as host\n"
 	"                     processes of their own, 1 to %u (default %u): a CR3 load\n"
-	"                     then switches processes instead of dropping mappings; with\n"
-	"                     --no-rom always 1 (the guest's page-table writes are unseen)\n"
+	"                     then switches processes instead of dropping mappings\n"
 	"  --initrd FILE      Linux kernels: load FILE as the initial ramdisk (at the top\n"
 	"                     of guest RAM)\n"
 	"  --check-host       probe what this host gives the process platform (a 32-bit\n"
@@ -237,8 +236,6 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		snprintf(error, OPTIONS_ERROR_MAX, "--rom and --no-rom contradict each other");
 		return -1;
 	}
-	if (options->no_rom)
-		options->address_spaces = 1;
 	if (optind >= argc) {
 		snprintf(error, OPTIONS_ERROR_MAX, "no kernel given (usage: vmirun [OPTIONS] KERNEL [-- ARGS...])");
 		return -1;

@@ -22,7 +22,7 @@ struct vmirun_options {
 	enum stats_format stats;
 	const char *rom_path;         /* --rom FILE, or NULL for the embedded ROM */
 	int no_rom;                   /* --no-rom */
-	unsigned address_spaces;      /* --address-spaces N: kept as processes (1 with --no-rom) */
+	unsigned address_spaces;      /* --address-spaces N: kept as host processes */
 	const char *initrd_path;      /* --initrd FILE (Linux kernels), or NULL */
 	int show_help;
 	int show_version;

@@ -130,6 +130,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	mmu_compare_tables_at_switch(0);
 	free(memory);
 }
 
@@ -549,6 +550,48 @@ Test(mmu, the_same_directory_loaded_again_flushes_as_the_tlb_does)
 	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);
 }
 
+/* --- tables written with plain stores (trap-and-emulate): compared at the return ---- */
+
+/* The first address space mapped LINEAR through TABLE, then ran the second: what a store
+ * to its tables meanwhile does when it runs again. */
+static void away_with_plain_stores(void)
+{
+	mmu_compare_tables_at_switch(1);
+	two_address_spaces();
+	run_in(1, DIRECTORY_2);
+	call_count = 0;
+}
+
+Test(mmu, without_the_calls_a_table_entry_stored_while_away_is_dropped_at_the_return)
+{
+	away_with_plain_stores();
+	*table_entry(LINEAR) = (FRAME + 0x1000) | RW;           /* another frame */
+	run_in(0, DIRECTORY);
+	expect_calls(1);
+	expect_unmap(0, LINEAR & ~0xFFFu, 0x1000);
+	run_in(1, DIRECTORY_2);
+	run_in(0, DIRECTORY);
+	expect_calls(1);                                         /* once only */
+}
+
+Test(mmu, without_the_calls_a_directory_entry_stored_while_away_drops_its_4_mib)
+{
+	away_with_plain_stores();
+	*directory_entry(LINEAR) = 0;
+	run_in(0, DIRECTORY);
+	expect_calls(1);
+	expect_unmap(0, LINEAR & 0xFFC00000u, 0x400000);
+}
+
+Test(mmu, without_the_calls_a_or_d_set_while_away_drops_nothing)
+{
+	away_with_plain_stores();
+	*table_entry(LINEAR) |= VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	*directory_entry(LINEAR) |= VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	run_in(0, DIRECTORY);
+	expect_calls(0);
+}
+
 /* --- fault-around ----------------------------------------------------------------------- */
 
 #define RUN_FRAMES 0x00340000u   /* page table entry i maps RUN_FRAMES + i pages */
@@ -608,4 +651,21 @@ Test(mmu, inside_the_named_linear_map_a_fault_maps_the_whole_run_of_it)
 	call_count = 0;
 	cr_assert_eq(mmu_host_fault(RUN_BASE + 20 * 0x1000, 0, 0, &error, reason), MMU_FILLED);
 	expect_map(0, RUN_BASE + 16 * 0x1000, RUN_FRAMES + 16 * 0x1000, 16 * 0x1000, 1);
+}
+
+Test(mmu, without_the_calls_every_entry_mapped_from_is_compared_not_only_the_first)
+{
+	/* The table is copied at its first fill; entries made present after that and mapped
+	 * must be compared too (a process that exits and a new one in the same tables). */
+	mmu_compare_tables_at_switch(1);
+	two_address_spaces();
+	uint32_t second = LINEAR + 0x1000, error = 0;
+	*table_entry(second) = (FRAME + 0x1000) | RW | VMI_PTE_ACCESSED;
+	cr_assert_eq(mmu_host_fault(second, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	run_in(1, DIRECTORY_2);
+	call_count = 0;
+	*table_entry(second) = 0;
+	run_in(0, DIRECTORY);
+	expect_calls(1);
+	expect_unmap(0, second & ~0xFFFu, 0x1000);
 }

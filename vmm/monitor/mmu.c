@@ -43,6 +43,14 @@ struct range_set {
  * 4 MiB slots' small pages came through is kept to find them (table_under). */
 #define CONTEXTS_MAX 8
 #define PENDING_MAX  32
+/* Where the guest writes its tables with plain stores (trap-and-emulate), the calls tell
+ * nothing: a context keeps copies of its directory and of up to SNAPSHOTS_MAX page tables it
+ * mapped through, as they were when it last ran, and compares them when it runs again. */
+#define SNAPSHOTS_MAX 16
+struct table_snapshot {
+	uint32_t table;                        /* page table address | 1, or 0 */
+	uint32_t entries[1024];
+};
 struct tlb_context {
 	uint32_t directory;                    /* the CR3 page it is for, if tagged */
 	int tagged;
@@ -54,7 +62,13 @@ struct tlb_context {
 	struct linear_range pending[PENDING_MAX];
 	unsigned pending_count;
 	int pending_drop_all;
+	/* Only while tables_compared: */
+	int directory_copied;
+	uint32_t directory_copy[1024];
+	struct table_snapshot snapshots[SNAPSHOTS_MAX];
+	uint32_t uncopied[REGIONS / 32];       /* slots mapped through a table not copied */
 };
+static int tables_compared;
 static struct tlb_context contexts[CONTEXTS_MAX];
 /* SetLinearMapping's ranges: [start, end) maps consecutive frames from first_frame. */
 static struct linear_map { uint32_t start, end, first_frame; } linear_maps[VMI_LINEAR_MAP_SLOTS];
@@ -180,6 +194,9 @@ static void forget_mappings(struct tlb_context *c)
 {
 	memset(c->large_mapped, 0, sizeof c->large_mapped);
 	memset(c->table_under, 0, sizeof c->table_under);
+	memset(c->uncopied, 0, sizeof c->uncopied);
+	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++)
+		c->snapshots[i].table = 0;
 	range_set_clear(&c->global_mapped);
 	range_set_clear(&c->other_mapped);
 }
@@ -257,10 +274,16 @@ static void apply_pending(struct tlb_context *c)
 	c->pending_count = 0;
 }
 
+static void compare_tables(struct tlb_context *c);
+static void copy_tables(struct tlb_context *c);
+
 void monitor_address_space_entered(unsigned id)
 {
-	if (id < CONTEXTS_MAX)
-		apply_pending(&contexts[id]);
+	if (id >= CONTEXTS_MAX)
+		return;
+	apply_pending(&contexts[id]);
+	if (tables_compared)
+		compare_tables(&contexts[id]);
 }
 
 /* Drops every mapping but the global ones: one unmap per range of the others, or, if there
@@ -329,6 +352,7 @@ void mmu_control_registers_written(uint32_t old_cr0, uint32_t old_cr4)
 	if (mmu_paging()) {
 		contexts[current].directory = directory_of_cr3();
 		contexts[current].tagged = 1;
+		copy_tables(&contexts[current]);
 	}
 }
 
@@ -365,6 +389,7 @@ static int switch_context(uint32_t directory)
 		drop_all(&contexts[target]);
 		contexts[target].directory = directory;
 		contexts[target].tagged = 1;
+		copy_tables(&contexts[target]);
 	}
 	if (platform_switch_address_space(target) != 0) {
 		contexts[target].tagged = 0;
@@ -389,9 +414,125 @@ void mmu_cr3_loaded(void)
 	/* The same directory again, or one context for all: what the TLB drops. */
 	if (executing(c))
 		apply_pending(c);
+	if (tables_compared && c->tagged && c->directory == directory && executing(c))
+		compare_tables(c);   /* what stays (the global pages) must still be right */
 	drop_all_but_global(c);
 	c->directory = directory;
 	c->tagged = 1;
+	copy_tables(c);
+}
+
+/* --- tables written with plain stores: copies compared when a context runs again ------- */
+
+void mmu_compare_tables_at_switch(int on)
+{
+	tables_compared = on;
+}
+
+/* An entry that changed in a way a mapping can hide (see mmu_table_entry_changed). */
+static int entry_differs(uint32_t then, uint32_t now)
+{
+	uint32_t became_set = now & ~then & (VMI_PTE_ACCESSED | VMI_PTE_DIRTY);
+	return (then & VMI_PTE_PRESENT) && ((then ^ now) & ~became_set);
+}
+
+static const uint32_t *table_now(uint32_t table)
+{
+	return platform_guest_physical(table, SMALL_PAGE, 0);
+}
+
+static void copy_table(struct tlb_context *c, uint32_t region, uint32_t table)
+{
+	const uint32_t *now = table_now(table);
+	struct table_snapshot *free_one = NULL;
+	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++) {
+		if (c->snapshots[i].table == (table | 1))
+			return;   /* copied already: a table under two slots */
+		if (!c->snapshots[i].table && !free_one)
+			free_one = &c->snapshots[i];
+	}
+	if (!now || !free_one) {
+		c->uncopied[region / 32] |= 1u << (region % 32);   /* dropped at every return */
+		return;
+	}
+	free_one->table = table | 1;
+	memcpy(free_one->entries, now, SMALL_PAGE);
+}
+
+/* The entries [low, high) are mapped from, into the copies: a change of any of them after
+ * this is one to find when the context runs again. */
+static void copy_entries_mapped(struct tlb_context *c, uint32_t low, uint32_t high)
+{
+	const uint32_t *directory = table_now(c->directory);
+	for (uint32_t page = low; page < high; page += SMALL_PAGE) {
+		uint32_t region = page >> 22, index = (page >> 12) & 0x3FF;
+		if (directory && c->directory_copied)
+			c->directory_copy[region] = directory[region];
+		const uint32_t *table = c->table_under[region]
+		                      ? table_now(c->table_under[region] & ~1u) : NULL;
+		for (unsigned i = 0; table && i < SNAPSHOTS_MAX; i++)
+			if (c->snapshots[i].table == c->table_under[region])
+				c->snapshots[i].entries[index] = table[index];
+	}
+}
+
+/* The directory and every copied table as they are now (what the context's mappings may
+ * come from from now on). */
+static void copy_tables(struct tlb_context *c)
+{
+	if (!tables_compared)
+		return;
+	const uint32_t *directory = table_now(c->directory);
+	c->directory_copied = directory != NULL;
+	if (directory)
+		memcpy(c->directory_copy, directory, SMALL_PAGE);
+	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++) {
+		const uint32_t *now = c->snapshots[i].table ? table_now(c->snapshots[i].table & ~1u)
+		                                            : NULL;
+		if (now)
+			memcpy(c->snapshots[i].entries, now, SMALL_PAGE);
+		else
+			c->snapshots[i].table = 0;
+	}
+}
+
+/* Drops, in the running context, what it mapped through entries that changed since it last
+ * ran (what the CR3 load that brought it back would have dropped on hardware); then copies
+ * the tables again. */
+static void compare_tables(struct tlb_context *c)
+{
+	const uint32_t *directory = table_now(c->directory);
+	if (!c->directory_copied || !directory) {
+		drop_all(c);
+		copy_tables(c);
+		return;
+	}
+	for (uint32_t region = 0; region < REGIONS; region++) {
+		int changed = entry_differs(c->directory_copy[region], directory[region]);
+		if (changed || (c->uncopied[region / 32] & (1u << (region % 32)))) {
+			if (changed || c->table_under[region] ||
+			    (c->large_mapped[region / 32] & (1u << (region % 32))))
+				unmap(c, region << 22, LARGE_PAGE);
+			c->table_under[region] = 0;
+			c->large_mapped[region / 32] &= ~(1u << (region % 32));
+			c->uncopied[region / 32] &= ~(1u << (region % 32));
+		}
+	}
+	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++) {
+		struct table_snapshot *s = &c->snapshots[i];
+		const uint32_t *now = s->table ? table_now(s->table & ~1u) : NULL;
+		if (!now || !memcmp(s->entries, now, SMALL_PAGE))
+			continue;
+		uint32_t regions[REGIONS];   /* the slots mapped through it: one, as a rule */
+		unsigned count = 0;
+		for (uint32_t region = 0; region < REGIONS; region++)
+			if (c->table_under[region] == s->table)
+				regions[count++] = region;
+		for (unsigned index = 0; index < 1024; index++)
+			for (unsigned k = 0; k < count && entry_differs(s->entries[index], now[index]); k++)
+				unmap(c, regions[k] << 22 | index << 12, SMALL_PAGE);
+	}
+	copy_tables(c);
 }
 
 /* Forgets what is queued for the page at `linear`: it is being dropped now anyway. */
@@ -498,10 +639,15 @@ static int map(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 
 /* Notes that `c` maps a small page of `region` through the page table at `table`; pages
  * it mapped there through another (the directory entry changed) go first. */
+static void copy_table(struct tlb_context *c, uint32_t region, uint32_t table);
+static void copy_entries_mapped(struct tlb_context *c, uint32_t low, uint32_t high);
+
 static void note_table(struct tlb_context *c, uint32_t region, uint32_t table)
 {
 	if (c->table_under[region] && c->table_under[region] != (table | 1))
 		unmap(c, region << 22, LARGE_PAGE);
+	if (tables_compared && c->table_under[region] != (table | 1))
+		copy_table(c, region, table);
 	c->table_under[region] = table | 1;
 }
 
@@ -593,6 +739,8 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 	uint32_t large_base = linear & ~(LARGE_PAGE - 1), large_frame = physical & ~(LARGE_PAGE - 1);
 	if (page_size == LARGE_PAGE && platform_linear_mappable(large_base, LARGE_PAGE) &&
 	    platform_guest_physical(large_frame, LARGE_PAGE, 1)) {
+		if (tables_compared)
+			copy_entries_mapped(c, large_base, large_base + SMALL_PAGE);   /* its PDE */
 		if (map(large_base, large_frame, LARGE_PAGE, writable) != 0)
 			goto map_failed;
 		c->large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
@@ -637,6 +785,9 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 	}
 	if (page_size == LARGE_PAGE)   /* a piece of one: the TLB holds the whole */
 		c->large_mapped[linear >> 27] |= 1u << ((linear >> 22) % 32);
+	if (tables_compared)
+		copy_entries_mapped(c, page_size == LARGE_PAGE ? page : low,
+		                    page_size == LARGE_PAGE ? page + SMALL_PAGE : high);
 	if (map(low, frame - (page - low), high - low, writable) != 0)
 		goto map_failed;
 	range_set_add(global ? &c->global_mapped : &c->other_mapped, low, high - low);

@@ -42,6 +42,11 @@ void mmu_table_entry_changed(uint32_t entry, uint32_t old, uint32_t value);
 void mmu_linear_mapping_named(unsigned slot, uint32_t linear, uint32_t pages,
                               uint32_t first_frame);
 
+/* With `on`, the guest writes its page tables with plain stores (trap-and-emulate), which no
+ * call reports: each address space keeps copies of its tables and, when it runs again,
+ * drops what it mapped through entries that changed meanwhile. */
+void mmu_compare_tables_at_switch(int on);
+
 /* AllocatePage or ReleasePage of the frame: it may hold anything now, so no address space
  * keeps a mapping made through it (nor its tag, if it was a directory). */
 void mmu_table_page_announced(uint32_t frame);

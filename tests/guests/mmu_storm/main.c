@@ -6,7 +6,8 @@
  *
  * Command line: `seed=N` (else the TSC picks it; printed first either way, to replay a run),
  * `count=N` operations (default 100000), `trace=N` prints every operation from the N-th on,
- * `hang=1` spins in directory 1 after the last instead of exiting.
+ * `hang=1` spins in directory 1 after the last instead of exiting, `hang=2` crashes there (an
+ * invalid opcode with no IDT: a fault the guest cannot take).
  * The last line is "mmu_storm: N operations, A accesses checked, F page faults as expected"
  * and the exit port gets 0 (status 1); the first mismatch prints "mmu_storm: FAIL ..." and
  * exits with status 7. */
@@ -295,8 +296,15 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 	print(" page faults as expected\n");
 	uint32_t hang;
 	if (number_option("hang", &hang)) {
-		/* For the host's teardown tests: spin in another directory than the first. */
+		/* For the host's teardown tests: spin or crash in another directory than the
+		 * first. */
 		vmi_set_cr3(table_frame(1));
+		if (hang == 2) {
+			static const struct vmi_pseudo_descriptor no_idt = { 0, 0 };
+			print("mmu_storm: crashing in directory 1\n");
+			vmi_set_idt(&no_idt);
+			__asm__ volatile("ud2");
+		}
 		print("mmu_storm: spinning in directory 1\n");
 		for (;;)
 			;
