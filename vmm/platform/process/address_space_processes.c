@@ -39,7 +39,7 @@ struct vcpu_turn {
 static struct vcpu_turn turns[ADDRESS_SPACE_PROCESSES_MAX];
 static unsigned process_count = 1;
 static _Atomic uint32_t vcpu_holder;      /* the process that runs the guest */
-static _Atomic uint32_t wanted;           /* the one the monitor switched to */
+_Atomic uint32_t process_wanted;          /* the one the monitor switched to */
 static _Atomic uint32_t template_request; /* a process to create, plus 1 */
 /* Thread-local, so each process keeps the copy it was forked with: guest code that escaped
  * compatibility mode can write the shared data, and must not choose what the next process
@@ -50,7 +50,7 @@ static __thread struct address_space_sandbox sandbox;
 static uint8_t guest_fpu[512] __attribute__((aligned(16)));
 static uint16_t guest_ds, guest_es, guest_gs;
 
-static __thread unsigned my_slot;         /* 0 in the first process */
+__thread unsigned process_slot;           /* 0 in the first process */
 static __thread void *my_host_rsp;        /* where the monitor's stack is in this one */
 
 
@@ -61,12 +61,12 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t value)
 
 int process_is_first(void)
 {
-	return my_slot == 0;
+	return process_slot == 0;
 }
 
 int process_holds_vcpu(void)
 {
-	return atomic_load(&vcpu_holder) == my_slot;
+	return atomic_load(&vcpu_holder) == process_slot;
 }
 
 unsigned platform_address_space_count(void)
@@ -76,7 +76,7 @@ unsigned platform_address_space_count(void)
 
 unsigned platform_mapping_address_space(void)
 {
-	return my_slot;
+	return process_slot;
 }
 
 static void give_turn(unsigned slot)
@@ -89,7 +89,7 @@ static void give_turn(unsigned slot)
 
 static void await_turn(void)
 {
-	struct vcpu_turn *mine = &turns[my_slot];
+	struct vcpu_turn *mine = &turns[process_slot];
 	int slept = 0;
 	for (unsigned i = 0; i < SPIN_ROUNDS && !atomic_load(&mine->turn); i++)
 		__builtin_ia32_pause();
@@ -127,7 +127,7 @@ static void take_over(void)
 		process_host_rsp = my_host_rsp;
 	load_guest_cpu_state();
 	timer_process_entered();
-	monitor_address_space_entered(my_slot);
+	monitor_address_space_entered(process_slot);
 }
 
 /* Asks the template for process `slot` and waits until it runs or has failed. */
@@ -148,15 +148,10 @@ int platform_switch_address_space(unsigned id)
 {
 	if (id >= process_count)
 		return -1;
-	if (id != my_slot && atomic_load(&turns[id].pid) <= 0 && create_process(id) != 0)
+	if (id != process_slot && atomic_load(&turns[id].pid) <= 0 && create_process(id) != 0)
 		return -1;
-	atomic_store(&wanted, id);
+	atomic_store(&process_wanted, id);
 	return 0;
-}
-
-int process_switch_wanted(void)
-{
-	return atomic_load(&wanted) != my_slot;
 }
 
 /* The interrupts that became pending while the vCPU changed hands. */
@@ -172,7 +167,7 @@ void process_hand_over(void)
 {
 	save_guest_cpu_state();
 	my_host_rsp = process_host_rsp;
-	give_turn(atomic_load(&wanted));
+	give_turn(atomic_load(&process_wanted));
 	await_turn();
 	if (platform_stop_requested())
 		process_stop_now();   /* only the first process is ever woken for that */
@@ -182,10 +177,10 @@ void process_hand_over(void)
 
 _Noreturn void process_hand_back_to_stop(void)
 {
-	atomic_store(&wanted, 0);
+	atomic_store(&process_wanted, 0);
 	give_turn(0);
 	for (;;)
-		futex(&turns[my_slot].turn, FUTEX_WAIT, 0);   /* until the first process exits */
+		futex(&turns[process_slot].turn, FUTEX_WAIT, 0);   /* until the first process exits */
 }
 
 void process_child_ended(void)
@@ -211,7 +206,7 @@ static void die_with_first(void)
 static _Noreturn void run_address_space(unsigned slot)
 {
 	die_with_first();
-	my_slot = slot;
+	process_slot = slot;
 	my_host_rsp = NULL;
 	pid_t pid = getpid();   /* before the sandbox, which refuses it */
 	if (timer_setup() != 0 || process_rearm_timeout() != 0 ||

@@ -5,6 +5,7 @@
 #ifndef VMM_PLATFORM_PROCESS_ADDRESS_SPACE_PROCESSES_H
 #define VMM_PLATFORM_PROCESS_ADDRESS_SPACE_PROCESSES_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 
 /* At most this many processes, the first included. */
@@ -25,8 +26,13 @@ int address_space_processes_start(unsigned count, const struct address_space_san
                                    char error[200]);
 
 /* At the end of an exit, before the guest resumes: 1 if the monitor switched to the
- * address space of another process. */
-int process_switch_wanted(void);
+ * address space of another process. Inline: every hypercall asks. */
+extern _Atomic uint32_t process_wanted;
+extern __thread unsigned process_slot;
+static inline int process_switch_wanted(void)
+{
+	return atomic_load_explicit(&process_wanted, memory_order_relaxed) != process_slot;
+}
 
 /* Then: hands the vCPU, whose state is all in process_guest_regs, to that process, and
  * returns once this one holds it again, the guest to resume from process_guest_regs (the
