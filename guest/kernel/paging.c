@@ -2,7 +2,8 @@
  * same: identity 4 MiB pages (global where the CPU has PGE) over RAM; a process that asks
  * gets its own directory whose entry for PRIVATE_WINDOW points at a page table of its own,
  * filled on demand from a pool of frames and emptied (frames back to the pool) when it
- * exits. A CR3 load switches between them (scheduler.c); the kernel's global pages stay in
+ * exits; fork gives a child a plain copy of every present page (no copy-on-write). A CR3
+ * load switches between them (scheduler.c); the kernel's global pages stay in
  * the TLB across it. The kernel's directory alone also maps PAGING_TEST_WINDOW, a page
  * table the self-tests fill themselves. */
 #include <vmi/mmu.h>
@@ -13,7 +14,6 @@
 
 #define LARGE_PAGE      0x400000u
 #define PAGE            4096u
-#define FRAME_POOL      (PRIVATE_WINDOW_PAGES * 2)
 #define CPUID_PSE       (1u << 3)
 #define CPUID_PGE       (1u << 13)
 #define KERNEL_ENTRIES  (PRIVATE_WINDOW >> 22)   /* the identity map stops below the window */
@@ -22,8 +22,8 @@ static uint32_t kernel_directory[1024] __attribute__((aligned(PAGE)));
 static uint32_t test_table[1024] __attribute__((aligned(PAGE)));
 static uint32_t directories[PROCESS_MAX][1024] __attribute__((aligned(PAGE)));
 static uint32_t window_tables[PROCESS_MAX][1024] __attribute__((aligned(PAGE)));
-static uint8_t frames[FRAME_POOL][PAGE] __attribute__((aligned(PAGE)));
-static uint8_t frame_used[FRAME_POOL];
+static uint8_t frames[PAGING_FRAME_POOL][PAGE] __attribute__((aligned(PAGE)));
+static uint8_t frame_used[PAGING_FRAME_POOL];
 static uint32_t kernel_entry_count, global_bit, loaded_directory;
 uint32_t paging_demand_faults;
 
@@ -33,15 +33,23 @@ uint32_t paging_physical(const volatile void *p)
 	return (uint32_t)(uintptr_t)p;
 }
 
-void *paging_frame_take(void)
+/* A frame of the pool as it was left (0 when none is free). */
+static void *frame_claim(void)
 {
-	for (unsigned index = 0; index < FRAME_POOL; index++)
+	for (unsigned index = 0; index < PAGING_FRAME_POOL; index++)
 		if (!frame_used[index]) {
 			frame_used[index] = 1;
-			memset(frames[index], 0, PAGE);
 			return frames[index];
 		}
 	return 0;
+}
+
+void *paging_frame_take(void)
+{
+	void *frame = frame_claim();
+	if (frame)
+		memset(frame, 0, PAGE);
+	return frame;
 }
 
 void paging_frame_give(const volatile void *frame)
@@ -54,7 +62,7 @@ void paging_frame_give(const volatile void *frame)
 unsigned paging_frames_in_use(void)
 {
 	unsigned count = 0;
-	for (unsigned index = 0; index < FRAME_POOL; index++)
+	for (unsigned index = 0; index < PAGING_FRAME_POOL; index++)
 		count += frame_used[index];
 	return count;
 }
@@ -173,6 +181,25 @@ void paging_release(unsigned slot)
 	unmap_table(window_tables[slot], PRIVATE_WINDOW, PRIVATE_WINDOW_PAGES, 0);
 	vmi_release_page(paging_physical(window_tables[slot]) >> 12, VMI_PAGE_PT);
 	vmi_release_page(paging_physical(directories[slot]) >> 12, VMI_PAGE_PD);
+}
+
+int paging_copy_private(unsigned from, unsigned to)
+{
+	const uint32_t *source = window_tables[from];
+	for (unsigned page = 0; page < PRIVATE_WINDOW_PAGES; page++) {
+		uint32_t entry = source[page];
+		if (!(entry & VMI_PTE_PRESENT))
+			continue;
+		void *copy = frame_claim();   /* not zeroed: every byte is copied over */
+		if (!copy) {
+			unmap_table(window_tables[to], PRIVATE_WINDOW, PRIVATE_WINDOW_PAGES, 0);
+			return -1;
+		}
+		memcpy(copy, (const void *)(uintptr_t)(entry & VMI_PTE_FRAME_MASK), PAGE);
+		vmi_set_pxe(&window_tables[to][page], paging_physical(copy) |
+		            (entry & ~VMI_PTE_FRAME_MASK), VMI_PAGE_PT);   /* not loaded: no flush */
+	}
+	return 0;
 }
 
 void paging_drop_private(unsigned slot)

@@ -10,6 +10,8 @@
 
 #define PRIVATE_WINDOW       0x40000000u
 #define PRIVATE_WINDOW_PAGES 64u
+/* The frames private windows (and the self-tests) take pages from: two full windows. */
+#define PAGING_FRAME_POOL    (PRIVATE_WINDOW_PAGES * 2)
 /* 4 MiB above the private window, mapped by a page table of the kernel's directory alone
  * (supervisor-only, empty after paging_start): the self-tests' own pages. */
 #define PAGING_TEST_WINDOW   0x40400000u
@@ -35,6 +37,10 @@ uint32_t paging_new_address_space(unsigned slot);
 /* Frees the frames of slot's private window and its tables (the process exited); loads
  * the kernel's directory first if slot's is loaded. */
 void paging_release(unsigned slot);
+/* Fork's plain copy: every present page of slot `from`'s private window copied into a new
+ * frame mapped at the same address, with the same flags, in slot `to`'s (a new address
+ * space, not loaded). 0, or -1 when the pool ran dry, with `to`'s window emptied again. */
+int paging_copy_private(unsigned from, unsigned to);
 /* Unmaps and frees every page of the current process's private window (SYS_DROP_PRIVATE). */
 void paging_drop_private(unsigned slot);
 

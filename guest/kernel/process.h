@@ -33,6 +33,8 @@ struct process {
 	struct context *context;      /* where switch_context left the kernel stack */
 	uint32_t kernel_stack_top;    /* esp0: entries from user mode start here */
 	int sending_to;               /* while blocked in send: the full mailbox's owner */
+	int waiting_for;              /* while blocked in wait: the child it waits for */
+	int parent;                   /* the pid that forked it (0: made by the kernel) */
 	struct message mailbox[MAILBOX_SLOTS];
 	unsigned mailbox_first, mailbox_count;
 	int exit_status;
@@ -55,9 +57,18 @@ int process_create_entering_by_sysexit(const char *name, user_entry entry, uint3
 /* The same, in an address space of its own with a private window (paging.c; paging on). */
 int process_create_with_address_space(const char *name, user_entry entry, uint32_t argument);
 
+/* A child of the current process (which must have an address space of its own) that
+ * resumes where `parent_frame` entered the kernel, with EAX = 0, in a directory of its own
+ * whose private window is a plain copy of the parent's (every present page copied into a
+ * frame of its own; no copy-on-write), on a copy of the parent's user stack. Its pid, or -1
+ * (no free slot, or the frames ran out: what it took is given back). */
+int process_fork(const struct trapframe *parent_frame);
+
 struct process *process_find(int pid);   /* a live or ended process, or 0 */
 unsigned process_index(const struct process *process);   /* its slot in the table */
 struct process *process_slot(unsigned index);
+/* Frees an ended process's slot (and its address space, if it still has one). */
+void process_reap(struct process *p);
 /* Frees every ended process, so the table is empty for the next run. */
 void process_reap_all(void);
 

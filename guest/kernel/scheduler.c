@@ -114,10 +114,12 @@ void scheduler_exit(int status)
 		paging_release(process_index(self));
 		self->directory = 0;
 	}
-	/* Senders waiting for room in our mailbox: their send now fails instead. */
+	/* Senders waiting for room in our mailbox (their send now fails instead), and a parent
+	 * waiting for us. */
 	for (unsigned i = 0; i < PROCESS_MAX; i++) {
 		struct process *p = process_slot(i);
-		if (p->state == PROCESS_BLOCKED && p->sending_to == self->pid)
+		if (p->state == PROCESS_BLOCKED &&
+		    (p->sending_to == self->pid || p->waiting_for == self->pid))
 			scheduler_wake(p);
 	}
 	switch_to_scheduler();

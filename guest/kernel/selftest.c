@@ -854,6 +854,7 @@ static const struct test tests[] = {
 	{ "invalpage_sees_change", test_invalpage_sees_change, 1 },
 	{ "global_survives_cr3", test_global_survives_cr3, 1 },
 	{ "frames_freed_on_exit", test_frames_freed_on_exit, 1 },
+	{ "fork_copies_the_window", test_fork_copies_the_window, 1 },
 };
 
 static void run_test(void *test)

@@ -1,7 +1,8 @@
 /* The paging self-tests (issue 13): address spaces that keep processes' memory apart, the
  * #PF error codes of read-only and supervisor pages, A and D bits, InvalPage, global pages
- * across CR3 loads, and frames given back when a process exits. Each turns paging on and off
- * itself and makes the page-table calls it is about directly, through the SDK. */
+ * across CR3 loads, frames given back when a process exits, fork's plain copy. Each turns
+ * paging on and off itself and makes the page-table calls it is about directly, through the
+ * SDK. */
 #include <vmi/mmu.h>
 
 #include "descriptors.h"
@@ -10,6 +11,7 @@
 #include "process.h"
 #include "scheduler.h"
 #include "selftest_report.h"
+#include "syscall.h"
 #include "user.h"
 
 #define PAGE               4096u
@@ -497,5 +499,60 @@ void test_frames_freed_on_exit(void)
 		}
 		process_reap_all();
 	}
+	stop_paging();
+}
+
+/* Fork by plain copying: the child sees every page its parent wrote, its own writes land
+ * in frames of its own (the parent's pages keep their values), a fork that finds the pool
+ * too small fails and gives back what it took, and the child's frames return at its exit. */
+#define FORK_PAGES      48
+_Static_assert(2 * FORK_PAGES <= PAGING_FRAME_POOL && 3 * FORK_PAGES > PAGING_FRAME_POOL,
+               "the parent and one child must fit the pool, a second child not");
+#define FORK_PARENT_TAG 0x1000000u
+#define FORK_CHILD_TAG  0x2000000u
+
+static const char *whose_fork_value(uint32_t value)
+{
+	switch (value & ~0xffffffu) {
+	case FORK_PARENT_TAG: return "the parent's value, at another page";
+	case FORK_CHILD_TAG: return "what the child wrote: a shared frame, not a copy";
+	default: return value ? "nobody's value" : "zero: a demand-zero page, not a copy";
+	}
+}
+
+void test_fork_copies_the_window(void)
+{
+	if (start_paging() != 0)
+		return;
+	struct fork_copy copy;
+	memset(&copy, 0, sizeof(copy));
+	copy.pages = FORK_PAGES;
+	copy.parent_tag = FORK_PARENT_TAG;
+	copy.child_tag = FORK_CHILD_TAG;
+	copy.child_fork_result = SYSCALL_ERROR;   /* stays so if no child ever runs */
+	syscall_observed.frames_at_wait = 0;
+	int pid = process_create_with_address_space("forker", user_fork_copy,
+	                                            (uint32_t)(uintptr_t)&copy);
+	scheduler_run();
+	expect_exit(process_find(pid), 0);
+	expect((int)copy.child_pid > pid, "fork returned 0x%x to the parent (pid %d)", copy.child_pid,
+	       pid);
+	expect(copy.child_fork_result == 0, "fork returned 0x%x in the child", copy.child_fork_result);
+	expect(copy.child_errors == 0, "the child read 0x%x (%s) where its parent had written, "
+	       "%u pages of %u wrong", copy.child_first_wrong, whose_fork_value(copy.child_first_wrong),
+	       copy.child_errors, FORK_PAGES);
+	expect(copy.parent_errors == 0, "after the child wrote its pages the parent read 0x%x (%s), "
+	       "%u pages of %u wrong", copy.parent_first_wrong,
+	       whose_fork_value(copy.parent_first_wrong), copy.parent_errors, FORK_PAGES);
+	expect(copy.wait_status == 0, "waiting for the child returned 0x%x, not its status 0",
+	       copy.wait_status);
+	expect(copy.second_fork_result == SYSCALL_ERROR, "a fork needing %u frames with %u free "
+	       "returned 0x%x, not -1", FORK_PAGES, PAGING_FRAME_POOL - 2 * FORK_PAGES,
+	       copy.second_fork_result);
+	expect(syscall_observed.frames_at_wait == FORK_PAGES, "%u frames taken when the parent's "
+	       "wait returned, expected its own %u (the child's and the failed fork's given back)",
+	       syscall_observed.frames_at_wait, FORK_PAGES);
+	expect(paging_demand_faults == FORK_PAGES, "%u demand faults, expected the parent's %u (the "
+	       "child's pages are there before it runs)", paging_demand_faults, FORK_PAGES);
 	stop_paging();
 }

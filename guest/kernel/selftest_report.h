@@ -43,5 +43,6 @@ void test_accessed_dirty_bits(void);
 void test_invalpage_sees_change(void);
 void test_global_survives_cr3(void);
 void test_frames_freed_on_exit(void);
+void test_fork_copies_the_window(void);
 
 #endif

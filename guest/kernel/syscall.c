@@ -1,6 +1,6 @@
-/* The system calls: null, write, yield, exit, getpid, and send/receive of a 16-byte message
- * through per-process mailboxes. User pointers are checked against RAM before use (there is
- * no paging: a check, not a protection). */
+/* The system calls: null, write, yield, exit, getpid, send/receive of a 16-byte message
+ * through per-process mailboxes, drop_private, fork (plain copying) and wait. User pointers
+ * are checked against RAM before use (a check, not a protection). */
 #include "console.h"
 #include "interrupts.h"
 #include "kernel.h"
@@ -73,6 +73,21 @@ static uint32_t sys_receive(uint32_t message_address)
 	return message.sender;
 }
 
+static uint32_t sys_wait(uint32_t pid)
+{
+	struct process *child = process_find((int)pid);
+	if (!child || child->parent != current_process->pid)
+		return SYSCALL_ERROR;
+	current_process->waiting_for = child->pid;
+	while (child->state != PROCESS_ZOMBIE)
+		scheduler_block();   /* its exit wakes us */
+	current_process->waiting_for = -1;
+	int status = child->exit_status;
+	process_reap(child);
+	syscall_observed.frames_at_wait = paging_frames_in_use();
+	return (uint32_t)status;
+}
+
 void syscall_dispatch(struct trapframe *frame)
 {
 	syscall_observed.count++;
@@ -96,6 +111,8 @@ void syscall_dispatch(struct trapframe *frame)
 			paging_drop_private(process_index(current_process));
 		result = current_process->directory ? 0 : SYSCALL_ERROR;
 		break;
+	case SYS_FORK: result = (uint32_t)process_fork(frame); break;
+	case SYS_WAIT: result = sys_wait(frame->ebx); break;
 	default: break;
 	}
 	frame->eax = result;

@@ -14,7 +14,9 @@
 #define SYS_SEND     5   /* (pid, const struct message *) -> 0; blocks while its mailbox is full */
 #define SYS_RECEIVE  6   /* (struct message *) -> sender pid; blocks until a message arrives */
 #define SYS_DROP_PRIVATE 7   /* () -> 0: unmaps and frees the caller's private window (paging.h) */
-#define SYS_COUNT    8
+#define SYS_FORK     8   /* () -> the child's pid in the parent, 0 in the child; -1 (paging.h) */
+#define SYS_WAIT     9   /* (pid) -> its exit status once it ended (slot freed); -1: not a child */
+#define SYS_COUNT    10
 
 #define SYSCALL_ERROR 0xFFFFFFFFu
 
@@ -27,6 +29,7 @@ struct syscall_observation {
 	uint32_t frame_cs;          /* the code selector in its frame */
 	uint32_t interrupt_mask;    /* GetInterruptMask inside the handler */
 	uint32_t sends_blocked;     /* times a send waited for room in a full mailbox */
+	uint32_t frames_at_wait;    /* paging_frames_in_use as the last wait returned */
 };
 extern struct syscall_observation syscall_observed;
 

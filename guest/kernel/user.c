@@ -237,10 +237,73 @@ void user_private_memory(uint32_t argument)
 	user_exit(0, 0);
 }
 
-void user_fill_window(uint32_t pages)
+/* Writes tag + page into the first word of each of the first `pages` pages of the window. */
+static void write_pattern(uint32_t pages, uint32_t tag)
 {
 	for (uint32_t page = 0; page < pages; page++)
-		*private_page(page) = page;
+		*private_page(page) = tag + page;
+}
+
+/* How many of those pages do not hold what write_pattern(pages, tag) wrote; the first wrong
+ * value in *first_wrong. */
+static uint32_t pattern_errors(uint32_t pages, uint32_t tag, uint32_t *first_wrong)
+{
+	uint32_t errors = 0;
+	for (uint32_t page = 0; page < pages; page++) {
+		uint32_t value = *private_page(page);
+		if (value != tag + page && errors++ == 0)
+			*first_wrong = value;
+	}
+	return errors;
+}
+
+void user_fill_window(uint32_t pages)
+{
+	write_pattern(pages, 0);
+	user_exit(1, 0);
+}
+
+void user_fork_copy(uint32_t argument)
+{
+	struct fork_copy *copy = (struct fork_copy *)(uintptr_t)argument;
+	struct message go_on = { 0, MESSAGE_PING, { 0, 0 } };
+	write_pattern(copy->pages, copy->parent_tag);
+	uint32_t pid = user_syscall(0, SYS_FORK, 0, 0, 0);
+	if (pid == 0) {
+		copy->child_fork_result = pid;
+		copy->child_errors = pattern_errors(copy->pages, copy->parent_tag,
+		                                    &copy->child_first_wrong);
+		write_pattern(copy->pages, copy->child_tag);
+		/* Keep the copy until the parent has tried its second fork (a tick may run us first). */
+		user_syscall(0, SYS_RECEIVE, (uint32_t)(uintptr_t)&go_on, 0, 0);
+		user_exit(0, 0);
+	}
+	copy->child_pid = pid;
+	copy->second_fork_result = user_syscall(0, SYS_FORK, 0, 0, 0);
+	if (copy->second_fork_result == 0)
+		user_exit(0, 0);   /* it should not exist: end it before it checks anything */
+	user_syscall(0, SYS_SEND, pid, (uint32_t)(uintptr_t)&go_on, 0);
+	copy->wait_status = user_syscall(0, SYS_WAIT, pid, 0, 0);
+	copy->parent_errors = pattern_errors(copy->pages, copy->parent_tag,
+	                                     &copy->parent_first_wrong);
+	user_exit(0, 0);
+}
+
+void user_bench_fork(uint32_t argument)
+{
+	struct fork_bench *bench = (struct fork_bench *)(uintptr_t)argument;
+	write_pattern(bench->pages, 0);
+	for (uint32_t r = 0; r < bench->repetitions; r++) {
+		uint64_t start = user_cycles();
+		for (uint32_t i = 0; i < bench->iterations; i++) {
+			uint32_t pid = syscall_fast(SYS_FORK, 0, 0, 0);
+			if (pid == 0)
+				user_exit(1, 0);
+			if (pid == SYSCALL_ERROR || syscall_fast(SYS_WAIT, pid, 0, 0) != 0)
+				bench->failures++;
+		}
+		bench->cycles[r] = user_cycles() - start;
+	}
 	user_exit(1, 0);
 }
 

@@ -150,12 +150,37 @@ struct page_fault_bench {
 	uint64_t cycles[BENCH_REPETITIONS_MAX];
 };
 
+/* user_fork_copy: writes `parent_tag`-made values into the first `pages` pages of its
+ * window and forks. The child checks it sees them, writes `child_tag`-made ones and waits
+ * for a message before it exits; the parent forks once more (with the first child's copy
+ * still held, the pool must run dry: that fork must fail), sends the child its message,
+ * waits for it and checks its own pages still hold its values. */
+struct fork_copy {
+	uint32_t pages, parent_tag, child_tag;
+	uint32_t child_pid;             /* fork's result in the parent */
+	uint32_t child_fork_result;     /* and in the child */
+	uint32_t second_fork_result;
+	uint32_t wait_status;
+	uint32_t child_errors, parent_errors;   /* pages not holding the parent's values */
+	uint32_t child_first_wrong, parent_first_wrong;   /* the first such value */
+};
+
+/* user_bench_fork: fills `pages` pages of its window, then `repetitions` timed loops of
+ * `iterations` forks, each child exiting at once and waited for. */
+struct fork_bench {
+	uint32_t pages, iterations, repetitions;
+	uint32_t failures;              /* forks or waits that did not work */
+	uint64_t cycles[BENCH_REPETITIONS_MAX];
+};
+
 /* --- the programs (each ends with SYS_EXIT) ----------------------------------------------- */
 
 void user_syscall_probe(uint32_t argument);
 void user_private_memory(uint32_t argument);
 void user_fill_window(uint32_t pages);   /* writes one word in each of its first `pages` */
 void user_touch_word(uint32_t argument);
+void user_fork_copy(uint32_t argument);
+void user_bench_fork(uint32_t argument);
 void user_bench_page_fault(uint32_t argument);
 void user_spinner(uint32_t argument);
 void user_pinger(uint32_t argument);

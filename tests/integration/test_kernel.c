@@ -27,7 +27,7 @@ static const char *const selftests[] = {
 	"user_privileged_call", "syscall_int80", "syscall_fast", "sysexit", "round_robin", "messages",
 	"address_spaces", "private_memory_isolated", "read_only_write_fault",
 	"supervisor_page_from_user", "accessed_dirty_bits", "invalpage_sees_change",
-	"global_survives_cr3", "frames_freed_on_exit", NULL,
+	"global_survives_cr3", "frames_freed_on_exit", "fork_copies_the_window", NULL,
 };
 
 /* The self-tests each platform cannot run: exactly these must print "selftest: NAME:
