@@ -185,6 +185,14 @@ int mmu_paging(void)
 	return (virtual_cpu.cr0 & VMI_CR0_PG) != 0;
 }
 
+/* An entry changed in a way a mapping made from it can hide: nothing of an entry that was
+ * not present, nor A or D becoming set (a mapping without them faults to have them set). */
+static int entry_differs(uint32_t then, uint32_t now)
+{
+	uint32_t became_set = now & ~then & (VMI_PTE_ACCESSED | VMI_PTE_DIRTY);
+	return (then & VMI_PTE_PRESENT) && ((then ^ now) & ~became_set);
+}
+
 static uint32_t directory_of_cr3(void)
 {
 	return virtual_cpu.cr3 & ~(SMALL_PAGE - 1);
@@ -424,16 +432,18 @@ void mmu_cr3_loaded(void)
 
 /* --- tables written with plain stores: copies compared when a context runs again ------- */
 
+/* The copy of `table` (address | 1) `c` keeps, or NULL. */
+static struct table_snapshot *snapshot_of(struct tlb_context *c, uint32_t table)
+{
+	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++)
+		if (c->snapshots[i].table == table)
+			return &c->snapshots[i];
+	return NULL;
+}
+
 void mmu_compare_tables_at_switch(int on)
 {
 	tables_compared = on;
-}
-
-/* An entry that changed in a way a mapping can hide (see mmu_table_entry_changed). */
-static int entry_differs(uint32_t then, uint32_t now)
-{
-	uint32_t became_set = now & ~then & (VMI_PTE_ACCESSED | VMI_PTE_DIRTY);
-	return (then & VMI_PTE_PRESENT) && ((then ^ now) & ~became_set);
 }
 
 static const uint32_t *table_now(uint32_t table)
@@ -444,13 +454,9 @@ static const uint32_t *table_now(uint32_t table)
 static void copy_table(struct tlb_context *c, uint32_t region, uint32_t table)
 {
 	const uint32_t *now = table_now(table);
-	struct table_snapshot *free_one = NULL;
-	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++) {
-		if (c->snapshots[i].table == (table | 1))
-			return;   /* copied already: a table under two slots */
-		if (!c->snapshots[i].table && !free_one)
-			free_one = &c->snapshots[i];
-	}
+	if (snapshot_of(c, table | 1))
+		return;   /* copied already: a table under two slots */
+	struct table_snapshot *free_one = snapshot_of(c, 0);
 	if (!now || !free_one) {
 		c->uncopied[region / 32] |= 1u << (region % 32);   /* dropped at every return */
 		return;
@@ -468,11 +474,11 @@ static void copy_entries_mapped(struct tlb_context *c, uint32_t low, uint32_t hi
 		uint32_t region = page >> 22, index = (page >> 12) & 0x3FF;
 		if (directory && c->directory_copied)
 			c->directory_copy[region] = directory[region];
-		const uint32_t *table = c->table_under[region]
-		                      ? table_now(c->table_under[region] & ~1u) : NULL;
-		for (unsigned i = 0; table && i < SNAPSHOTS_MAX; i++)
-			if (c->snapshots[i].table == c->table_under[region])
-				c->snapshots[i].entries[index] = table[index];
+		struct table_snapshot *copy = c->table_under[region]
+		                            ? snapshot_of(c, c->table_under[region]) : NULL;
+		const uint32_t *table = copy ? table_now(copy->table & ~1u) : NULL;
+		if (table)
+			copy->entries[index] = table[index];
 	}
 }
 
@@ -574,11 +580,8 @@ static void region_changed(struct tlb_context *c, uint32_t region)
 
 void mmu_table_entry_changed(uint32_t entry_linear, uint32_t old, uint32_t value)
 {
-	/* What a mapping can hide: nothing of an entry that was not present, nor A or D
-	 * becoming set (a mapping without them faults to have them set). */
-	uint32_t became_set = value & ~old & (VMI_PTE_ACCESSED | VMI_PTE_DIRTY), entry;
-	if (!mmu_paging() || !(old & VMI_PTE_PRESENT) || !((old ^ value) & ~became_set) ||
-	    mmu_translate(entry_linear, 0, &entry) != 0)
+	uint32_t entry;
+	if (!mmu_paging() || !entry_differs(old, value) || mmu_translate(entry_linear, 0, &entry) != 0)
 		return;
 	uint32_t table = entry & ~(SMALL_PAGE - 1), index = (entry & (SMALL_PAGE - 1)) / 4;
 	for (unsigned i = 0; i < context_count(); i++) {

@@ -208,8 +208,18 @@ static void finish_exit(enum exit_action action, const struct guest_regs *regs, 
 	regs_to_context(regs, uc);
 }
 
+/* On entering a handler: 1 if it interrupted guest code, whose FS selector (found by
+ * host_fs_enter) is then kept where a handoff finds it, as the hypercall path keeps it. */
+static int keep_guest_fs(const ucontext_t *uc, uint16_t selector_found)
+{
+	int from_guest = in_guest(uc);
+	if (from_guest)
+		process_guest_fs = selector_found;
+	return from_guest;
+}
+
 /* The FS selector to give back on leaving a handler: the guest's, which a handoff may have
- * changed (process_guest_fs, as the hypercall path keeps it), if guest code was running. */
+ * changed (process_guest_fs), if guest code was running. */
 static uint16_t fs_to_leave(int from_guest, uint16_t selector_found)
 {
 	return from_guest ? process_guest_fs : selector_found;
@@ -221,9 +231,7 @@ static void on_fault(int sig, siginfo_t *info, void *context)
 {
 	ucontext_t *uc = context;
 	uint16_t guest_fs = host_fs_enter();
-	int from_guest = in_guest(uc);
-	if (from_guest)
-		process_guest_fs = guest_fs;
+	int from_guest = keep_guest_fs(uc, guest_fs);
 	/* The hypercall path read through a null FS the guest left with a base of its own:
 	 * the base is the host's again, so resume where the path would have restored it. */
 	if (uc->uc_mcontext.gregs[REG_RIP] == (greg_t)(uintptr_t)process_fs_probe) {
@@ -320,9 +328,7 @@ static void take_pending_now_or_later(ucontext_t *uc)
 static void on_timer_signal(int sig, siginfo_t *info, void *context)
 {
 	uint16_t guest_fs = host_fs_enter();
-	int from_guest = in_guest(context);
-	if (from_guest)
-		process_guest_fs = guest_fs;
+	int from_guest = keep_guest_fs(context, guest_fs);
 
 	(void)info;
 	clear_alignment_check();
@@ -344,9 +350,7 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc);
 static void on_guest_syscall(int sig, siginfo_t *info, void *context)
 {
 	uint16_t guest_fs = host_fs_enter();
-	int from_guest = in_guest(context);
-	if (from_guest)
-		process_guest_fs = guest_fs;
+	int from_guest = keep_guest_fs(context, guest_fs);
 	clear_alignment_check();
 	handle_guest_syscall(sig, info, context);
 	host_fs_leave(fs_to_leave(from_guest, guest_fs));
@@ -399,9 +403,7 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 	ucontext_t *uc = context;
 	struct guest_regs regs;
 	uint16_t guest_fs = host_fs_enter();
-	int from_guest = in_guest(uc);
-	if (from_guest)
-		process_guest_fs = guest_fs;
+	int from_guest = keep_guest_fs(uc, guest_fs);
 
 	(void)sig;
 	(void)info;
