@@ -117,7 +117,7 @@ static int run_alone(const char *name, user_entry entry, void *bench, int own_ad
 
 static void bench_syscall(const char *name, int fast)
 {
-	struct syscall_bench bench;
+	static struct syscall_bench bench USER_SHARED;
 	memset(&bench, 0, sizeof(bench));
 	bench.fast = fast;
 	bench.iterations = scaled(SYSCALL_ITERATIONS);
@@ -130,10 +130,10 @@ static void bench_syscall(const char *name, int fast)
  * yield is one switch. Cycles per switch. */
 static void yield_pair(const char *name, int own_address_spaces)
 {
-	static volatile uint32_t done;
+	static volatile uint32_t done USER_SHARED;
 	int (*create)(const char *, user_entry, uint32_t) =
 		own_address_spaces ? process_create_with_address_space : process_create;
-	struct yield_bench leader, partner;
+	static struct yield_bench leader USER_SHARED, partner USER_SHARED;
 	memset(&leader, 0, sizeof(leader));
 	memset(&partner, 0, sizeof(partner));
 	done = 0;
@@ -158,7 +158,7 @@ static void bench_process_switch(void)
  * another on a workload that computes. Cycles per unit. */
 static void bench_compute(void)
 {
-	struct compute_bench bench;
+	static struct compute_bench bench USER_SHARED;
 	memset(&bench, 0, sizeof(bench));
 	bench.units = COMPUTE_UNITS;
 	bench.repetitions = repetitions;
@@ -181,7 +181,7 @@ static void bench_address_space_switch(void)
  * mapping a zeroed frame through SetPxE, the return and the write again. Cycles per fault. */
 static void bench_page_fault(void)
 {
-	struct page_fault_bench bench;
+	static struct page_fault_bench bench USER_SHARED;
 	memset(&bench, 0, sizeof(bench));
 	bench.pages = PAGE_FAULT_PAGES;
 	bench.repetitions = repetitions;
@@ -197,7 +197,7 @@ static void bench_page_fault(void)
 #define CREATE_EXIT_ITERATIONS 10
 static void bench_process_create_exit(void)
 {
-	struct fork_bench bench;
+	static struct fork_bench bench USER_SHARED;
 	memset(&bench, 0, sizeof(bench));
 	bench.pages = PRIVATE_WINDOW_PAGES;
 	bench.iterations = scaled(CREATE_EXIT_ITERATIONS);
@@ -212,15 +212,10 @@ static void bench_process_create_exit(void)
 
 static void bench_address_spaces(void)
 {
-	const char *why;
-	if (paging_start(&why) != 0) {
-		kprintf("kernel: benchmarks with paging left out: %s\n", why);
-		return;
-	}
 	bench_address_space_switch();
 	bench_page_fault();
 	bench_process_create_exit();
-	paging_stop();
+	paging_reset();
 }
 
 /* --- the timer ------------------------------------------------------------------------------ */
@@ -265,8 +260,8 @@ static void bench_mixed_workload(void)
 	uint32_t expected = 0;
 	timer_start_periodic(TIMER_TICK_HZ);
 	for (unsigned r = 0; r < runs; r++) {
-		struct ping_pong client, server;
-		struct cruncher cruncher;
+		static struct ping_pong client USER_SHARED, server USER_SHARED;
+		static struct cruncher cruncher USER_SHARED;
 		memset(&client, 0, sizeof(client));
 		memset(&server, 0, sizeof(server));
 		memset(&cruncher, 0, sizeof(cruncher));

@@ -1,8 +1,18 @@
-/* The reference kernel's shared facts: where it runs (as learned at boot), the selectors it
- * uses, the exit codes, and the few helpers every file needs. */
+/* The reference kernel's shared facts: where it is linked and where it runs (as learned at
+ * boot), the selectors it uses, the exit codes, and the few helpers every file needs. */
 #ifndef KERNEL_KERNEL_H
 #define KERNEL_KERNEL_H
 
+/* The kernel is linked at KERNEL_BASE + its physical address and loaded at 1 MiB: from the
+ * boot path on, physical memory from 0 is mapped at KERNEL_BASE (paging.c), the low 3 GiB
+ * being user space. Also read by entry.S and the linker script (kernel.ld.S). */
+#define KERNEL_BASE         0xC0000000
+#define KERNEL_LOAD_ADDRESS 0x00100000
+/* What entry.S's boot directory maps, identity and at KERNEL_BASE, until paging.c has built
+ * the kernel's own: the image, the multiboot information, the ROM area (4 MiB pages). */
+#define BOOT_MAPPED_BYTES   0x01000000
+
+#ifndef __ASSEMBLER__
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +64,12 @@ int cmdline_has_word(const char *cmdline, const char *word);
 /* Sorts a few values in place (insertion sort: for medians of a handful of samples). */
 void sort_u64(uint64_t *values, unsigned count);
 
+/* Physical memory as the kernel reaches it: through its linear map at KERNEL_BASE. */
+static inline void *physical_to_linear(uint32_t physical)
+{
+	return (void *)(uintptr_t)(physical + KERNEL_BASE);
+}
+
 /* In a spin loop: tells the CPU (and an emulator) we are waiting. Not privileged. */
 static inline void cpu_relax(void)
 {
@@ -75,4 +91,5 @@ static inline uint16_t hardware_cs(void)
 	return cs;
 }
 
+#endif /* __ASSEMBLER__ */
 #endif

@@ -1,6 +1,7 @@
-/* kernel_main: link with the SDK, learn where we run, set up descriptors and the timer, run
- * the self-tests (and, with `bench` on the command line, the benchmarks), and exit through
- * port 0xf4 with 0 when every self-test passed. */
+/* kernel_main: entered high on entry.S's boot directory; link with the SDK (the ROM through
+ * our linear map), learn where we run, load our own page directory, set up descriptors and
+ * the timer, run the self-tests (and, with `bench` on the command line, the benchmarks), and
+ * exit through port 0xf4 with 0 when every self-test passed. */
 #include <vmi/init.h>
 #include <vmi/multiboot.h>
 #include <vmi/pc.h>
@@ -10,11 +11,13 @@
 #include "console.h"
 #include "descriptors.h"
 #include "kernel.h"
+#include "paging.h"
 #include "selftest.h"
 #include "timer.h"
 
 #define TRAP_AND_EMULATE_DIVISOR 50   /* a trapped instruction costs ~25,000 cycles */
 #define RAM_BASE 0x100000u
+#define LARGE_PAGE 0x400000u
 
 struct platform platform;
 
@@ -38,11 +41,17 @@ void panic(const char *reason)
 	kernel_exit(EXIT_PANIC);
 }
 
+/* The loader's addresses are physical; until paging.c has mapped all of RAM, only what the
+ * boot directory maps is there to read. */
+static const void *multiboot_pointer(uint32_t physical)
+{
+	return physical && physical < BOOT_MAPPED_BYTES ? physical_to_linear(physical) : 0;
+}
+
 static const char *multiboot_string(const struct multiboot_info *info, uint32_t flag, uint32_t address)
 {
-	if (!info || !(info->flags & flag) || address == 0)
-		return "";
-	return (const char *)(uintptr_t)address;
+	const char *text = info && (info->flags & flag) ? multiboot_pointer(address) : 0;
+	return text ? text : "";
 }
 
 static int starts_with(const char *text, const char *prefix)
@@ -74,10 +83,12 @@ static void learn_platform(const struct vmi_guest_report *report, const struct m
 	uint64_t ram_end = RAM_BASE + 16u * 1024 * 1024;   /* a guess, if the loader is silent */
 	if (info && (info->flags & MULTIBOOT_INFO_MEMORY))
 		ram_end = RAM_BASE + (uint64_t)info->mem_upper * 1024;
-	if (platform.reserved_top && ram_end > platform.reserved_top)
-		ram_end = platform.reserved_top;
-	if (ram_end > 0xFFFFF000u)
-		ram_end = 0xFFFFF000u;
+	/* RAM is mapped at KERNEL_BASE in 4 MiB pages, which must stay below the reserved top:
+	 * what does not fit is not used. */
+	uint64_t top = platform.reserved_top ? platform.reserved_top : 0x100000000ull;
+	uint64_t mappable = (top - KERNEL_BASE) / LARGE_PAGE * LARGE_PAGE;
+	if (ram_end > mappable)
+		ram_end = mappable;
 	platform.ram_end = (uint32_t)ram_end;
 
 	platform.quick = cmdline_has_word(cmdline, "quick");
@@ -100,6 +111,9 @@ static void print_platform(void)
 	kprintf("kernel: selectors kernel cs 0x%x ds 0x%x, user cs 0x%x ds 0x%x; RAM to 0x%x%s\n",
 	        platform.kernel_cs, platform.kernel_ds, platform.user_cs, platform.user_ds,
 	        platform.ram_end, platform.under_vmirun ? "; loader: vmirun" : "");
+	kprintf("kernel: linked at 0x%x, loaded at 0x%x; RAM mapped at 0x%x, supervisor-only but "
+	        "for the user sections\n", KERNEL_BASE + KERNEL_LOAD_ADDRESS, KERNEL_LOAD_ADDRESS,
+	        KERNEL_BASE);
 	if (platform.deprivileged_native)
 		kprintf("kernel: deprivileged: no hypervisor ROM, so the native ROM runs in hardware ring %d "
 		        "and every privileged instruction traps and is emulated; benchmark iterations "
@@ -109,11 +123,13 @@ static void print_platform(void)
 void kernel_main(uint32_t magic, uint32_t info_address)
 {
 	const struct multiboot_info *info = magic == MULTIBOOT_BOOTLOADER_MAGIC
-	                                    ? (const struct multiboot_info *)(uintptr_t)info_address : 0;
+	                                    ? multiboot_pointer(info_address) : 0;
 	const char *cmdline = multiboot_string(info, MULTIBOOT_INFO_CMDLINE, info ? info->cmdline : 0);
 
-	/* Link first: until then every site calls the native ROM, which traps under vmirun. */
-	const struct vmi_guest_config config = { .cmdline = cmdline, .print = console_print_line };
+	/* Link first: until then every site calls the native ROM, which traps under vmirun. The
+	 * ROM is probed, linked and called where our linear map puts it. */
+	const struct vmi_guest_config config = { .cmdline = cmdline, .print = console_print_line,
+	                                         .physical_base = KERNEL_BASE };
 	const struct vmi_guest_report *report = vmi_guest_init(&config);
 	console_init();
 	kprintf("kernel: OpenVMI reference kernel; command line \"%s\"\n", cmdline);
@@ -123,6 +139,11 @@ void kernel_main(uint32_t magic, uint32_t info_address)
 	print_platform();
 	if (report->patch.counts.refused)
 		kprintf("kernel: warning: %u call sites refused by the patcher\n", report->patch.counts.refused);
+	const char *why;
+	if (paging_init(&why) != 0) {
+		kprintf("kernel: paging: %s\n", why);
+		panic("paging");
+	}
 
 	if (descriptors_init() != 0)
 		panic("descriptor tables");

@@ -1,36 +1,66 @@
-/* Address spaces for the reference kernel. The kernel's part of every page directory is the
- * same: identity 4 MiB pages (global where the CPU has PGE) over RAM; a process that asks
- * gets its own directory whose entry for PRIVATE_WINDOW points at a page table of its own,
- * filled on demand from a pool of frames and emptied (frames back to the pool) when it
- * exits; fork gives a child a plain copy of every present page (no copy-on-write). A CR3
- * load switches between them (scheduler.c); the kernel's global pages stay in
- * the TLB across it. The kernel's directory alone also maps PAGING_TEST_WINDOW, a page
- * table the self-tests fill themselves. */
+/* Address spaces for the reference kernel, which runs high. Every directory's kernel part
+ * is the same linear map of RAM at KERNEL_BASE, supervisor-only but for the user programs'
+ * sections of the image (and the ROM), global where the CPU has PGE; the low 3 GiB are user
+ * space. The kernel's own directory also maps each process's user stack (USER_STACKS_WINDOW)
+ * and PAGING_TEST_WINDOW; a process that asks gets its own directory whose private window,
+ * filled on demand from a pool of frames and emptied when it exits, holds its stack too;
+ * fork gives a child a plain copy of every present page (no copy-on-write). A CR3 load
+ * switches between them (scheduler.c); the kernel's global pages stay in the TLB. */
 #include <vmi/mmu.h>
+#include <vmi/pc.h>
 
 #include "kernel.h"
 #include "paging.h"
 #include "process.h"
 
-#define LARGE_PAGE      0x400000u
-#define PAGE            4096u
-#define CPUID_PSE       (1u << 3)
-#define CPUID_PGE       (1u << 13)
-#define KERNEL_ENTRIES  (PRIVATE_WINDOW >> 22)   /* the identity map stops below the window */
+#define LARGE_PAGE         0x400000u
+#define PAGE               4096u
+#define CPUID_PGE          (1u << 13)
+#define KERNEL_FIRST_ENTRY (KERNEL_BASE >> 22)
+#define KERNEL_ENTRIES_MAX (1024 - KERNEL_FIRST_ENTRY)
+/* What of the first MiB the linear map leaves out: below 64 KiB (the real-mode vectors and
+ * the BIOS's data; vmirun has no memory there) and the VGA hole up to the ROM area. */
+#define LOW_MEMORY_START   0x10000u
+#define VGA_START          0xA0000u
+#define ROM_AREA_END       KERNEL_LOAD_ADDRESS
+#define STACK_PAGES        (USER_STACK_BYTES / PAGE)
+#define OWN_STACK_TOP      (PRIVATE_WINDOW + LARGE_PAGE)   /* the window table's last pages */
+#define KERNEL_PAGE        (VMI_PTE_PRESENT | VMI_PTE_WRITABLE | VMI_PTE_ACCESSED | VMI_PTE_DIRTY)
+#define USER_PAGE          (KERNEL_PAGE | VMI_PTE_USER)
+#define KERNEL_READ_ONLY   (VMI_PTE_PRESENT | VMI_PTE_ACCESSED)
+#define USER_READ_ONLY     (KERNEL_READ_ONLY | VMI_PTE_USER)
+#define TABLE_FOR_USER     (VMI_PTE_PRESENT | VMI_PTE_WRITABLE | VMI_PTE_USER)   /* PTEs decide */
+
+_Static_assert(KERNEL_BASE % LARGE_PAGE == 0, "the linear map starts on a directory entry");
+_Static_assert(USER_STACKS_WINDOW + PROCESS_MAX * 2 * USER_STACK_BYTES <= PRIVATE_WINDOW &&
+               (USER_STACKS_WINDOW >> 22) != (PRIVATE_WINDOW >> 22),
+               "the stacks window is one table of its own, below the private window");
+_Static_assert(PRIVATE_WINDOW_PAGES * PAGE <= LARGE_PAGE - USER_STACK_BYTES,
+               "the private window and its stack share one table");
+
+/* The linker script's bounds of what user mode may run and read, and write. */
+extern char __user_text_start[], __user_data_start[], __user_end[];
 
 static uint32_t kernel_directory[1024] __attribute__((aligned(PAGE)));
+static uint32_t low_table[1024] __attribute__((aligned(PAGE)));   /* the map's first 4 MiB */
+static uint32_t rom_alias_table[1024] __attribute__((aligned(PAGE)));
+static uint32_t stacks_table[1024] __attribute__((aligned(PAGE)));
 static uint32_t test_table[1024] __attribute__((aligned(PAGE)));
 static uint32_t directories[PROCESS_MAX][1024] __attribute__((aligned(PAGE)));
 static uint32_t window_tables[PROCESS_MAX][1024] __attribute__((aligned(PAGE)));
+/* Each table slot's user stack: the same frames in the stacks window of the kernel's
+ * directory and at the top of the slot's private window when it has a directory of its own. */
+static uint8_t user_stacks[PROCESS_MAX][USER_STACK_BYTES] __attribute__((aligned(PAGE)));
 static uint8_t frames[PAGING_FRAME_POOL][PAGE] __attribute__((aligned(PAGE)));
 static uint8_t frame_used[PAGING_FRAME_POOL];
 static uint32_t kernel_entry_count, global_bit, loaded_directory;
+static int rom_alias;   /* the process ROM's frames are mapped at its link address too, */
+static uint32_t rom_alias_entry;   /* through this directory entry */
 uint32_t paging_demand_faults;
 
-/* The kernel runs identity-mapped: a linear address is its physical one. */
 uint32_t paging_physical(const volatile void *p)
 {
-	return (uint32_t)(uintptr_t)p;
+	return (uint32_t)(uintptr_t)p - KERNEL_BASE;
 }
 
 /* A frame of the pool as it was left (0 when none is free). */
@@ -67,37 +97,104 @@ unsigned paging_frames_in_use(void)
 	return count;
 }
 
-int paging_start(const char **why)
+static int inside(uint32_t value, const void *start, const void *end)
 {
-	struct vmi_cpuid_result features = vmi_cpuid(1, 0);
-	if (!(features.edx & CPUID_PSE)) {
-		*why = "the CPU has no 4 MiB pages (CPUID PSE)";
+	return value >= paging_physical(start) && value < paging_physical(end);
+}
+
+/* The entry for physical page `physical` of the first 4 MiB: supervisor-only, but for what
+ * user mode runs and reads (read-only) or shares with the kernel, and the process ROM, whose
+ * code user mode runs (its system-call entry, the end of its IRET); 0 for what is left out. */
+static uint32_t low_entry(uint32_t physical)
+{
+	if (physical < LOW_MEMORY_START || (physical >= VGA_START && physical < VMI_ROM_BASE) ||
+	    physical >= platform.ram_end)
+		return 0;
+	if (physical < ROM_AREA_END)
+		return physical | (platform.native_rom ? KERNEL_READ_ONLY : USER_READ_ONLY) | global_bit;
+	if (inside(physical, __user_text_start, __user_data_start))
+		return physical | USER_READ_ONLY | global_bit;
+	if (inside(physical, __user_data_start, __user_end))
+		return physical | USER_PAGE | global_bit;
+	return physical | KERNEL_PAGE | global_bit;
+}
+
+/* Plain stores, then the page is announced as a zeroed table. */
+static void announce_table(uint32_t *table, uint32_t level)
+{
+	memset(table, 0, PAGE);
+	vmi_allocate_page(paging_physical(table) >> 12, level | VMI_ALLOCATE_ZEROED, 0, 0, 0);
+}
+
+/* The process ROM pushes its own link-time address (VMI_ROM_BASE) as the return address of
+ * its fast system-call entry, so user mode returns there whatever alias the ROM was called
+ * through: its frames are mapped there too, user read-only, in every directory. */
+static void map_rom_alias(void)
+{
+	const struct vmi_probe_result *rom = &platform.vmi->probe;
+	rom_alias = !platform.native_rom;
+	if (!rom_alias)
+		return;
+	announce_table(rom_alias_table, VMI_PAGE_PT);
+	uint32_t first = rom->rom_address - KERNEL_BASE;   /* its frames: where it was linked */
+	rom_alias_entry = first >> 22;
+	for (uint32_t offset = 0; offset < rom->rom_size; offset += PAGE)
+		vmi_set_pxe(&rom_alias_table[(first + offset) / PAGE % 1024],
+		            (first + offset) | USER_READ_ONLY, VMI_PAGE_PT);
+	vmi_set_pxe(&kernel_directory[rom_alias_entry],
+	            paging_physical(rom_alias_table) | TABLE_FOR_USER, VMI_PAGE_PD);
+}
+
+/* The stacks window: slot s's stack pages, a gap of as many unmapped ones below each. */
+static void map_stacks_window(void)
+{
+	announce_table(stacks_table, VMI_PAGE_PT);
+	for (unsigned slot = 0; slot < PROCESS_MAX; slot++) {
+		uint32_t bottom = paging_user_stack_top(slot, 0) - USER_STACK_BYTES;
+		for (uint32_t page = 0; page < STACK_PAGES; page++)
+			vmi_set_pxe(&stacks_table[(bottom - USER_STACKS_WINDOW) / PAGE + page],
+			            (paging_physical(user_stacks[slot]) + page * PAGE) | USER_PAGE, VMI_PAGE_PT);
+	}
+	vmi_set_pxe(&kernel_directory[USER_STACKS_WINDOW >> 22],
+	            paging_physical(stacks_table) | TABLE_FOR_USER, VMI_PAGE_PD);
+}
+
+int paging_init(const char **why)
+{
+	if (!(vmi_get_cr0() & VMI_CR0_PG) || !(vmi_get_cr4() & VMI_CR4_PSE)) {
+		*why = "the boot path did not leave paging on with 4 MiB pages";
 		return -1;
 	}
+	struct vmi_cpuid_result features = vmi_cpuid(1, 0);
 	global_bit = (features.edx & CPUID_PGE) ? VMI_PTE_GLOBAL : 0;
 	kernel_entry_count = (platform.ram_end + LARGE_PAGE - 1) / LARGE_PAGE;
-	if (kernel_entry_count > KERNEL_ENTRIES)
-		kernel_entry_count = KERNEL_ENTRIES;
-	/* Paging is off: plain stores, then the pages are announced as zeroed tables. */
-	memset(kernel_directory, 0, PAGE);
-	memset(test_table, 0, PAGE);
-	vmi_allocate_page(paging_physical(kernel_directory) >> 12,
-	                  VMI_PAGE_PD | VMI_ALLOCATE_ZEROED, 0, 0, 0);
-	vmi_allocate_page(paging_physical(test_table) >> 12, VMI_PAGE_PT | VMI_ALLOCATE_ZEROED,
-	                  0, 0, 0);
-	for (uint32_t i = 0; i < kernel_entry_count; i++)
-		vmi_set_pxe(&kernel_directory[i], i * LARGE_PAGE | VMI_PTE_PRESENT |
-		            VMI_PTE_WRITABLE | VMI_PTE_USER | VMI_PTE_LARGE | global_bit, VMI_PAGE_PD);
+	if (kernel_entry_count > KERNEL_ENTRIES_MAX)
+		kernel_entry_count = KERNEL_ENTRIES_MAX;   /* main.c keeps RAM below this anyway */
+
+	announce_table(kernel_directory, VMI_PAGE_PD);
+	announce_table(low_table, VMI_PAGE_PT);
+	announce_table(test_table, VMI_PAGE_PT);
+	for (uint32_t page = 0; page < 1024; page++) {
+		uint32_t entry = low_entry(page * PAGE);
+		if (entry)
+			vmi_set_pxe(&low_table[page], entry, VMI_PAGE_PT);
+	}
+	vmi_set_pxe(&kernel_directory[KERNEL_FIRST_ENTRY], paging_physical(low_table) | TABLE_FOR_USER,
+	            VMI_PAGE_PD);
+	for (uint32_t i = 1; i < kernel_entry_count; i++)
+		vmi_set_pxe(&kernel_directory[KERNEL_FIRST_ENTRY + i], i * LARGE_PAGE | KERNEL_PAGE |
+		            VMI_PTE_LARGE | global_bit, VMI_PAGE_PD);
 	vmi_set_pxe(&kernel_directory[PAGING_TEST_WINDOW >> 22], paging_physical(test_table) |
 	            VMI_PTE_PRESENT | VMI_PTE_WRITABLE, VMI_PAGE_PD);   /* the kernel's only */
-	paging_demand_faults = 0;
+	map_stacks_window();
+	map_rom_alias();
+	vmi_set_linear_mapping(0, KERNEL_BASE, kernel_entry_count * (LARGE_PAGE / PAGE), 0);
+
+	/* Load it: the boot directory, and with it every identity mapping, is gone. */
 	vmi_set_cr4(vmi_get_cr4() | VMI_CR4_PSE | (global_bit ? VMI_CR4_PGE : 0));
 	vmi_set_cr3(paging_physical(kernel_directory));
 	loaded_directory = paging_physical(kernel_directory);
-	if (vmi_set_cr0(vmi_get_cr0() | VMI_CR0_PG) != 0 || !(vmi_get_cr0() & VMI_CR0_PG)) {
-		*why = "the platform refused CR0.PG";
-		return -1;
-	}
+	paging_demand_faults = 0;
 	return 0;
 }
 
@@ -119,6 +216,44 @@ int paging_kernel_global(void)
 	return global_bit != 0;
 }
 
+uint32_t paging_user_stack_top(unsigned slot, int own_address_space)
+{
+	if (own_address_space)
+		return OWN_STACK_TOP;
+	return USER_STACKS_WINDOW + (slot + 1) * 2 * USER_STACK_BYTES;
+}
+
+void *paging_user_stack(unsigned slot)
+{
+	return user_stacks[slot];
+}
+
+/* An entry of the loaded directory's walk for `linear` (the directory entry itself for a
+ * 4 MiB page), or 0 where a level is not present. */
+static uint32_t walk(uint32_t linear)
+{
+	const uint32_t *directory = physical_to_linear(loaded_directory);
+	uint32_t pde = directory[linear >> 22];
+	if (!(pde & VMI_PTE_PRESENT) || (pde & VMI_PTE_LARGE))
+		return pde;
+	const uint32_t *table = physical_to_linear(pde & VMI_PTE_FRAME_MASK);
+	uint32_t pte = table[(linear >> 12) & 1023];
+	/* the directory entry must allow what the table entry does */
+	return pte & (pde | ~(uint32_t)(VMI_PTE_WRITABLE | VMI_PTE_USER));
+}
+
+int paging_user_range_ok(uint32_t address, uint32_t length, int write)
+{
+	uint32_t last = address + (length ? length - 1 : 0);
+	if (last < address)
+		return 0;
+	uint32_t needed = VMI_PTE_PRESENT | VMI_PTE_USER | (write ? VMI_PTE_WRITABLE : 0);
+	for (uint32_t page = address / PAGE; page <= last / PAGE; page++)
+		if ((walk(page * PAGE) & needed) != needed)
+			return 0;
+	return 1;
+}
+
 /* Unmaps every present entry among the first `pages` of `table`, which maps from linear
  * `base`, and gives its frame back. `current`: the table is in use (its directory loaded),
  * so the TLB must forget each page too. */
@@ -133,18 +268,14 @@ static void unmap_table(uint32_t *table, uint32_t base, unsigned pages, int curr
 		            (current ? VMI_PAGE_CURRENT_AS | linear : 0));
 		if (current)
 			vmi_inval_page(linear);   /* present to not present: the TLB must forget it */
-		paging_frame_give((const void *)(uintptr_t)(entry & VMI_PTE_FRAME_MASK));
+		paging_frame_give(physical_to_linear(entry & VMI_PTE_FRAME_MASK));
 	}
 }
 
-void paging_stop(void)
+void paging_reset(void)
 {
 	paging_switch_to(paging_physical(kernel_directory));
 	unmap_table(test_table, PAGING_TEST_WINDOW, 1024, 1);
-	vmi_set_cr0(vmi_get_cr0() & ~VMI_CR0_PG);
-	vmi_flush_tlb(VMI_FLUSH_TLB | VMI_FLUSH_GLOBAL);
-	vmi_release_page(paging_physical(test_table) >> 12, VMI_PAGE_PT);
-	vmi_release_page(paging_physical(kernel_directory) >> 12, VMI_PAGE_PD);
 }
 
 uint32_t paging_new_address_space(unsigned slot)
@@ -154,11 +285,20 @@ uint32_t paging_new_address_space(unsigned slot)
 		directory[i] = table[i] = 0;   /* no longer tables (released), not yet announced */
 	vmi_allocate_page(paging_physical(table) >> 12, VMI_PAGE_PT | VMI_ALLOCATE_ZEROED, 0, 0, 0);
 	vmi_allocate_page(paging_physical(directory) >> 12, VMI_PAGE_PD | VMI_ALLOCATE_CLONE,
-	                  paging_physical(kernel_directory) >> 12, 0, kernel_entry_count);
-	for (uint32_t i = 0; i < kernel_entry_count; i++)
+	                  paging_physical(kernel_directory) >> 12, KERNEL_FIRST_ENTRY,
+	                  kernel_entry_count);
+	for (uint32_t i = KERNEL_FIRST_ENTRY; i < KERNEL_FIRST_ENTRY + kernel_entry_count; i++)
 		vmi_set_pxe(&directory[i], kernel_directory[i], VMI_PAGE_PD);
-	vmi_set_pxe(&directory[PRIVATE_WINDOW >> 22], paging_physical(table) | VMI_PTE_PRESENT |
-	            VMI_PTE_WRITABLE | VMI_PTE_USER, VMI_PAGE_PD);
+	if (rom_alias)
+		vmi_set_pxe(&directory[rom_alias_entry], kernel_directory[rom_alias_entry], VMI_PAGE_PD);
+	/* Its stack at the top of the window's table: the same address in every such process,
+	 * so a forked child's copy is where its parent's was. */
+	uint32_t stack_entry = (OWN_STACK_TOP - USER_STACK_BYTES - PRIVATE_WINDOW) / PAGE;
+	for (uint32_t page = 0; page < STACK_PAGES; page++)
+		vmi_set_pxe(&table[stack_entry + page],
+		            (paging_physical(user_stacks[slot]) + page * PAGE) | USER_PAGE, VMI_PAGE_PT);
+	vmi_set_pxe(&directory[PRIVATE_WINDOW >> 22], paging_physical(table) | TABLE_FOR_USER,
+	            VMI_PAGE_PD);
 	return paging_physical(directory);
 }
 
@@ -195,7 +335,7 @@ int paging_copy_private(unsigned from, unsigned to)
 			unmap_table(window_tables[to], PRIVATE_WINDOW, PRIVATE_WINDOW_PAGES, 0);
 			return -1;
 		}
-		memcpy(copy, (const void *)(uintptr_t)(entry & VMI_PTE_FRAME_MASK), PAGE);
+		memcpy(copy, physical_to_linear(entry & VMI_PTE_FRAME_MASK), PAGE);
 		vmi_set_pxe(&window_tables[to][page], paging_physical(copy) |
 		            (entry & ~VMI_PTE_FRAME_MASK), VMI_PAGE_PT);   /* not loaded: no flush */
 	}

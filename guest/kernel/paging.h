@@ -1,6 +1,7 @@
-/* Address spaces: paging on with the kernel identity-mapped (4 MiB pages), and for each
- * process that asks, a private window of demand-paged memory at PRIVATE_WINDOW that only
- * its own page directory maps. Every change goes through the VMI page-table calls. */
+/* Address spaces: paging on from the boot path to the end, RAM mapped at KERNEL_BASE in every
+ * directory (supervisor-only but for the user programs' sections), each process's user stack,
+ * and for each process that asks, a directory of its own with a private window of
+ * demand-paged memory at PRIVATE_WINDOW. Every change goes through the VMI page-table calls. */
 #ifndef KERNEL_PAGING_H
 #define KERNEL_PAGING_H
 
@@ -8,21 +9,24 @@
 
 #include "interrupts.h"
 
+/* In the kernel's directory: the user stacks of processes without a directory of their own,
+ * one per table slot (paging_user_stack_top), each above an unmapped gap of its size. */
+#define USER_STACKS_WINDOW   0x3FC00000u
 #define PRIVATE_WINDOW       0x40000000u
 #define PRIVATE_WINDOW_PAGES 64u
 /* The frames private windows (and the self-tests) take pages from: two full windows. */
 #define PAGING_FRAME_POOL    (PRIVATE_WINDOW_PAGES * 2)
 /* 4 MiB above the private window, mapped by a page table of the kernel's directory alone
- * (supervisor-only, empty after paging_start): the self-tests' own pages. */
+ * (supervisor-only, empty after paging_reset): the self-tests' own pages. */
 #define PAGING_TEST_WINDOW   0x40400000u
 
-/* Turns paging on (identity map of the first `platform.ram_end` bytes, user-accessible,
- * since the user programs live in the kernel image). 0, or -1 with `why` set when the CPU
- * lacks 4 MiB pages. */
-int paging_start(const char **why);
-/* Turns paging off again; every address space must be released first. Frees the frames
- * still mapped in the test window. */
-void paging_stop(void);
+/* Builds the kernel's directory through the VMI calls and loads it in place of the boot
+ * directory (entry.S): RAM from physical 0 to platform.ram_end at KERNEL_BASE (the first
+ * 4 MiB page by page, the rest in 4 MiB pages; global with PGE), named to the hypervisor as
+ * linear map slot 0; no identity map left. 0, or -1 with `why` set. */
+int paging_init(const char **why);
+/* Back to the kernel's directory with the test window empty (its frames freed). */
+void paging_reset(void);
 
 /* Loads `directory` into CR3 unless it is loaded already (the kernel's part is the same in
  * every directory, so the scheduler itself runs in any of them). */
@@ -31,8 +35,19 @@ void paging_switch_to(uint32_t directory);
 uint32_t paging_kernel_directory(void);
 int paging_kernel_global(void);
 
-/* Gives the process in table slot `slot` its own directory and an empty private window;
- * the physical address of the directory, for CR3. */
+/* Where table slot `slot`'s user stack ends, for user mode: in the stacks window of the
+ * kernel's directory, or, in a directory of its own, at the top of its private window's
+ * table (the same address for every such process). Its frames, for the kernel: */
+uint32_t paging_user_stack_top(unsigned slot, int own_address_space);
+void *paging_user_stack(unsigned slot);   /* USER_STACK_BYTES, through the linear map */
+
+/* 1 if user mode may read (or, with `write`, write) all of [address, address + length) in the
+ * loaded directory: present and user (and writable) at every level. A page of a private
+ * window not yet touched is not present, so refused. */
+int paging_user_range_ok(uint32_t address, uint32_t length, int write);
+
+/* Gives the process in table slot `slot` its own directory, an empty private window and its
+ * stack; the physical address of the directory, for CR3. */
 uint32_t paging_new_address_space(unsigned slot);
 /* Frees the frames of slot's private window and its tables (the process exited); loads
  * the kernel's directory first if slot's is loaded. */
@@ -55,16 +70,16 @@ volatile uint32_t *paging_private_entry(unsigned slot, uint32_t linear);
 volatile uint32_t *paging_test_entry(uint32_t linear);
 
 /* The pool of frames for private memory: a zeroed frame (0 when none is left); one back
- * (paging_release, paging_drop_private and paging_stop give back the frames their tables
+ * (paging_release, paging_drop_private and paging_reset give back the frames their tables
  * map); how many are taken. */
 void *paging_frame_take(void);
 void paging_frame_give(const volatile void *frame);
 unsigned paging_frames_in_use(void);
 
-/* The physical address of kernel memory (identity-mapped). */
+/* The physical address of kernel memory (linked at KERNEL_BASE + physical). */
 uint32_t paging_physical(const volatile void *p);
 
-/* Demand faults served since paging_start. */
+/* Demand faults served since paging_init (the self-tests reset it). */
 extern uint32_t paging_demand_faults;
 
 #endif

@@ -1,7 +1,8 @@
 /* The process table and process creation. A new process's kernel stack is made to look as
  * if it had entered the kernel from user mode and been switched away from: the scheduler's
  * switch_context "returns" into trap_return, whose IRET enters user mode at the entry
- * point with interrupts enabled (or, for a forked child, where its parent called fork). */
+ * point with interrupts enabled (or, for a forked child, where its parent called fork). Its
+ * user stack is its table slot's, mapped by paging.c into its address space. */
 #include "kernel.h"
 #include "paging.h"
 #include "process.h"
@@ -17,7 +18,6 @@ static struct process processes[PROCESS_MAX];
  * runner (QEMU 7.2's TCG) an iret whose frame reached into a page vmirun --no-rom had not
  * mapped yet faulted as a kernel access in the VM's kernel, which killed vmirun. */
 static uint8_t kernel_stacks[PROCESS_MAX][KERNEL_STACK_BYTES] __attribute__((aligned(4096)));
-static uint8_t user_stacks[PROCESS_MAX][USER_STACK_BYTES] __attribute__((aligned(16)));
 static int next_pid = 1;
 struct process *current_process;
 
@@ -29,15 +29,6 @@ struct process *process_slot(unsigned index)
 unsigned process_index(const struct process *process)
 {
 	return (unsigned)(process - processes);
-}
-
-int process_create_with_address_space(const char *name, user_entry entry, uint32_t argument)
-{
-	int pid = process_create(name, entry, argument);
-	struct process *p = process_find(pid);
-	if (p)
-		p->directory = paging_new_address_space(process_index(p));
-	return pid;
 }
 
 struct process *process_find(int pid)
@@ -97,32 +88,41 @@ static void process_start(struct process *p, const struct trapframe *frame)
 	p->state = PROCESS_RUNNABLE;
 }
 
-int process_create(const char *name, user_entry entry, uint32_t argument)
+/* A process in the kernel's directory, or in one of its own, on its slot's user stack
+ * (paging.c maps it where paging_user_stack_top says). */
+static int create(const char *name, user_entry entry, uint32_t argument, int own_address_space)
 {
 	struct process *p = process_new(name);
 	if (!p)
 		return -1;
-	/* User stack: the argument and a return address, as if entry had been called. */
-	uint32_t *user_sp = (uint32_t *)(user_stacks[process_index(p)] + USER_STACK_BYTES);
-	*--user_sp = argument;
-	*--user_sp = (uint32_t)(uintptr_t)user_program_returned;
+	unsigned slot = process_index(p);
+	if (own_address_space)
+		p->directory = paging_new_address_space(slot);
+	/* User stack: the argument and a return address, as if entry had been called; written
+	 * through the kernel's map of its frames, read by user mode at its own address. */
+	uint32_t *top = (uint32_t *)((uint8_t *)paging_user_stack(slot) + USER_STACK_BYTES);
+	top[-1] = argument;
+	top[-2] = (uint32_t)(uintptr_t)user_program_returned;
 
 	struct trapframe frame;
 	memset(&frame, 0, sizeof(frame));
 	frame.eip = (uint32_t)(uintptr_t)entry;
 	frame.cs = platform.user_cs;
 	frame.eflags = VMI_EFLAGS_IF | EFLAGS_RESERVED_BIT1;
-	frame.user_esp = (uint32_t)(uintptr_t)user_sp;
+	frame.user_esp = paging_user_stack_top(slot, own_address_space) - 2 * sizeof(uint32_t);
 	frame.user_ss = platform.user_ds;
 	process_start(p, &frame);
 	return p->pid;
 }
 
-/* A value of the parent's that points into its user stack, moved to the same place in the
- * child's copy; any other value is kept. */
-static uint32_t moved_to_copy(uint32_t value, uint32_t parent_stack, uint32_t child_stack)
+int process_create(const char *name, user_entry entry, uint32_t argument)
 {
-	return value - parent_stack <= USER_STACK_BYTES ? value - parent_stack + child_stack : value;
+	return create(name, entry, argument, 0);
+}
+
+int process_create_with_address_space(const char *name, user_entry entry, uint32_t argument)
+{
+	return create(name, entry, argument, 1);
 }
 
 int process_fork(const struct trapframe *parent_frame)
@@ -141,16 +141,10 @@ int process_fork(const struct trapframe *parent_frame)
 	}
 	child->parent = parent->pid;
 
-	/* User stacks live in the kernel image, which every directory maps alike, so the child's
-	 * copy is at another address: ESP, and every register pointing into the stack, move with
-	 * it (pointers into the stack kept in memory do not). */
-	memcpy(user_stacks[to], user_stacks[from], USER_STACK_BYTES);
-	uint32_t old = (uint32_t)(uintptr_t)user_stacks[from], new = (uint32_t)(uintptr_t)user_stacks[to];
+	/* The child's stack is at the parent's address in its own directory: a plain copy of
+	 * the frames is exact, pointers into the stack included. */
+	memcpy(paging_user_stack(to), paging_user_stack(from), USER_STACK_BYTES);
 	struct trapframe frame = *parent_frame;
-	uint32_t *moved[] = { &frame.user_esp, &frame.ebp, &frame.ebx, &frame.ecx, &frame.edx,
-	                      &frame.esi, &frame.edi };
-	for (unsigned i = 0; i < sizeof(moved) / sizeof(moved[0]); i++)
-		*moved[i] = moved_to_copy(*moved[i], old, new);
 	frame.eax = 0;   /* fork's result in the child */
 	process_start(child, &frame);
 	return child->pid;

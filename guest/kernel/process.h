@@ -1,5 +1,6 @@
 /* Processes: a fixed table of ring-3 processes, each with its own kernel stack (for its trap
- * frames and its kernel context) and user stack, a small mailbox, and how it ended. */
+ * frames and its kernel context) and user stack (paging.c), a small mailbox, and how it
+ * ended. */
 #ifndef KERNEL_PROCESS_H
 #define KERNEL_PROCESS_H
 
@@ -60,8 +61,8 @@ int process_create_with_address_space(const char *name, user_entry entry, uint32
 /* A child of the current process (which must have an address space of its own) that
  * resumes where `parent_frame` entered the kernel, with EAX = 0, in a directory of its own
  * whose private window is a plain copy of the parent's (every present page copied into a
- * frame of its own; no copy-on-write), on a copy of the parent's user stack. Its pid, or -1
- * (no free slot, or the frames ran out: what it took is given back). */
+ * frame of its own; no copy-on-write), on a copy of the parent's user stack at the same
+ * address. Its pid, or -1 (no free slot, or the frames ran out: what it took is given back). */
 int process_fork(const struct trapframe *parent_frame);
 
 struct process *process_find(int pid);   /* a live or ended process, or 0 */

@@ -65,8 +65,8 @@ void scheduler_run(void)
 		scheduler_counts.switches++;
 		current_process = p;
 		descriptors_set_kernel_stack(p->kernel_stack_top);
-		if (p->directory)
-			paging_switch_to(p->directory);
+		/* its own directory, or the kernel's, which alone maps the stacks window */
+		paging_switch_to(p->directory ? p->directory : paging_kernel_directory());
 		switch_context(&scheduler_context, p->context);
 		current_process = 0;
 	}

@@ -21,6 +21,7 @@
 #include "descriptors.h"
 #include "interrupts.h"
 #include "kernel.h"
+#include "paging.h"
 #include "process.h"
 #include "scheduler.h"
 #include "selftest.h"
@@ -328,7 +329,7 @@ static void test_control_registers(void)
 {
 	uint32_t cr0 = vmi_get_cr0();
 	expect(cr0 & CR0_PE, "CR0 0x%x: not in protected mode?", cr0);
-	expect(!(cr0 & VMI_CR0_PG), "CR0 0x%x: paging on?", cr0);
+	expect(cr0 & VMI_CR0_PG, "CR0 0x%x: paging off? (on since the boot path)", cr0);
 	uint32_t status = vmi_set_cr0(cr0 | CR0_TS);
 	uint32_t with_ts = vmi_get_cr0();
 	vmi_clts();
@@ -344,12 +345,21 @@ static void test_control_registers(void)
 	vmi_set_cr2(cr2);
 	expect(cr2_seen == 0x12345000, "CR2 reads 0x%x after writing 0x12345000", cr2_seen);
 
-	/* Paging is off: CR3 is not used, so a round trip is harmless even on a real CPU. */
+	/* Paging is on: CR3 holds the kernel's directory; a round trip through a process's
+	 * (whose kernel part is the same) and back. */
 	uint32_t cr3 = vmi_get_cr3();
-	vmi_set_cr3(0x00123000);
+	expect(cr3 == paging_kernel_directory(), "CR3 reads 0x%x, the kernel's directory is 0x%x",
+	       cr3, paging_kernel_directory());
+	int pid = process_create_with_address_space("cr3", user_fill_window, 0);
+	struct process *other = process_find(pid);   /* created, never run */
+	uint32_t other_directory = other ? other->directory : cr3;
+	vmi_set_cr3(other_directory);
 	uint32_t cr3_seen = vmi_get_cr3();
 	vmi_set_cr3(cr3);
-	expect(cr3_seen == 0x00123000, "CR3 reads 0x%x after writing 0x00123000", cr3_seen);
+	expect(cr3_seen == other_directory && vmi_get_cr3() == cr3, "CR3 reads 0x%x after writing "
+	       "0x%x, then 0x%x after writing 0x%x", cr3_seen, other_directory, vmi_get_cr3(), cr3);
+	if (other)
+		process_reap(other);
 
 	/* CR4.TSD only matters to user-mode rdtsc, and no user code runs meanwhile. */
 	uint32_t cr4 = vmi_get_cr4();
@@ -633,7 +643,8 @@ static void test_exception_no_gate(void)
 
 static void test_user_privileged_call(void)
 {
-	struct privileged_attempt attempt = { 0, 0 };
+	static struct privileged_attempt attempt USER_SHARED;
+	memset(&attempt, 0, sizeof(attempt));
 	int pid = process_create("privileged", user_privileged_call, (uint32_t)(uintptr_t)&attempt);
 	scheduler_run();
 	const struct process *p = process_find(pid);
@@ -672,7 +683,8 @@ static void test_sysexit(void)
 			     "ring %d: not tried", sysenter_status, platform.hardware_ring);
 		return;
 	}
-	struct interrupt_flag_report report = { 0, 0 };
+	static struct interrupt_flag_report report USER_SHARED;
+	memset(&report, 0, sizeof(report));
 	memset(&syscall_observed, 0, sizeof(syscall_observed));
 	int pid = process_create_entering_by_sysexit("sysexit", user_report_interrupt_flag,
 	                                             (uint32_t)(uintptr_t)&report);
@@ -701,7 +713,7 @@ static void check_syscalls(int fast, const char *text)
 		     platform.vmi->api_minor);
 		return;
 	}
-	struct syscall_probe probe;
+	static struct syscall_probe probe USER_SHARED;
 	memset(&probe, 0, sizeof(probe));
 	probe.fast = fast;
 	probe.text = text;
@@ -730,15 +742,18 @@ static void check_syscalls(int fast, const char *text)
 	process_reap_all();
 }
 
-static void test_syscall_int80(void) { check_syscalls(0, "user: hello through int $0x80\n"); }
-static void test_syscall_fast(void) { check_syscalls(1, "user: hello through the fast entry (VMI call 88)\n"); }
+/* What the processes write: user memory, as a buffer they name must be. */
+static char hello_int80[] USER_SHARED = "user: hello through int $0x80\n";
+static char hello_fast[] USER_SHARED = "user: hello through the fast entry (VMI call 88)\n";
+static void test_syscall_int80(void) { check_syscalls(0, hello_int80); }
+static void test_syscall_fast(void) { check_syscalls(1, hello_fast); }
 
 /* Spinners never yield: only timer preemption lets them take turns. Each has a fixed
  * amount of work (many quanta's worth), so each must start before any other has finished,
  * and each must have been preempted. */
 static void test_round_robin(void)
 {
-	struct spinner spinners[SPINNERS];
+	static struct spinner spinners[SPINNERS] USER_SHARED;
 	int pids[SPINNERS];
 	memset(spinners, 0, sizeof(spinners));
 	for (int i = 0; i < SPINNERS; i++) {
@@ -776,7 +791,7 @@ static void test_messages(void)
 		fail("the ROM has no Syscall");
 		return;
 	}
-	struct ping_pong ping, pong;
+	static struct ping_pong ping USER_SHARED, pong USER_SHARED;
 	memset(&ping, 0, sizeof(ping));
 	memset(&pong, 0, sizeof(pong));
 	ping.rounds = pong.rounds = platform.quick ? 50 : 200;
@@ -794,7 +809,7 @@ static void test_messages(void)
 	process_reap_all();
 
 	/* More messages than a mailbox holds, sent before any is received: send blocks. */
-	struct flood flood;
+	static struct flood flood USER_SHARED;
 	memset(&flood, 0, sizeof(flood));
 	flood.count = 3 * MAILBOX_SLOTS;
 	flood.mailbox_slots = MAILBOX_SLOTS;
@@ -846,6 +861,7 @@ static const struct test tests[] = {
 	{ "sysexit", test_sysexit, 1 },
 	{ "round_robin", test_round_robin, TIMING_ATTEMPTS },
 	{ "messages", test_messages, 1 },
+	{ "kernel_mapped_high", test_kernel_mapped_high, 1 },
 	{ "address_spaces", test_address_spaces, 1 },
 	{ "private_memory_isolated", test_private_memory_isolated, 1 },
 	{ "read_only_write_fault", test_read_only_write_fault, 1 },

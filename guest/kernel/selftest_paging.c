@@ -1,9 +1,12 @@
-/* The paging self-tests (issue 13): address spaces that keep processes' memory apart, the
- * #PF error codes of read-only and supervisor pages, A and D bits, InvalPage, global pages
- * across CR3 loads, frames given back when a process exits, fork's plain copy. Each turns
- * paging on and off itself and makes the page-table calls it is about directly, through the
- * SDK. */
+/* The paging self-tests (issue 13): the kernel running high with no identity map left,
+ * address spaces that keep processes' memory apart, the #PF error codes of read-only and
+ * supervisor pages (the kernel's own among them), A and D bits, InvalPage, global pages
+ * across CR3 loads, frames given back when a process exits, fork's plain copy. Paging is on
+ * from boot; each test starts and ends in the kernel's directory and makes the page-table
+ * calls it is about directly, through the SDK. Argument blocks are USER_SHARED. */
 #include <vmi/mmu.h>
+#include <vmi/pc.h>
+#include <vmi/rom.h>
 
 #include "descriptors.h"
 #include "kernel.h"
@@ -28,22 +31,26 @@
 #define OLD_FRAME          0x01d01d01u
 #define NEW_FRAME          0x0e0e0e0eu
 
-/* Paging on for one test: 0, or -1 with the FAIL said. */
+/* A test's start: paging on (since boot), the kernel's directory loaded, no demand fault
+ * counted yet. 0, or -1 with the FAIL said. */
 static int start_paging(void)
 {
-	const char *why;
-	if (paging_start(&why) == 0)
-		return 0;
-	fail("paging: %s", why);
-	return -1;
+	if (!(vmi_get_cr0() & VMI_CR0_PG)) {
+		fail("paging is off (CR0 0x%x): the boot path turns it on for good", vmi_get_cr0());
+		return -1;
+	}
+	paging_switch_to(paging_kernel_directory());
+	paging_demand_faults = 0;
+	return 0;
 }
 
-/* Every process reaped, paging off, and every frame back in the pool. */
+/* Every process reaped, the kernel's directory loaded, and every frame back in the pool. */
 static void stop_paging(void)
 {
 	process_reap_all();
-	paging_stop();
-	expect(!(vmi_get_cr0() & VMI_CR0_PG), "paging still on after paging_stop");
+	paging_reset();
+	expect(vmi_get_cr3() == paging_kernel_directory(), "CR3 0x%x after the test, not the "
+	       "kernel's directory 0x%x", vmi_get_cr3(), paging_kernel_directory());
 	unsigned in_use = paging_frames_in_use();
 	expect(in_use == 0, "%u frames of the pool still taken after every process ended", in_use);
 }
@@ -65,11 +72,23 @@ static volatile uint32_t *word_at(uint32_t linear)
 	return (volatile uint32_t *)(uintptr_t)linear;
 }
 
-/* The directory entry of `directory` (a physical address; RAM is identity-mapped) for
+/* The directory entry of `directory` (a physical address, read through the linear map) for
  * `linear`. */
 static volatile uint32_t *directory_entry(uint32_t directory, uint32_t linear)
 {
-	return word_at((directory & VMI_PTE_FRAME_MASK) + (linear >> 22) * 4);
+	return (volatile uint32_t *)physical_to_linear((directory & VMI_PTE_FRAME_MASK) +
+	                                               (linear >> 22) * 4);
+}
+
+/* The entry that maps `linear` in `directory`: its directory entry if that is a 4 MiB page,
+ * else the page table's entry (0 where the directory entry is not present). */
+static uint32_t leaf_entry(uint32_t directory, uint32_t linear)
+{
+	uint32_t pde = vmi_get_pxe(directory_entry(directory, linear));
+	if (!(pde & PRESENT) || (pde & VMI_PTE_LARGE))
+		return pde;
+	const volatile uint32_t *table = physical_to_linear(pde & VMI_PTE_FRAME_MASK);
+	return vmi_get_pxe(&table[(linear >> 12) & 1023]);
 }
 
 /* A process in an address space of its own, running user_touch_word(touch) when scheduled;
@@ -113,7 +132,7 @@ void test_address_spaces(void)
 {
 	if (start_paging() != 0)
 		return;
-	struct private_memory memory[2];
+	static struct private_memory memory[2] USER_SHARED;
 	int pids[2];
 	for (int i = 0; i < 2; i++) {
 		memset(&memory[i], 0, sizeof(memory[i]));
@@ -153,7 +172,7 @@ void test_private_memory_isolated(void)
 {
 	if (start_paging() != 0)
 		return;
-	struct private_memory writers[2], reader;
+	static struct private_memory writers[2] USER_SHARED, reader USER_SHARED;
 	int pids[2];
 	for (int i = 0; i < 2; i++) {
 		memset(&writers[i], 0, sizeof(writers[i]));
@@ -210,7 +229,8 @@ void test_read_only_write_fault(void)
 {
 	if (start_paging() != 0)
 		return;
-	struct word_touch touch = { LAST_PRIVATE_PAGE, 1, WRITTEN, 0, 0 };
+	static struct word_touch touch USER_SHARED;
+	touch = (struct word_touch){ LAST_PRIVATE_PAGE, 1, WRITTEN, 0, 0 };
 	int pid, slot = touching_process("read-only", &touch, &pid);
 	volatile uint32_t *frame = frame_holding(PLANTED);
 	if (slot < 0 || !frame) {
@@ -261,28 +281,35 @@ void test_read_only_write_fault(void)
 	stop_paging();
 }
 
-/* One user-mode read of a supervisor-only page (P|W, no U) in a fresh process's window,
- * after the kernel has read it first in that address space if `kernel_first` (then the
- * scheduler finds the directory loaded and runs the process without a CR3 load). 1 if the
- * read page-faulted (*fault), 0 if it went through (touch->value_read), -1 (said) if the
- * test could not be set up. */
-static int read_supervisor_page(int kernel_first, struct word_touch *touch,
+/* The kernel's own data, supervisor-only like all of it but the user sections. */
+static volatile uint32_t supervisor_word = PLANTED;
+
+/* One user-mode read of `address` (supervisor-only in the kernel's linear map) by a fresh
+ * process in an address space of its own, after the kernel has read it first in that
+ * address space if `kernel_first` (a word holding PLANTED; then the scheduler finds the
+ * directory loaded and runs the process without a CR3 load). 1 if the read page-faulted (*fault), 0 if it went through
+ * (touch->value_read), -1 (said) if the test could not be set up. */
+static int read_supervisor_word(uint32_t address, int kernel_first, struct word_touch *touch,
                                 struct fault_record *fault)
 {
 	memset(touch, 0, sizeof(*touch));
-	touch->address = LAST_PRIVATE_PAGE;
+	touch->address = address;
 	int pid, slot = touching_process("supervisor", touch, &pid);
-	volatile uint32_t *frame = frame_holding(PLANTED);
-	if (slot < 0 || !frame)
+	if (slot < 0)
 		return -1;
-	/* Without A, so that no platform maps it before it is touched. */
-	vmi_set_pxe(paging_private_entry((unsigned)slot, touch->address),
-	            paging_physical(frame) | PRESENT | WRITABLE, VMI_PAGE_PT);
+	uint32_t directory = process_find(pid)->directory;
+	uint32_t entry = leaf_entry(directory, address);
+	if ((entry & (PRESENT | USER)) != PRESENT) {
+		fail("0x%x is not a present supervisor-only page of the kernel's map (entry 0x%x)",
+		     address, entry);
+		process_reap_all();
+		return -1;
+	}
 	if (kernel_first) {
-		paging_switch_to(process_find(pid)->directory);
-		uint32_t seen = *word_at(touch->address);
-		expect(seen == PLANTED, "the kernel read 0x%x from the supervisor page, expected 0x%x",
-		       seen, PLANTED);
+		paging_switch_to(directory);
+		uint32_t seen = *word_at(address);
+		expect(seen == PLANTED, "the kernel read 0x%x at 0x%x, expected 0x%x", seen, address,
+		       PLANTED);
 	}
 	scheduler_run();
 	int faulted = ended_by_page_fault(pid, fault);
@@ -292,44 +319,102 @@ static int read_supervisor_page(int kernel_first, struct word_touch *touch,
 
 /* Where guest user and kernel code run in different protection domains, so a supervisor
  * page is out of user mode's reach however the kernel used it: a real ring 0 (QEMU, a PC).
- * vmirun today runs both in one host process, whose mappings do not know the guest's
- * privilege levels (issue 14 separates them). */
+ * vmirun today runs both in one host process per address space, whose mappings do not know
+ * the guest's privilege levels (issue 14 separates them). */
 static int user_kernel_isolation_expected(void)
 {
 	return platform.hardware_ring == 0;
 }
 
-/* A user-mode read of a supervisor-only page faults with P|U and its address in CR2, both on
- * the first touch and after the kernel has touched the page itself. */
+/* A user-mode read of the kernel's memory faults with P|U and its address in CR2: the last
+ * page of RAM in the linear map, which the kernel never touches (first touch), and a kernel
+ * variable the kernel has just read in the same address space. */
 void test_supervisor_page_from_user(void)
 {
 	if (start_paging() != 0)
 		return;
 	const uint32_t error_code = VMI_PF_PRESENT | VMI_PF_USER;
-	struct word_touch first, after_kernel;
+	static struct word_touch first USER_SHARED, after_kernel USER_SHARED;
 	struct fault_record first_fault, after_kernel_fault;
-	int first_outcome = read_supervisor_page(0, &first, &first_fault);
-	int after_kernel_outcome = read_supervisor_page(1, &after_kernel, &after_kernel_fault);
+	int first_outcome = read_supervisor_word(KERNEL_BASE + platform.ram_end - PAGE, 0, &first,
+	                                         &first_fault);
+	int after_kernel_outcome = read_supervisor_word((uint32_t)(uintptr_t)&supervisor_word, 1,
+	                                                &after_kernel, &after_kernel_fault);
 	stop_paging();
 	if (first_outcome < 0 || after_kernel_outcome < 0)
 		return;
 	if (first_outcome)
 		expect_user_page_fault(&first_fault, first.address, error_code, "first touch");
 	else
-		fail("first touch: a user-mode read of a supervisor-only page went through (read 0x%x)",
-		     first.value_read);
+		fail("first touch: a user-mode read of the kernel's map at 0x%x went through (read 0x%x)",
+		     first.address, first.value_read);
 	if (after_kernel_outcome)
 		expect_user_page_fault(&after_kernel_fault, after_kernel.address, error_code,
 		                       "after the kernel's read");
 	else if (user_kernel_isolation_expected())
-		fail("after the kernel's read: a user-mode read of the supervisor-only page went "
-		     "through (read 0x%x)", after_kernel.value_read);
+		fail("after the kernel's read: a user-mode read of a kernel variable at 0x%x went "
+		     "through (read 0x%x)", after_kernel.address, after_kernel.value_read);
 	else
-		expected_failure("a user-mode read of a supervisor-only page the kernel had read first "
-		                 "went through (read 0x%x) instead of #PF error 0x%x: guest user and "
-		                 "kernel share one host process and its mapping of the page (user/kernel "
-		                 "isolation is issue 14); on first touch the read %s", after_kernel.value_read,
+		expected_failure("a user-mode read of a kernel variable (0x%x, supervisor-only) the "
+		                 "kernel had read first went through (read 0x%x) instead of #PF error "
+		                 "0x%x: guest user and kernel share one host process and its mapping of "
+		                 "the page (user/kernel isolation is issue 14); on first touch the read "
+		                 "of the kernel's map %s", after_kernel.address, after_kernel.value_read,
 		                 error_code, first_outcome ? "faulted as on hardware" : "went through too");
+}
+
+/* Kernel-mode reads for the guard: expected_fault_eip is the load. */
+static volatile uint32_t read_target;
+
+static void read_word(void *unused)
+{
+	(void)unused;
+	uint32_t value;
+	__asm__ volatile("movl $1f, %0\n"
+	                 "1:\tmovl (%2), %1"
+	                 : "=m"(expected_fault_eip), "=r"(value) : "r"(read_target) : "memory");
+}
+
+/* The kernel runs at KERNEL_BASE + its physical address on its own directory, the boot
+ * directory and its identity map gone (a read of the kernel's physical address faults as
+ * not present), and the ROM was linked, and is called, at its linear address: every entry
+ * of the SDK's link table lies in it. */
+void test_kernel_mapped_high(void)
+{
+	if (start_paging() != 0)
+		return;
+	uint32_t code = (uint32_t)(uintptr_t)test_kernel_mapped_high;
+	uint32_t data = (uint32_t)(uintptr_t)&supervisor_word;
+	expect(code >= KERNEL_BASE && data >= KERNEL_BASE, "code at 0x%x, data at 0x%x: not "
+	       "above KERNEL_BASE 0x%x", code, data, KERNEL_BASE);
+	expect(vmi_get_cr3() == paging_kernel_directory(), "CR3 0x%x, not the kernel's directory "
+	       "0x%x", vmi_get_cr3(), paging_kernel_directory());
+
+	read_target = paging_physical((const void *)(uintptr_t)code);
+	expected_fault_cr2 = read_target;
+	expect_exception(read_word, VECTOR_PAGE_FAULT, 0);   /* not present, read, kernel */
+	read_target = paging_physical(&supervisor_word);
+	expected_fault_cr2 = read_target;
+	expect_exception(read_word, VECTOR_PAGE_FAULT, 0);
+
+	const struct vmi_guest_report *report = platform.vmi;
+	uint32_t rom = report->rom_address, size = report->probe.rom_size;
+	if (platform.native_rom)
+		expect(rom >= KERNEL_BASE + KERNEL_LOAD_ADDRESS, "the native ROM at 0x%x", rom);
+	else
+		expect(rom == KERNEL_BASE + VMI_ROM_BASE, "the ROM was linked at 0x%x, not at its "
+		       "linear address 0x%x", rom, KERNEL_BASE + VMI_ROM_BASE);
+	unsigned outside = 0;
+	uint32_t first_outside = 0;
+	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
+		uint32_t target = vmi_link_table[call];
+		if (target && target - rom >= size && outside++ == 0)
+			first_outside = call;
+	}
+	expect(outside == 0, "%u entries of the link table lie outside the ROM at [0x%x, 0x%x), "
+	       "the first call %u's: 0x%x", outside, rom, rom + size, first_outside,
+	       vmi_link_table[first_outside]);
+	stop_paging();
 }
 
 /* The MMU sets A on a read (not D), and D on a write, in the page-table entry, as the
@@ -418,7 +503,7 @@ void test_invalpage_sees_change(void)
  * last write before it. What a stale TLB may still hold is not checked (hardware promises
  * nothing there, and QEMU's TCG drops global pages at a CR3 load anyway). */
 #define CR3_LOADS 16
-static volatile uint32_t global_probe;
+static volatile uint32_t global_probe USER_SHARED;   /* user mode reads it too */
 
 void test_global_survives_cr3(void)
 {
@@ -429,20 +514,25 @@ void test_global_survives_cr3(void)
 		stop_paging();
 		return;
 	}
-	uint32_t kernel = paging_kernel_directory(), probe = paging_physical(&global_probe);
-	uint32_t kernel_entry = vmi_get_pxe(directory_entry(kernel, probe));
-	expect((kernel_entry & (PRESENT | VMI_PTE_LARGE | VMI_PTE_GLOBAL)) ==
-	       (PRESENT | VMI_PTE_LARGE | VMI_PTE_GLOBAL) && (vmi_get_cr4() & VMI_CR4_PGE),
-	       "the kernel is not mapped global: directory entry 0x%x, CR4 0x%x", kernel_entry,
-	       vmi_get_cr4());
-	struct word_touch touch = { probe, 1, 0, 0, 0 };
+	uint32_t kernel = paging_kernel_directory(), probe = (uint32_t)(uintptr_t)&global_probe;
+	uint32_t kernel_entry = leaf_entry(kernel, probe);
+	uint32_t high_ram = KERNEL_BASE + platform.ram_end - PAGE;   /* a 4 MiB page, if RAM has one */
+	uint32_t large_entry = leaf_entry(kernel, high_ram);
+	expect((kernel_entry & (PRESENT | VMI_PTE_GLOBAL)) == (PRESENT | VMI_PTE_GLOBAL) &&
+	       (vmi_get_cr4() & VMI_CR4_PGE), "the kernel is not mapped global: entry 0x%x for "
+	       "0x%x, CR4 0x%x", kernel_entry, probe, vmi_get_cr4());
+	expect(platform.ram_end <= 0x400000 || (large_entry & (PRESENT | VMI_PTE_LARGE | VMI_PTE_GLOBAL))
+	       == (PRESENT | VMI_PTE_LARGE | VMI_PTE_GLOBAL), "RAM above 4 MiB is not mapped with "
+	       "global 4 MiB pages: entry 0x%x for 0x%x", large_entry, high_ram);
+	static struct word_touch touch USER_SHARED;
+	touch = (struct word_touch){ probe, 1, 0, 0, 0 };
 	int pid;
 	if (touching_process("global", &touch, &pid) < 0) {
 		stop_paging();
 		return;
 	}
 	uint32_t other = process_find(pid)->directory;
-	uint32_t other_entry = vmi_get_pxe(directory_entry(other, probe));
+	uint32_t other_entry = leaf_entry(other, probe);
 	expect((other_entry | ACCESSED | DIRTY) == (kernel_entry | ACCESSED | DIRTY),
 	       "the process's directory maps the kernel with 0x%x, the kernel's with 0x%x",
 	       other_entry, kernel_entry);
@@ -524,7 +614,7 @@ void test_fork_copies_the_window(void)
 {
 	if (start_paging() != 0)
 		return;
-	struct fork_copy copy;
+	static struct fork_copy copy USER_SHARED;
 	memset(&copy, 0, sizeof(copy));
 	copy.pages = FORK_PAGES;
 	copy.parent_tag = FORK_PARENT_TAG;

@@ -35,6 +35,7 @@ extern volatile uint32_t expected_fault_eip, expected_fault_cr2;
 void expect_exception(void (*raise)(void *), uint32_t vector, uint32_t error_code);
 
 /* selftest_paging.c */
+void test_kernel_mapped_high(void);
 void test_address_spaces(void);
 void test_private_memory_isolated(void);
 void test_read_only_write_fault(void);

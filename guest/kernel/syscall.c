@@ -1,6 +1,6 @@
 /* The system calls: null, write, yield, exit, getpid, send/receive of a 16-byte message
- * through per-process mailboxes, drop_private, fork (plain copying) and wait. User pointers
- * are checked against RAM before use (a check, not a protection). */
+ * through per-process mailboxes, drop_private, fork (plain copying) and wait. A user pointer
+ * must name memory user mode could read (or write) itself, in the process's own directory. */
 #include "console.h"
 #include "interrupts.h"
 #include "kernel.h"
@@ -10,19 +10,13 @@
 #include "syscall.h"
 
 #define WRITE_MAX     4096
-#define USER_MEMORY_BASE 0x100000u
 
 struct syscall_observation syscall_observed;
 
-static int user_range_ok(uint32_t address, uint32_t length)
-{
-	return address >= USER_MEMORY_BASE && address + length >= address &&
-	       address + length <= platform.ram_end;
-}
 
 static uint32_t sys_write(uint32_t text, uint32_t length)
 {
-	if (length > WRITE_MAX || !user_range_ok(text, length))
+	if (length > WRITE_MAX || !paging_user_range_ok(text, length, 0))
 		return SYSCALL_ERROR;
 	console_write((const char *)(uintptr_t)text, length);
 	return length;
@@ -30,7 +24,7 @@ static uint32_t sys_write(uint32_t text, uint32_t length)
 
 static uint32_t sys_send(uint32_t pid, uint32_t message_address)
 {
-	if (!user_range_ok(message_address, sizeof(struct message)))
+	if (!paging_user_range_ok(message_address, sizeof(struct message), 0))
 		return SYSCALL_ERROR;
 	struct message message;
 	memcpy(&message, (const void *)(uintptr_t)message_address, sizeof(message));
@@ -55,7 +49,7 @@ static uint32_t sys_send(uint32_t pid, uint32_t message_address)
 
 static uint32_t sys_receive(uint32_t message_address)
 {
-	if (!user_range_ok(message_address, sizeof(struct message)))
+	if (!paging_user_range_ok(message_address, sizeof(struct message), 1))
 		return SYSCALL_ERROR;
 	struct process *self = current_process;
 	while (self->mailbox_count == 0)

@@ -1,6 +1,6 @@
 /* User mode: the programs the kernel runs as ring-3 processes, the system-call wrappers they
  * use (int $0x80, or the VMI fast entry as an SDK call site), and their argument blocks,
- * which the kernel fills before and reads after a run. */
+ * which the kernel fills before and reads after a run (in USER_SHARED memory). */
 #ifndef KERNEL_USER_H
 #define KERNEL_USER_H
 
@@ -11,6 +11,12 @@
 #include "vmiguest.h"
 
 #define BENCH_REPETITIONS_MAX 31
+
+/* Kernel data the user programs read and write (their argument blocks, and what else the
+ * kernel shares with them): the linker script puts this section among the user programs'
+ * own data, which paging.c maps user-accessible; the rest of the kernel is supervisor-only.
+ * Variables of static storage only. */
+#define USER_SHARED __attribute__((section(".user_shared")))
 
 /* The system call through `int $0x80`. */
 static inline uint32_t syscall_int80(uint32_t number, uint32_t a, uint32_t b, uint32_t c)

@@ -150,15 +150,15 @@ const struct vmi_guest_report *vmi_guest_init(const struct vmi_guest_config *con
 		.get_relocation_info = call_rom_get_relocation_info,
 		.context = 0,
 	};
-	const struct vmi_probe_memory memory = {
-		.scan = (const uint8_t *)(uintptr_t)VMI_ROM_BASE,
-		.scan_address = VMI_ROM_BASE,
-		.scan_size = VMI_ROM_SCAN_END - VMI_ROM_BASE,
+	struct vmi_probe_memory memory = {
 		.native = vmi_native_rom,
 		.native_address = (uint32_t)(uintptr_t)vmi_native_rom,
 		/* Our own image: its length byte is as trustworthy as the rest of the kernel. */
 		.native_size = (uint32_t)vmi_native_rom[VMI_ROM_HDR_LENGTH] * VMI_ROM_LENGTH_UNIT,
 	};
+	/* The option-ROM area where this kernel maps physical memory: the ROM is found,
+	 * linked and called there. */
+	vmi_probe_scan_area(config->physical_base, &memory);
 	vmi_probe(&memory, &rom_calls, link_records, &report->probe);
 	report->native = report->probe.native;
 	report->rom_address = report->probe.rom_address;

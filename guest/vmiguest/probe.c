@@ -1,6 +1,7 @@
 /* The ROM probe (see probe.h): scan, check with vmi_rom_check, Init, GetRelocationInfo for
  * every call, or the native ROM. Plain C; the ROM calls go through struct vmi_rom_calls. */
 #include <vmi/init.h>
+#include <vmi/pc.h>
 #include <vmi/rom.h>
 #include "patch.h"
 #include "probe.h"
@@ -21,9 +22,35 @@ static void downgrade_record(struct vmi_link_record *record)
 	record->type = VMI_LINK_CALL_REL;
 }
 
-/* Calls the ROM's Init, then fetches every call's record. 0, or Init's nonzero status. */
+/* The ELF header in slots 2-3 (rom.h): its magic, and e_entry (the Init stub at the address
+ * the ROM was linked for), at their Elf32_Ehdr offsets. */
+#define ELF_MAGIC        0x464c457fu   /* "\177ELF" */
+#define ELF_ENTRY_OFFSET 24
+
+static uint32_t read_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+uint32_t vmi_rom_link_address(const uint8_t *image, uint32_t size, uint32_t address)
+{
+	const uint8_t *elf = image + VMI_ROM_ELF_HEADER_OFFSET;
+	if (size < VMI_ROM_CALL_TABLE_END || read_u32(elf) != ELF_MAGIC)
+		return address;
+	return read_u32(elf + ELF_ENTRY_OFFSET) - VMI_ROM_CALL_OFFSET(VMI_CALL_Init);
+}
+
+void vmi_probe_scan_area(uint32_t physical_base, struct vmi_probe_memory *memory)
+{
+	memory->scan = (const uint8_t *)(uintptr_t)(physical_base + VMI_ROM_BASE);
+	memory->scan_address = physical_base + VMI_ROM_BASE;
+	memory->scan_size = VMI_ROM_SCAN_END - VMI_ROM_BASE;
+}
+
+/* Calls the ROM's Init, then fetches every call's record, its target moved from where the
+ * ROM was linked (`link_address`) to where it is called. 0, or Init's nonzero status. */
 static uint32_t link_rom(const struct vmi_rom_calls *calls, uint32_t address, uint32_t size,
-                         struct vmi_link_record records[VMI_CALL_COUNT],
+                         uint32_t link_address, struct vmi_link_record records[VMI_CALL_COUNT],
                          struct vmi_probe_result *result)
 {
 	struct vmi_init_info info;
@@ -45,6 +72,8 @@ static uint32_t link_rom(const struct vmi_rom_calls *calls, uint32_t address, ui
 			continue;   /* header slots: nothing to link */
 		uint32_t type = 0;
 		calls->get_relocation_info(calls->context, relocation_entry, call, record, &type);
+		if (record->target != 0)
+			record->target += address - link_address;
 		if (type != record->type || vmi_link_record_check(record, call, address, size) != 0) {
 			downgrade_record(record);
 			result->bad_records++;
@@ -151,7 +180,10 @@ int vmi_probe(const struct vmi_probe_memory *memory, const struct vmi_rom_calls 
 	if (scan(memory, &offset, &facts, &status)) {
 		uint32_t address = memory->scan_address + offset;
 		if (status == VMI_ROM_OK) {
-			uint32_t init_status = link_rom(calls, address, facts.size, records, result);
+			uint32_t link_address = vmi_rom_link_address(memory->scan + offset, facts.size,
+			                                             address);
+			uint32_t init_status = link_rom(calls, address, facts.size, link_address, records,
+			                                result);
 			if (init_status == 0) {
 				result->rom_address = address;
 				result->rom_size = facts.size;
@@ -174,6 +206,8 @@ int vmi_probe(const struct vmi_probe_memory *memory, const struct vmi_rom_calls 
 	result->api_major = memory->native[VMI_ROM_HDR_API_MAJOR];
 	result->api_minor = memory->native[VMI_ROM_HDR_API_MINOR];
 	uint32_t init_status = link_rom(calls, memory->native_address, memory->native_size,
+	                                vmi_rom_link_address(memory->native, memory->native_size,
+	                                                     memory->native_address),
 	                                records, result);
 	if (init_status != 0) {
 		result->native_failed = 1;

@@ -26,7 +26,7 @@ struct vmi_rom_calls {
 /* The memory the probe reads. */
 struct vmi_probe_memory {
 	const uint8_t *scan;          /* readable bytes standing for scan_address */
-	uint32_t scan_address;        /* VMI_ROM_BASE in a guest */
+	uint32_t scan_address;        /* VMI_ROM_BASE in a guest, plus its physical_base */
 	uint32_t scan_size;           /* VMI_ROM_SCAN_END - VMI_ROM_BASE in a guest */
 	/* The built-in native ROM: part of the kernel image, so trusted as it is (it is not
 	 * sealed: linked into a kernel, its relocated addresses change the checksum). */
@@ -51,6 +51,17 @@ struct vmi_probe_result {
 	unsigned bad_records;         /* records refused by vmi_link_record_check */
 	char message[200];            /* one log line, without "\n" */
 };
+
+/* Where the probe looks, for a guest that reaches physical memory at linear
+ * `physical_base + physical` (0: identity): the option-ROM area there. */
+void vmi_probe_scan_area(uint32_t physical_base, struct vmi_probe_memory *memory);
+
+/* The address `image` (size bytes, found at `address`) was linked for: its ELF header's
+ * e_entry less the Init stub's offset; `address` itself when it has no ELF header. A
+ * record's target names the ROM as linked there; the probe moves it by the same distance
+ * the ROM was moved, so a ROM reached through an alias (a kernel's linear map) is linked
+ * where it is called. */
+uint32_t vmi_rom_link_address(const uint8_t *image, uint32_t size, uint32_t address);
 
 /* Probes and fills `records` (VMI_CALL_COUNT of them: a refused record becomes a CALL_REL
  * to the call's stub; calls below VMI_CALL_FIRST are NONE). Returns 0, or -1 when even the

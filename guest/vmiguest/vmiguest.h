@@ -96,6 +96,10 @@ struct vmi_guest_config {
 	void (*print)(const char *line);        /* prints one line, "\n" included; or NULL */
 	const struct vmi_site *sites;           /* the kernel's .vmi_sites; NULL: the linker */
 	const struct vmi_site *sites_end;       /*   symbols __vmi_sites_start/__vmi_sites_end */
+	/* The linear address of physical 0 in the kernel's map of physical memory (a kernel
+	 * linked high: its KERNEL_BASE); 0: identity. The option-ROM area is probed there, and
+	 * the ROM found is linked and called at that linear address. */
+	uint32_t physical_base;
 };
 
 struct vmi_guest_report {

@@ -25,7 +25,7 @@ static const char *const selftests[] = {
 	"unimplemented_calls", "timer_periodic", "alarm_one_shot", "exception_divide",
 	"exception_breakpoint", "exception_invalid_opcode", "exception_no_gate",
 	"user_privileged_call", "syscall_int80", "syscall_fast", "sysexit", "round_robin", "messages",
-	"address_spaces", "private_memory_isolated", "read_only_write_fault",
+	"kernel_mapped_high", "address_spaces", "private_memory_isolated", "read_only_write_fault",
 	"supervisor_page_from_user", "accessed_dirty_bits", "invalpage_sees_change",
 	"global_survives_cr3", "frames_freed_on_exit", "fork_copies_the_window", NULL,
 };
@@ -272,8 +272,9 @@ static void vmirun_cell(const char *mode)
 	snprintf(arguments, sizeof(arguments), "vmi.link=%s", mode);
 	struct run_result result;
 	boot_vmirun(0, arguments, &result);
-	cr_assert(strstr(result.out, "vmi: ROM at 0xc0000: API "), "not the process ROM:\n%s",
-	          result.out);
+	/* found, linked and called through the kernel's linear map: KERNEL_BASE + 0xC0000 */
+	cr_assert(strstr(result.out, "vmi: ROM at 0xc00c0000: API "), "not the process ROM at its "
+	          "linear address:\n%s", result.out);
 	expect_link_line(&result, mode);
 	expect_prefix(&result, "kernel: timer: VMI alarms (SetAlarm); ");
 	expect_selftests(&result, skipped_none, failing_one_process);

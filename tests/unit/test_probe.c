@@ -490,3 +490,63 @@ Test(probe, the_built_native_rom_links_as_the_fallback)
 	cr_assert_eq(records[VMI_CALL_DisableInterrupts].type, VMI_LINK_INLINE);
 	cr_assert_eq(records[VMI_CALL_DisableInterrupts].template_bytes[0], 0xFA, "cli");
 }
+
+/* --- a ROM reached through a kernel's linear map ------------------------------------------ */
+
+#define LINEAR_MAP_BASE 0xC0000000u   /* a kernel's linear address of physical 0 */
+
+Test(probe, physical_base_moves_the_scanned_area_to_the_linear_map)
+{
+	struct vmi_probe_memory memory;
+	memset(&memory, 0, sizeof(memory));
+	vmi_probe_scan_area(LINEAR_MAP_BASE, &memory);
+	cr_assert_eq(memory.scan_address, LINEAR_MAP_BASE + VMI_ROM_BASE);
+	cr_assert_eq((uintptr_t)memory.scan, (uintptr_t)(LINEAR_MAP_BASE + VMI_ROM_BASE));
+	cr_assert_eq(memory.scan_size, VMI_ROM_SCAN_END - VMI_ROM_BASE);
+	vmi_probe_scan_area(0, &memory);
+	cr_assert_eq(memory.scan_address, VMI_ROM_BASE, "0: identity, as before");
+	cr_assert_eq((uintptr_t)memory.scan, (uintptr_t)VMI_ROM_BASE);
+}
+
+/* The process ROM, linked for 0xC0000, found at its alias in a kernel's linear map: linked
+ * there, every record usable, each target moved by the alias's distance (not left pointing
+ * at 0xC0000, which such a kernel need not map). */
+Test(probe, the_built_process_rom_found_through_an_alias_is_linked_at_the_alias)
+{
+	size_t size = load_image("process_rom.bin", scan_area, SCAN_SIZE);
+	cr_assert_gt(size, (size_t)VMI_ROM_CALL_TABLE_END);
+	cr_assert_eq(vmi_rom_link_address(scan_area, (uint32_t)size, LINEAR_MAP_BASE + VMI_ROM_BASE),
+	             VMI_ROM_BASE, "the image says where it was linked");
+	add_fake_rom(scan_area, LINEAR_MAP_BASE + VMI_ROM_BASE, VMI_PLATFORM_PROCESS);
+	struct vmi_probe_memory memory = probe_memory();
+	memory.scan_address = LINEAR_MAP_BASE + VMI_ROM_BASE;
+	memset(records, 0xEE, sizeof(records));
+	cr_assert_eq(vmi_probe(&memory, &fake_calls, records, &result), 0);
+	cr_assert_eq(result.native, 0);
+	cr_assert_eq(result.rom_address, LINEAR_MAP_BASE + VMI_ROM_BASE);
+	cr_assert_eq(result.bad_records, 0, "%s", result.message);
+	struct vmi_rom_facts facts;
+	cr_assert_eq(vmi_rom_check(scan_area, size, &facts), VMI_ROM_OK);
+	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
+		struct vmi_link_record expected;
+		vmi_rom_link_record(scan_area, &facts, call, &expected);
+		if (expected.target)
+			expected.target += LINEAR_MAP_BASE;
+		cr_assert_eq(memcmp(&records[call], &expected, sizeof(expected)), 0, "call %u", call);
+	}
+	cr_assert_eq(records[VMI_CALL_Halt].target,
+	             LINEAR_MAP_BASE + VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_Halt));
+	cr_assert_eq(records[VMI_CALL_EnableInterrupts].type, VMI_LINK_INLINE);
+}
+
+/* A ROM without an ELF header (the crafted ones) names no link address: its records are
+ * taken as they are, wherever it was found. */
+Test(probe, a_rom_without_an_elf_header_is_not_moved)
+{
+	craft_rom(scan_area, VMI_ROM_BASE);
+	cr_assert_eq(vmi_rom_link_address(scan_area, CRAFTED_UNITS * VMI_ROM_LENGTH_UNIT,
+	                                  VMI_ROM_BASE), VMI_ROM_BASE);
+	add_fake_rom(scan_area, VMI_ROM_BASE, VMI_PLATFORM_PROCESS);
+	cr_assert_eq(probe(), 0);
+	expect_records_of(scan_area);
+}
