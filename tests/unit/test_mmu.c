@@ -514,6 +514,79 @@ Test(mmu, an_entry_changed_while_its_address_space_is_away_is_dropped_when_it_re
 	expect_unmap(before_return, LINEAR & ~0xFFFu, 0x1000);
 }
 
+/* The index from a page table to the slots mapped through it: a table under two slots, and
+ * another table in the same bucket of the index (4 MiB further on), under a third. */
+#define COLLIDING_TABLE (TABLE + 0x400000u)
+#define FRAME_2         (FRAME + 0x1000u)
+#define SLOT_BYTES      0x400000u
+
+static uint32_t entry_of(uint32_t table) { return table + ((LINEAR >> 12) & 0x3FF) * 4; }
+
+/* The unmaps since `from`, as a bit per slot after LINEAR's (0, 1, 2) of its page. */
+static unsigned slots_dropped(unsigned from)
+{
+	unsigned slots = 0;
+	for (unsigned i = from; i < call_count; i++) {
+		cr_assert(!calls[i].map && calls[i].size == 0x1000, "call %u: not a page unmap", i);
+		uint32_t slot = (calls[i].linear - (LINEAR & ~0xFFFu)) / SLOT_BYTES;
+		cr_assert(slot < 3 && calls[i].linear == (LINEAR & ~0xFFFu) + slot * SLOT_BYTES,
+		          "unmapped 0x%x", calls[i].linear);
+		slots |= 1u << slot;
+	}
+	return slots;
+}
+
+/* Changes the entry for LINEAR's page in `table` (away in the second address space), then
+ * returns to the first: the slots whose page was dropped. */
+static unsigned change_away(uint32_t table, uint32_t value)
+{
+	load_cr3(DIRECTORY_2);
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	cr_assert_eq(mmu_call_set_pxe(value, entry_of(table), VMI_PAGE_PT), 0);
+	unsigned before_return = call_count;
+	run_in(0, DIRECTORY);
+	return slots_dropped(before_return);
+}
+
+static void fault_in_slot(unsigned slot)
+{
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR + slot * SLOT_BYTES, 0, 0, &error, reason), MMU_FILLED,
+	             "%s", reason);
+}
+
+/* A broken index can loop for ever: a time limit makes that a failure. */
+Test(mmu, a_change_drops_the_page_in_every_slot_mapped_through_its_table_and_in_no_other,
+     .timeout = 10.0)
+{
+	uint32_t slot = LINEAR >> 22;
+	*word(DIRECTORY + (slot + 1) * 4) = TABLE | RW;
+	*word(DIRECTORY + (slot + 2) * 4) = COLLIDING_TABLE | RW;
+	*word(entry_of(COLLIDING_TABLE)) = FRAME | RW;
+	in_the_second_with_the_tables_mapped();
+	*word(DIRECTORY + (COLLIDING_TABLE >> 22) * 4) = (COLLIDING_TABLE & VMI_PDE_LARGE_FRAME_MASK) |
+	                                                 RW | VMI_PTE_LARGE;
+	*word(DIRECTORY_2 + (COLLIDING_TABLE >> 22) * 4) = *word(DIRECTORY +
+	                                                         (COLLIDING_TABLE >> 22) * 4);
+	run_in(0, DIRECTORY);
+	fault_in_slot(1);
+	fault_in_slot(2);
+
+	cr_assert_eq(change_away(TABLE, FRAME_2 | RW), 0x3, "the table's two slots, not the third");
+	cr_assert_eq(change_away(COLLIDING_TABLE, FRAME_2 | RW), 0x4, "the third slot alone");
+
+	/* The second slot now maps through the colliding table: in its bucket once, out of the
+	 * first table's. */
+	*word(DIRECTORY + (slot + 1) * 4) = COLLIDING_TABLE | RW;
+	mmu_invalidate(LINEAR + SLOT_BYTES);
+	fault_in_slot(0);
+	fault_in_slot(1);
+	fault_in_slot(2);
+	cr_assert_eq(change_away(TABLE, FRAME | RW), 0x1, "the first slot alone");
+	cr_assert_eq(change_away(COLLIDING_TABLE, FRAME | RW), 0x6, "the second and third slots");
+}
+
 Test(mmu, an_entry_that_only_gains_a_or_d_drops_nothing)
 {
 	in_the_second_with_the_tables_mapped();

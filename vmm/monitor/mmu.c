@@ -40,13 +40,15 @@ struct range_set {
  * its page directory as a CPU tags TLB entries with a PCID. Switching back to it keeps what
  * it had mapped; what changed in its tables meanwhile is queued ("pending") and dropped
  * when it runs again, as the CR3 load would have on hardware. Which page table each of its
- * 4 MiB slots' small pages came through is kept to find them (table_under). */
+ * 4 MiB slots' small pages came through is kept to find them (table_under), with an index
+ * from table to slots, so a page-table call finds them without looking at every slot. */
 #define CONTEXTS_MAX 8
 #define PENDING_MAX  32
 /* Where the guest writes its tables with plain stores (trap-and-emulate), the calls tell
  * nothing: a context keeps copies of its directory and of up to SNAPSHOTS_MAX page tables it
  * mapped through, as they were when it last ran, and compares them when it runs again. */
 #define SNAPSHOTS_MAX 16
+#define TABLE_BUCKETS 1024   /* by table frame: consecutive tables land apart */
 struct table_snapshot {
 	uint32_t table;                        /* page table address | 1, or 0 */
 	uint32_t entries[1024];
@@ -59,6 +61,8 @@ struct tlb_context {
 	                                          or in pieces: invlpg drops all of it */
 	struct range_set global_mapped, other_mapped;
 	uint32_t table_under[REGIONS];         /* page table address | 1, or 0 */
+	uint16_t bucket_first[TABLE_BUCKETS];  /* a slot (+1) of a table in this bucket, or 0 */
+	uint16_t bucket_next[REGIONS];         /* the next slot (+1) of the same bucket, or 0 */
 	struct linear_range pending[PENDING_MAX];
 	unsigned pending_count;
 	int pending_drop_all;
@@ -198,10 +202,56 @@ static uint32_t directory_of_cr3(void)
 	return virtual_cpu.cr3 & ~(SMALL_PAGE - 1);
 }
 
+static unsigned bucket_of(uint32_t table)
+{
+	return (table >> 12) % TABLE_BUCKETS;
+}
+
+/* The slots `c` maps through `table`, one after another: first_slot_under, then
+ * next_slot_under until REGIONS. */
+static uint32_t slot_under_from(const struct tlb_context *c, unsigned link, uint32_t table)
+{
+	for (; link; link = c->bucket_next[link - 1])
+		if (c->table_under[link - 1] == (table | 1))
+			return link - 1;
+	return REGIONS;
+}
+
+static uint32_t first_slot_under(const struct tlb_context *c, uint32_t table)
+{
+	return slot_under_from(c, c->bucket_first[bucket_of(table)], table);
+}
+
+static uint32_t next_slot_under(const struct tlb_context *c, uint32_t region, uint32_t table)
+{
+	return slot_under_from(c, c->bucket_next[region], table);
+}
+
+/* table_under[region] = value (a table | 1, or 0), keeping the index. */
+static void set_table_under(struct tlb_context *c, uint32_t region, uint32_t value)
+{
+	uint32_t old = c->table_under[region];
+	if (old == value)
+		return;
+	if (old) {
+		uint16_t *link = &c->bucket_first[bucket_of(old)];
+		while (*link != region + 1)
+			link = &c->bucket_next[*link - 1];
+		*link = c->bucket_next[region];
+	}
+	c->table_under[region] = value;
+	if (value) {
+		uint16_t *first = &c->bucket_first[bucket_of(value)];
+		c->bucket_next[region] = *first;
+		*first = (uint16_t)(region + 1);
+	}
+}
+
 static void forget_mappings(struct tlb_context *c)
 {
 	memset(c->large_mapped, 0, sizeof c->large_mapped);
 	memset(c->table_under, 0, sizeof c->table_under);
+	memset(c->bucket_first, 0, sizeof c->bucket_first);
 	memset(c->uncopied, 0, sizeof c->uncopied);
 	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++)
 		c->snapshots[i].table = 0;
@@ -519,7 +569,7 @@ static void compare_tables(struct tlb_context *c)
 			if (changed || c->table_under[region] ||
 			    (c->large_mapped[region / 32] & (1u << (region % 32))))
 				unmap(c, region << 22, LARGE_PAGE);
-			c->table_under[region] = 0;
+			set_table_under(c, region, 0);
 			c->large_mapped[region / 32] &= ~(1u << (region % 32));
 			c->uncopied[region / 32] &= ~(1u << (region % 32));
 		}
@@ -531,9 +581,10 @@ static void compare_tables(struct tlb_context *c)
 			continue;
 		uint32_t regions[REGIONS];   /* the slots mapped through it: one, as a rule */
 		unsigned count = 0;
-		for (uint32_t region = 0; region < REGIONS; region++)
-			if (c->table_under[region] == s->table)
-				regions[count++] = region;
+		uint32_t table = s->table & ~1u;
+		for (uint32_t region = first_slot_under(c, table); region < REGIONS;
+		     region = next_slot_under(c, region, table))
+			regions[count++] = region;
 		for (unsigned index = 0; index < 1024; index++)
 			for (unsigned k = 0; k < count && entry_differs(s->entries[index], now[index]); k++)
 				unmap(c, regions[k] << 22 | index << 12, SMALL_PAGE);
@@ -590,9 +641,11 @@ void mmu_table_entry_changed(uint32_t entry_linear, uint32_t old, uint32_t value
 			continue;
 		if (c->directory == table)
 			region_changed(c, index);
-		for (uint32_t region = 0; region < REGIONS; region++)
-			if (c->table_under[region] == (table | 1))
-				queue_unmap(c, region << 22 | index << 12, SMALL_PAGE);
+		/* Queuing may drop everything (a full queue), which empties the index: stop. */
+		for (uint32_t region = first_slot_under(c, table);
+		     region < REGIONS && !c->pending_drop_all;
+		     region = next_slot_under(c, region, table))
+			queue_unmap(c, region << 22 | index << 12, SMALL_PAGE);
 	}
 }
 
@@ -608,9 +661,10 @@ void mmu_table_page_announced(uint32_t frame)
 			c->tagged = 0;
 			continue;
 		}
-		for (uint32_t region = 0; region < REGIONS; region++)
-			if (c->table_under[region] == (table | 1))
-				region_changed(c, region);
+		for (uint32_t region = first_slot_under(c, table);
+		     region < REGIONS && !c->pending_drop_all;
+		     region = next_slot_under(c, region, table))
+			region_changed(c, region);
 	}
 }
 
@@ -651,7 +705,7 @@ static void note_table(struct tlb_context *c, uint32_t region, uint32_t table)
 		unmap(c, region << 22, LARGE_PAGE);
 	if (tables_compared && c->table_under[region] != (table | 1))
 		copy_table(c, region, table);
-	c->table_under[region] = table | 1;
+	set_table_under(c, region, table | 1);
 }
 
 /* --- fault-around: the present neighbours of a faulting page, in the same mapping ------ */
