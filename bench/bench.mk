@@ -29,6 +29,7 @@ bench: deps
 	$(BENCH_KERNEL) $(VMIRUN) $(REFERENCE_KERNEL) $(BENCH_KERNEL_RUNS) $(BENCH_DIR)
 	gnuplot -e "datafile='$(BENCH_DIR)/kernel.dat'; outbase='$(BENCH_DIR)/kernel'" bench/kernel.gp
 	@cat $(BENCH_DIR)/kernel.md
+	@cat $(BENCH_DIR)/host_operations.md
 	@echo "chart: $(BENCH_DIR)/kernel.png, $(BENCH_DIR)/kernel.svg"
 	$(BENCH_NATIVE) > $(BENCH_DIR)/native_flags.md
 	@cat $(BENCH_DIR)/native_flags.md

@@ -231,14 +231,17 @@ Test(mmu, a_large_page_of_ram_is_one_mapping_and_invlpg_drops_all_of_it)
 	expect_calls(3);
 }
 
-Test(mmu, the_first_large_page_is_mapped_page_by_page_its_rom_read_only_its_holes_not)
+/* Not all memory, so not one mapping: the piece around a fault that is one kind of memory
+ * (one mapping for it, as the CPU's one TLB entry), the ROM read-only, the holes refused. */
+Test(mmu, the_first_large_page_is_mapped_in_pieces_its_rom_read_only_its_holes_not)
 {
 	*directory_entry(0) = 0 | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY;
 	turn_paging_on(VMI_CR4_PSE);
 	uint32_t error = 0;
 	cr_assert_eq(mmu_host_fault(VMI_ROM_BASE + 0x20, 0, 0, &error, reason), MMU_FILLED,
 	             "%s", reason);
-	expect_map(0, VMI_ROM_BASE, VMI_ROM_BASE, 0x1000, 0);
+	/* the ROM area (the ROM and the zeros after it to 1 MiB, as a PC's other ROMs), whole */
+	expect_map(0, VMI_ROM_BASE, VMI_ROM_BASE, 0x100000 - VMI_ROM_BASE, 0);
 	cr_assert_eq(mmu_host_fault(VMI_ROM_BASE + 0x20, HOST_WRITE_TO_READ_ONLY, 0, &error,
 	                            reason), MMU_UNSUPPORTED);
 	cr_assert(strstr(reason, "writes its ROM"), "%s", reason);
@@ -247,10 +250,14 @@ Test(mmu, the_first_large_page_is_mapped_page_by_page_its_rom_read_only_its_hole
 	cr_assert_eq(mmu_host_fault(0xA0000, 0, 0, &error, reason), MMU_UNSUPPORTED);
 	cr_assert(strstr(reason, "no memory"), "%s", reason);
 	expect_calls(1);
+	/* RAM from 1 MiB to the end of the large page: one mapping, from a fault inside */
+	cr_assert_eq(mmu_host_fault(0x234567, HOST_WRITE, 0, &error, reason), MMU_FILLED, "%s",
+	             reason);
+	expect_map(1, 0x100000, 0x100000, 0x300000, 1);
 	/* physical page 0 (the BIOS data area on a PC) is memory, at any linear address */
 	*table_entry(LINEAR) = 0 | RW;
 	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
-	expect_map(1, LINEAR & ~0xFFFu, 0, 0x1000, 0);
+	expect_map(2, LINEAR & ~0xFFFu, 0, 0x1000, 0);
 }
 
 Test(mmu, tables_outside_guest_memory_stop_the_guest_with_the_reason)
@@ -585,6 +592,40 @@ Test(mmu, a_change_drops_the_page_in_every_slot_mapped_through_its_table_and_in_
 	fault_in_slot(2);
 	cr_assert_eq(change_away(TABLE, FRAME | RW), 0x1, "the first slot alone");
 	cr_assert_eq(change_away(COLLIDING_TABLE, FRAME | RW), 0x6, "the second and third slots");
+}
+
+/* A CPU keeps its global TLB entries across a CR3 load: a new address space maps the global
+ * pages the last one had at its first entry (through its own directory), not one host fault
+ * each, and nothing else. */
+Test(mmu, a_new_address_space_starts_with_the_global_pages_of_the_last_one)
+{
+	uint32_t other = LINEAR + 0x10000;   /* outside LINEAR's block of fault-around */
+	*table_entry(LINEAR) = FRAME | RW | VMI_PTE_GLOBAL | VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	*table_entry(other) = FRAME_2 | RW | VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	/* global in the first directory, but not in the second one's table for it */
+	uint32_t elsewhere = LINEAR + 0x400000, table_1 = TABLE + 0x10000,
+	         table_2 = TABLE + 0x11000;
+	*directory_entry(elsewhere) = table_1 | RW;
+	*word(table_1 + ((elsewhere >> 12) & 0x3FF) * 4) = FRAME | RW | VMI_PTE_GLOBAL |
+	                                                   VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	*word(DIRECTORY_2 + (elsewhere >> 22) * 4) = table_2 | RW;
+	*word(table_2 + ((elsewhere >> 12) & 0x3FF) * 4) = FRAME | RW | VMI_PTE_ACCESSED |
+	                                                   VMI_PTE_DIRTY;
+	address_spaces = 2;
+	*word(DIRECTORY_2 + (LINEAR >> 22) * 4) = TABLE | RW;
+	turn_paging_on(VMI_CR4_PGE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(other, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(elsewhere, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	call_count = 0;
+	run_in(1, DIRECTORY_2);
+	expect_calls(2);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);   /* a new one starts empty */
+	expect_map(1, LINEAR & ~0xFFFu, FRAME, 0x1000, 1);         /* but for the global page */
+	call_count = 0;
+	run_in(1, DIRECTORY_2);   /* reloaded: nothing carried again, the global page stays */
+	expect_calls(0);
 }
 
 Test(mmu, an_entry_that_only_gains_a_or_d_drops_nothing)

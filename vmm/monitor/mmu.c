@@ -66,6 +66,8 @@ struct tlb_context {
 	struct linear_range pending[PENDING_MAX];
 	unsigned pending_count;
 	int pending_drop_all;
+	unsigned carry_from;                   /* 1 + the context whose global pages it takes
+	                                          at its first entry, or 0 */
 	/* Only while tables_compared: */
 	int directory_copied;
 	uint32_t directory_copy[1024];
@@ -334,14 +336,22 @@ static void apply_pending(struct tlb_context *c)
 
 static void compare_tables(struct tlb_context *c);
 static void copy_tables(struct tlb_context *c);
+static void carry_global_pages(struct tlb_context *c, const struct range_set *globals);
 
 void monitor_address_space_entered(unsigned id)
 {
 	if (id >= CONTEXTS_MAX)
 		return;
-	apply_pending(&contexts[id]);
+	struct tlb_context *c = &contexts[id];
+	apply_pending(c);
 	if (tables_compared)
-		compare_tables(&contexts[id]);
+		compare_tables(c);
+	if (c->carry_from) {
+		const struct tlb_context *from = &contexts[c->carry_from - 1];
+		c->carry_from = 0;
+		if (!from->global_mapped.full)
+			carry_global_pages(c, &from->global_mapped);
+	}
 }
 
 /* Drops every mapping but the global ones: one unmap per range of the others, or, if there
@@ -447,6 +457,9 @@ static int switch_context(uint32_t directory)
 		drop_all(&contexts[target]);
 		contexts[target].directory = directory;
 		contexts[target].tagged = 1;
+		/* A CPU keeps its global TLB entries across the CR3 load: the new address space
+		 * starts with them, mapped at its first entry, not one host fault each. */
+		contexts[target].carry_from = current + 1;
 		copy_tables(&contexts[target]);
 	}
 	if (platform_switch_address_space(target) != 0) {
@@ -784,10 +797,32 @@ static void fault_around(uint32_t page, uint32_t frame, const struct mapping_cla
 		*high += SMALL_PAGE;
 }
 
+/* Of a large page that is not all memory (the first 4 MiB: the holes and the ROM), the
+ * piece around `page` that is one kind of memory (RAM, or ROM) and mappable: one TLB entry
+ * on a CPU, so one mapping here rather than a host fault per page. */
+static int same_memory(uint32_t page, uint32_t frame, int ram)
+{
+	return platform_linear_mappable(page, SMALL_PAGE) &&
+	       platform_guest_physical(frame, SMALL_PAGE, ram) != NULL &&
+	       (ram || platform_guest_physical(frame, SMALL_PAGE, 1) == NULL);
+}
+
+static void piece_of_large_page(uint32_t page, uint32_t frame, uint32_t *low, uint32_t *high)
+{
+	uint32_t base = page & ~(LARGE_PAGE - 1);
+	int ram = platform_guest_physical(frame, SMALL_PAGE, 1) != NULL;
+	*low = page;
+	*high = page + SMALL_PAGE;
+	while (*low > base && same_memory(*low - SMALL_PAGE, frame - (page - *low) - SMALL_PAGE, ram))
+		*low -= SMALL_PAGE;
+	while (*high < base + LARGE_PAGE && same_memory(*high, frame + (*high - page), ram))
+		*high += SMALL_PAGE;
+}
+
 /* Maps, in the running context, the page that holds `linear`, translated to `physical` by
  * a page of `page_size` (a small one through a page table, as `walked` says; NULL for the
- * identity): all 4 MiB of a large page at once when it is all RAM, else the 4 KiB page and
- * those around it fault_around finds. */
+ * identity): all 4 MiB of a large page at once when it is all RAM, else the piece of it
+ * that is one kind of memory; a 4 KiB page with those around it fault_around finds. */
 static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t page_size,
                                    const struct page_walk_result *walked, int writable,
                                    int global, int write, char reason[MMU_REASON_MAX])
@@ -825,6 +860,8 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 		writable = 0;
 	}
 	uint32_t low = page, high = page + SMALL_PAGE;
+	if (page_size == LARGE_PAGE)
+		piece_of_large_page(page, frame, &low, &high);
 	if (walked && page_size == SMALL_PAGE && platform_guest_physical(frame, SMALL_PAGE, 1)) {
 		const struct mapping_class class = { writable, global, walked->user };
 		fault_around(page, frame, &class, &low, &high);
@@ -865,6 +902,28 @@ void mmu_entry_written(uint32_t linear)
 	if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, r.global, 0,
 	         reason) == MMU_FILLED)
 		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
+}
+
+/* Maps in `c`, the running context just taken for a new directory, the pages of `globals`
+ * (another context's global mappings) that its directory maps as global: what the CPU's
+ * global TLB entries would have kept across the CR3 load. Through the ordinary fill, so
+ * large pages go whole and small ones with their neighbours. */
+static void carry_global_pages(struct tlb_context *c, const struct range_set *globals)
+{
+	char reason[MMU_REASON_MAX];
+	for (unsigned i = 0; i < globals->count; i++) {
+		for (uint32_t linear = globals->ranges[i].start; linear < globals->ranges[i].end &&
+		     linear >= globals->ranges[i].start; linear += SMALL_PAGE) {
+			if (range_set_covers(&c->global_mapped, linear, SMALL_PAGE))
+				continue;
+			struct page_walk_result r;
+			if (walk(linear, 0, &r) != PAGE_WALK_OK || !r.global)
+				continue;
+			if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, 1, 0,
+			         reason) == MMU_FILLED)
+				stats_count_paging(STATS_PAGING_GLOBAL_CARRIED, 1);
+		}
+	}
 }
 
 enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int user,
