@@ -151,7 +151,8 @@
 	jz 1f
 	orl $VMI_EFLAGS_IF, (%esp)
 1:	pushl VCPU(CS)
-	pushl $9f
+	call 7f                         /* the return eip: 9 below, where the ROM runs (a */
+7:	addl $(9f - 7b), (%esp)         /* kernel may map it anywhere), not its link address */
 	pushl VCPU(SYSCALL_CS)
 	popl VCPU(CS)
 	movl $0, VCPU_FLAGS

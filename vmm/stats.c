@@ -47,6 +47,7 @@ static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
 	[STATS_PAGING_PROCESSES_CREATED] = "processes_created",
 	[STATS_PAGING_EVICTED] = "address_spaces_evicted",
 	[STATS_PAGING_QUEUED_UNMAPS] = "unmaps_queued",
+	[STATS_PAGING_GLOBAL_CARRIED] = "global_mappings_carried",
 };
 
 /* The call's name, or NULL for the reserved slots 0-3. */

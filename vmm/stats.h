@@ -35,6 +35,8 @@ enum stats_paging_kind {
 	STATS_PAGING_PROCESSES_CREATED, /* address-space processes forked */
 	STATS_PAGING_EVICTED,         /* address spaces dropped for another (least recently used) */
 	STATS_PAGING_QUEUED_UNMAPS,   /* unmaps queued for an address space until it runs */
+	STATS_PAGING_GLOBAL_CARRIED,  /* host mappings of global pages a new address space made
+	                                 at its first entry (a CPU keeps them across CR3 loads) */
 	STATS_PAGING_KIND_COUNT
 };
 

@@ -25,6 +25,30 @@
 #define COMPUTE_UNITS      100
 
 static unsigned repetitions;
+static const char *bench_cmdline;
+
+int bench_requested(const char *cmdline)
+{
+	return cmdline_has_word(cmdline, "bench") || cmdline_has_prefix(cmdline, "bench=");
+}
+
+/* `bench` runs every benchmark; `bench=NAME` that one. */
+static int wanted(const char *name)
+{
+	if (cmdline_has_word(bench_cmdline, "bench"))
+		return 1;
+	char word[64] = "bench=";
+	size_t length = strlen(word), name_length = strlen(name);
+	if (length + name_length >= sizeof word)
+		return 0;
+	memcpy(word + length, name, name_length + 1);
+	return cmdline_has_word(bench_cmdline, word);
+}
+
+static void report_operations(const char *name, uint64_t operations)
+{
+	kprintf("bench-operations: %s %llu\n", name, (unsigned long long)operations);
+}
 
 static uint32_t scaled(uint32_t iterations)
 {
@@ -44,6 +68,7 @@ static void report(const char *name, uint64_t *cycles, uint32_t iterations)
 	uint64_t tenths = median(cycles, repetitions) * 10 / iterations;
 	kprintf("bench: %s %llu.%llu\n", name, (unsigned long long)(tenths / 10),
 	        (unsigned long long)(tenths % 10));
+	report_operations(name, (uint64_t)iterations * repetitions);
 }
 
 /* --- the hot interrupt-flag operations, in the kernel ---------------------------------------- */
@@ -212,9 +237,12 @@ static void bench_process_create_exit(void)
 
 static void bench_address_spaces(void)
 {
-	bench_address_space_switch();
-	bench_page_fault();
-	bench_process_create_exit();
+	if (wanted("address_space_switch"))
+		bench_address_space_switch();
+	if (wanted("page_fault"))
+		bench_page_fault();
+	if (wanted("process_create_exit"))
+		bench_process_create_exit();
 	paging_reset();
 }
 
@@ -253,8 +281,10 @@ static void bench_alarm_roundtrip(void)
  * request costing the server some computation) while a third process crunches numbers, all
  * preempted by the 1 kHz tick: total cycles from the first switch to the last exit, for the
  * same work on every platform; and the part of it that was the processes' arithmetic. */
-static void bench_mixed_workload(void)
+static void mixed_workload(const char *name, const char *compute_name, int own_address_spaces)
 {
+	int (*create)(const char *, user_entry, uint32_t) =
+		own_address_spaces ? process_create_with_address_space : process_create;
 	uint64_t cycles[BENCH_REPETITIONS_MAX], compute[BENCH_REPETITIONS_MAX];
 	unsigned runs = repetitions < MIXED_REPETITIONS ? repetitions : MIXED_REPETITIONS;
 	uint32_t expected = 0;
@@ -269,46 +299,73 @@ static void bench_mixed_workload(void)
 		client.work = server.work = MIXED_WORK;
 		client.fast = server.fast = 1;
 		cruncher.units = MIXED_UNITS;
-		int server_pid = process_create("server", user_ponger, (uint32_t)(uintptr_t)&server);
+		int server_pid = create("server", user_ponger, (uint32_t)(uintptr_t)&server);
 		client.peer = server_pid;
-		process_create("client", user_pinger, (uint32_t)(uintptr_t)&client);
-		process_create("cruncher", user_cruncher, (uint32_t)(uintptr_t)&cruncher);
+		create("client", user_pinger, (uint32_t)(uintptr_t)&client);
+		create("cruncher", user_cruncher, (uint32_t)(uintptr_t)&cruncher);
 		uint64_t start = cycles_now();
 		scheduler_run();
 		cycles[r] = cycles_now() - start;
 		compute[r] = client.compute_cycles + server.compute_cycles + cruncher.compute_cycles;
 		process_reap_all();
 		if (client.completed != MIXED_ROUNDS || client.errors || (r && cruncher.result != expected)) {
-			kprintf("bench: mixed_workload skipped: wrong results (%u of %u rounds, %u errors)\n",
+			kprintf("bench: %s skipped: wrong results (%u of %u rounds, %u errors)\n", name,
 			        client.completed, MIXED_ROUNDS, client.errors);
 			return;
 		}
 		expected = cruncher.result;
 	}
 	uint64_t total = median(cycles, runs);
-	kprintf("bench: mixed_workload %llu\n", (unsigned long long)total);
+	kprintf("bench: %s %llu\n", name, (unsigned long long)total);
+	report_operations(name, runs);
 	/* how much of it was the processes' own arithmetic (timed in user mode; a tick that
 	 * lands inside a timed stretch counts there) */
-	kprintf("bench: mixed_workload_compute %llu\n", (unsigned long long)median(compute, runs));
+	kprintf("bench: %s %llu\n", compute_name, (unsigned long long)median(compute, runs));
 }
 
-void bench_run_all(void)
+static void bench_mixed_workload(void)
 {
+	mixed_workload("mixed_workload", "mixed_workload_compute", 0);
+}
+
+/* The same with each of the three processes in an address space of its own: every switch
+ * between them is a CR3 load. */
+static void bench_mixed_workload_address_spaces(void)
+{
+	mixed_workload("mixed_workload_address_spaces", "mixed_workload_address_spaces_compute", 1);
+}
+
+void bench_run(const char *cmdline)
+{
+	bench_cmdline = cmdline;
 	repetitions = platform.quick ? QUICK_REPETITIONS : REPETITIONS;
 	kprintf("kernel: benchmarks: median of %u loops each, cycles per iteration (compute: per "
-	        "pass; mixed_workload and mixed_workload_compute: total cycles)%s\n", repetitions,
+	        "pass; the mixed workloads and their compute parts: total cycles)%s\n", repetitions,
 	        platform.deprivileged_native ? "; iteration counts reduced for trap-and-emulate" : "");
 	timer_stop();
-	bench_irq_disable_enable();
-	bench_irq_save_restore();
-	bench_irq_critical_section();
-	bench_syscall("syscall_int80", 0);
-	bench_syscall("syscall_fast", 1);
-	bench_process_switch();
+	if (wanted("irq_disable_enable"))
+		bench_irq_disable_enable();
+	if (wanted("irq_save_restore"))
+		bench_irq_save_restore();
+	if (wanted("irq_critical_section"))
+		bench_irq_critical_section();
+	if (wanted("syscall_int80"))
+		bench_syscall("syscall_int80", 0);
+	if (wanted("syscall_fast"))
+		bench_syscall("syscall_fast", 1);
+	if (wanted("process_switch"))
+		bench_process_switch();
 	bench_address_spaces();
-	bench_compute();
-	bench_alarm_roundtrip();
-	bench_mixed_workload();
+	if (wanted("compute"))
+		bench_compute();
+	if (wanted("alarm_roundtrip"))
+		bench_alarm_roundtrip();
+	if (wanted("mixed_workload"))
+		bench_mixed_workload();
+	if (wanted("mixed_workload_address_spaces")) {
+		bench_mixed_workload_address_spaces();
+		paging_reset();
+	}
 	timer_start_periodic(TIMER_TICK_HZ);
 	kprintf("bench: done\n");
 }

@@ -61,6 +61,8 @@ void *memset(void *destination, int value, size_t count);
 size_t strlen(const char *text);
 /* 1 if the space-separated `cmdline` holds the word `word` exactly. */
 int cmdline_has_word(const char *cmdline, const char *word);
+/* 1 if one of its words starts with `prefix`. */
+int cmdline_has_prefix(const char *cmdline, const char *prefix);
 /* Sorts a few values in place (insertion sort: for medians of a handful of samples). */
 void sort_u64(uint64_t *values, unsigned count);
 

@@ -34,7 +34,9 @@ void sort_u64(uint64_t *values, unsigned count)
 		}
 }
 
-int cmdline_has_word(const char *cmdline, const char *word)
+/* 1 if a space-separated word of `cmdline` is `word` exactly, or, with `prefix_only`, starts
+ * with it. */
+static int cmdline_match(const char *cmdline, const char *word, int prefix_only)
 {
 	size_t word_length = strlen(word);
 	const char *p = cmdline;
@@ -44,7 +46,8 @@ int cmdline_has_word(const char *cmdline, const char *word)
 		const char *start = p;
 		while (*p && *p != ' ')
 			p++;
-		if ((size_t)(p - start) != word_length)
+		size_t length = (size_t)(p - start);
+		if (length < word_length || (!prefix_only && length != word_length))
 			continue;
 		size_t i = 0;
 		while (i < word_length && start[i] == word[i])
@@ -53,4 +56,14 @@ int cmdline_has_word(const char *cmdline, const char *word)
 			return 1;
 	}
 	return 0;
+}
+
+int cmdline_has_word(const char *cmdline, const char *word)
+{
+	return cmdline_match(cmdline, word, 0);
+}
+
+int cmdline_has_prefix(const char *cmdline, const char *prefix)
+{
+	return cmdline_match(cmdline, prefix, 1);
 }

@@ -155,8 +155,12 @@ void kernel_main(uint32_t magic, uint32_t info_address)
 	timer_start_periodic(TIMER_TICK_HZ);
 	vmi_enable_interrupts();
 
-	unsigned failures = selftest_run_all();
-	if (cmdline_has_word(cmdline, "bench"))
-		bench_run_all();
+	unsigned failures = 0;
+	if (cmdline_has_word(cmdline, "noselftest"))
+		kprintf("kernel: self-tests not run (noselftest)\n");
+	else
+		failures = selftest_run_all();
+	if (bench_requested(cmdline))
+		bench_run(cmdline);
 	kernel_exit(failures ? EXIT_SELFTEST_FAILED : EXIT_ALL_PASSED);
 }

@@ -43,7 +43,6 @@ extern char __user_text_start[], __user_data_start[], __user_end[];
 
 static uint32_t kernel_directory[1024] __attribute__((aligned(PAGE)));
 static uint32_t low_table[1024] __attribute__((aligned(PAGE)));   /* the map's first 4 MiB */
-static uint32_t rom_alias_table[1024] __attribute__((aligned(PAGE)));
 static uint32_t stacks_table[1024] __attribute__((aligned(PAGE)));
 static uint32_t test_table[1024] __attribute__((aligned(PAGE)));
 static uint32_t directories[PROCESS_MAX][1024] __attribute__((aligned(PAGE)));
@@ -54,8 +53,6 @@ static uint8_t user_stacks[PROCESS_MAX][USER_STACK_BYTES] __attribute__((aligned
 static uint8_t frames[PAGING_FRAME_POOL][PAGE] __attribute__((aligned(PAGE)));
 static uint8_t frame_used[PAGING_FRAME_POOL];
 static uint32_t kernel_entry_count, global_bit, loaded_directory;
-static int rom_alias;   /* the process ROM's frames are mapped at its link address too, */
-static uint32_t rom_alias_entry;   /* through this directory entry */
 uint32_t paging_demand_faults;
 
 uint32_t paging_physical(const volatile void *p)
@@ -126,25 +123,6 @@ static void announce_table(uint32_t *table, uint32_t level)
 	vmi_allocate_page(paging_physical(table) >> 12, level | VMI_ALLOCATE_ZEROED, 0, 0, 0);
 }
 
-/* The process ROM pushes its own link-time address (VMI_ROM_BASE) as the return address of
- * its fast system-call entry, so user mode returns there whatever alias the ROM was called
- * through: its frames are mapped there too, user read-only, in every directory. */
-static void map_rom_alias(void)
-{
-	const struct vmi_probe_result *rom = &platform.vmi->probe;
-	rom_alias = !platform.native_rom;
-	if (!rom_alias)
-		return;
-	announce_table(rom_alias_table, VMI_PAGE_PT);
-	uint32_t first = rom->rom_address - KERNEL_BASE;   /* its frames: where it was linked */
-	rom_alias_entry = first >> 22;
-	for (uint32_t offset = 0; offset < rom->rom_size; offset += PAGE)
-		vmi_set_pxe(&rom_alias_table[(first + offset) / PAGE % 1024],
-		            (first + offset) | USER_READ_ONLY, VMI_PAGE_PT);
-	vmi_set_pxe(&kernel_directory[rom_alias_entry],
-	            paging_physical(rom_alias_table) | TABLE_FOR_USER, VMI_PAGE_PD);
-}
-
 /* The stacks window: slot s's stack pages, a gap of as many unmapped ones below each. */
 static void map_stacks_window(void)
 {
@@ -187,7 +165,6 @@ int paging_init(const char **why)
 	vmi_set_pxe(&kernel_directory[PAGING_TEST_WINDOW >> 22], paging_physical(test_table) |
 	            VMI_PTE_PRESENT | VMI_PTE_WRITABLE, VMI_PAGE_PD);   /* the kernel's only */
 	map_stacks_window();
-	map_rom_alias();
 	vmi_set_linear_mapping(0, KERNEL_BASE, kernel_entry_count * (LARGE_PAGE / PAGE), 0);
 
 	/* Load it: the boot directory, and with it every identity mapping, is gone. */
@@ -289,8 +266,6 @@ uint32_t paging_new_address_space(unsigned slot)
 	                  kernel_entry_count);
 	for (uint32_t i = KERNEL_FIRST_ENTRY; i < KERNEL_FIRST_ENTRY + kernel_entry_count; i++)
 		vmi_set_pxe(&directory[i], kernel_directory[i], VMI_PAGE_PD);
-	if (rom_alias)
-		vmi_set_pxe(&directory[rom_alias_entry], kernel_directory[rom_alias_entry], VMI_PAGE_PD);
 	/* Its stack at the top of the window's table: the same address in every such process,
 	 * so a forked child's copy is where its parent's was. */
 	uint32_t stack_entry = (OWN_STACK_TOP - USER_STACK_BYTES - PRIVATE_WINDOW) / PAGE;

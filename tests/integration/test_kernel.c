@@ -57,7 +57,8 @@ static const char *const benchmarks[] = {
 	"irq_disable_enable", "irq_save_restore", "irq_critical_section", "syscall_int80",
 	"syscall_fast", "process_switch", "address_space_switch", "page_fault",
 	"process_create_exit", "compute",
-	"alarm_roundtrip", "mixed_workload", "mixed_workload_compute", NULL,
+	"alarm_roundtrip", "mixed_workload", "mixed_workload_compute",
+	"mixed_workload_address_spaces", "mixed_workload_address_spaces_compute", NULL,
 };
 
 static const char *kernel_path(void)
@@ -333,5 +334,45 @@ Test(kernel, qemu_bench_quick)
 	boot_qemu("bench quick", &result);
 	expect_selftests(&result, skipped_none, failing_none);
 	expect_benchmarks(&result);
+	run_result_free(&result);
+}
+
+/* --- one benchmark alone: what bench-kernel_matrix's host-operation counts rely on ----------- */
+
+/* `noselftest bench=NAME quick`: no self-test ran, NAME alone printed its cycles, and it
+ * counted `operations` guest operations (iterations x the 5 loops of a quick run). */
+static void expect_one_benchmark(const struct run_result *result, const char *name,
+                                 unsigned operations)
+{
+	cr_assert_eq(result->exit_status, EXIT_STATUS(0), "exit status %d:\n%s", result->exit_status,
+	             result->out);
+	expect_line(result, "kernel: self-tests not run (noselftest)");
+	cr_assert_null(find_line(result, "selftest: ", 1), "a self-test ran:\n%s", result->out);
+	for (size_t i = 0; benchmarks[i]; i++) {
+		char prefix[96];
+		snprintf(prefix, sizeof(prefix), "bench: %s ", benchmarks[i]);
+		cr_assert_eq(find_line(result, prefix, 1) != NULL, strcmp(benchmarks[i], name) == 0,
+		             "%s: %s:\n%s", benchmarks[i],
+		             strcmp(benchmarks[i], name) ? "ran, unasked" : "missing", result->out);
+	}
+	char line[128];
+	snprintf(line, sizeof(line), "bench-operations: %s %u", name, operations);
+	expect_line(result, line);
+	expect_line(result, "bench: done");
+}
+
+Test(kernel, qemu_one_benchmark_alone_counts_its_operations)
+{
+	struct run_result result;
+	boot_qemu("noselftest bench=page_fault quick", &result);
+	expect_one_benchmark(&result, "page_fault", 32 * 5);   /* 32 pages a loop */
+	run_result_free(&result);
+}
+
+Test(kernel, vmirun_one_benchmark_alone_counts_its_operations)
+{
+	struct run_result result;
+	boot_vmirun(0, "vmi.link=inline noselftest bench=process_create_exit quick", &result);
+	expect_one_benchmark(&result, "process_create_exit", 10 * 5);   /* 10 forks a loop */
 	run_result_free(&result);
 }

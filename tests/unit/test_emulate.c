@@ -397,6 +397,60 @@ Test(emulate, cpuid_is_the_virtual_cpuid_in_any_ring)
 	cr_assert_eq(regs.eip, 0x5384);
 }
 
+/* Every feature bit set, in every leaf the model reads. */
+static void every_feature(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)subleaf;
+	out[0] = out[1] = out[2] = out[3] = 0xFFFFFFFF;
+	if (leaf == 0)
+		out[0] = 0xD;
+	else if (leaf == 0x80000000u)
+		out[0] = 0x80000001u;
+}
+
+static void virtual_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	msr_cpuid(leaf, subleaf, out);
+}
+
+/* What vmirun does not give is not advertised (the APIC, which APIC_BASE says is disabled;
+ * x2APIC; TSC deadline; XSAVE and what needs it), the rest of the host's is; and the CR4
+ * bits follow: OSXSAVE, PKE and CET are #GP. */
+Test(emulate, the_virtual_cpuid_hides_what_vmirun_does_not_give)
+{
+	msr_use_cpuid_source(every_feature);
+	uint32_t out[4];
+	virtual_cpuid(1, 0, out);
+	cr_assert_eq(out[3], ~(1u << 9), "leaf 1 EDX: all but APIC: %08x", out[3]);
+	cr_assert_eq(out[2], ~((1u << 12) | (1u << 21) | (1u << 24) | (1u << 26) | (1u << 27) |
+	                       (1u << 28) | (1u << 29)),
+	             "leaf 1 ECX: all but FMA, x2APIC, TSC deadline, XSAVE, OSXSAVE, AVX, F16C: "
+	             "%08x", out[2]);
+	virtual_cpuid(7, 0, out);
+	cr_assert_eq(out[1] & (1u << 5 | 1u << 16), 0, "no AVX2, no AVX-512: %08x", out[1]);
+	cr_assert(out[1] & (1u << 7 | 1u << 20), "SMEP and SMAP stay: %08x", out[1]);
+	cr_assert_eq(out[2] & (1u << 3 | 1u << 7), 0, "no PKU, no CET: %08x", out[2]);
+	cr_assert(out[2] & (1u << 2), "UMIP stays: %08x", out[2]);
+	virtual_cpuid(7, 1, out);
+	cr_assert_eq(out[0] & (1u << 4 | 1u << 5), 0, "no AVX-VNNI, no AVX-512 BF16: %08x", out[0]);
+	virtual_cpuid(0xD, 0, out);
+	cr_assert(!out[0] && !out[1] && !out[2] && !out[3], "no XSAVE leaf");
+	virtual_cpuid(0x80000001u, 0, out);
+	cr_assert_eq(out[2] & (1u << 11 | 1u << 16), 0, "no XOP, no FMA4: %08x", out[2]);
+	cr_assert_eq(out[3], 0xFFFFFFFF, "extended EDX untouched");
+
+	struct guest_regs regs = regs_at(0x5400);
+	const uint8_t mov_eax_cr4[] = { 0x0F, 0x22, 0xE0 };
+	static const uint32_t hidden_cr4[] = { 0x40000 /* OSXSAVE */, 0x400000 /* PKE */,
+	                                       0x800000 /* CET */ };
+	for (size_t i = 0; i < sizeof hidden_cr4 / sizeof hidden_cr4[0]; i++) {
+		regs.eax = 0x10 | hidden_cr4[i];
+		expect_gp0(&regs, mov_eax_cr4, sizeof mov_eax_cr4);
+	}
+	regs.eax = 0x10 | 0x100000 | 0x200000;   /* PSE, SMEP, SMAP: advertised */
+	cr_assert_eq(run(&regs, mov_eax_cr4, sizeof mov_eax_cr4), EMULATE_DONE);
+}
+
 Test(emulate, far_jump_to_a_selector_the_guest_never_defined_is_gp)
 {
 	struct guest_regs regs = regs_at(0x6000);

@@ -11,8 +11,9 @@
 #include <vmi/pc.h>
 #include <vmi/process.h>
 #include "devices/machine.h"
-#include "monitor/virtual_cpu.h"
 #include "monitor/descriptors.h"
+#include "monitor/msr.h"
+#include "monitor/virtual_cpu.h"
 #include "platform.h"
 #include "platform/process/address_space.h"
 
@@ -41,6 +42,7 @@ static void setup(void)
 
 static void teardown(void)
 {
+	msr_use_cpuid_source(NULL);
 	free(memory);
 }
 
@@ -97,6 +99,65 @@ Test(exit, a_plain_hypercall_continues_with_only_its_result_changed)
 	before.eax = regs.eax;
 	cr_assert_eq(memcmp(&regs, &before, sizeof regs), 0, "only eax may change");
 	cr_assert(!platform_stop_requested());
+}
+
+static uint32_t hypercall(uint32_t call, uint32_t eax)
+{
+	struct guest_regs regs = kernel_regs();
+	regs.eax = eax;
+	struct guest_exit exit = { .kind = GUEST_EXIT_HYPERCALL, .call = call };
+	cr_assert_eq(monitor_handle_exit(&exit, &regs), EXIT_CONTINUE);
+	return regs.eax;
+}
+
+/* The calls take what the `mov` takes: a value a CPU answers with #GP is refused and
+ * changes nothing, one vmirun cannot do is "not implemented", and what is stored is what a
+ * CPU would keep (ET fixed, undefined CR0 bits clear). */
+Test(exit, setcr0_and_setcr4_refuse_what_a_cpu_refuses_and_store_what_it_keeps)
+{
+	virtual_cpu.cr0 = 0x11;
+	cr_assert_eq(hypercall(VMI_CALL_SetCR0, 0x0000FF21), 0);
+	cr_assert_eq(virtual_cpu.cr0, 0x31, "NE set, ET fixed, bits 6-15 clear: %08x",
+	             virtual_cpu.cr0);
+	cr_assert_eq(hypercall(VMI_CALL_SetCR0, 0x80000010), VMI_ERROR_INVALID, "PG without PE");
+	cr_assert_eq(hypercall(VMI_CALL_SetCR0, 0x20000011), VMI_ERROR_INVALID, "NW without CD");
+	cr_assert_eq(hypercall(VMI_CALL_SetCR0, 0x10), VMI_ERROR_NOT_IMPLEMENTED, "real mode");
+	cr_assert_eq(virtual_cpu.cr0, 0x31, "refused values change nothing");
+
+	cr_assert_eq(hypercall(VMI_CALL_SetCR4, 0x20000), VMI_ERROR_INVALID, "PCIDE outside long mode");
+	cr_assert_eq(hypercall(VMI_CALL_SetCR4, 0x8000), VMI_ERROR_INVALID, "a reserved bit");
+	cr_assert_eq(virtual_cpu.cr4, 0, "refused values change nothing");
+	cr_assert_eq(hypercall(VMI_CALL_GetCR4, 0), 0);
+}
+
+/* Every feature bit set, in every leaf the model reads. */
+static void every_feature(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
+{
+	(void)subleaf;
+	out[0] = out[1] = out[2] = out[3] = 0xFFFFFFFF;
+	if (leaf == 0)
+		out[0] = 0xD;
+	else if (leaf == 0x80000000u)
+		out[0] = 0x80000001u;
+}
+
+Test(exit, the_cpuid_call_answers_the_virtual_cpuid)
+{
+	msr_use_cpuid_source(every_feature);
+	struct guest_regs regs = kernel_regs();
+	regs.eax = 1;
+	regs.ecx = 0;
+	struct guest_exit exit = { .kind = GUEST_EXIT_HYPERCALL, .call = VMI_CALL_CPUID };
+	cr_assert_eq(monitor_handle_exit(&exit, &regs), EXIT_CONTINUE);
+	cr_assert_eq(regs.edx, ~(1u << 9), "all but the APIC: %08x", regs.edx);
+	cr_assert_eq(regs.ecx & (1u << 26), 0, "no XSAVE: %08x", regs.ecx);
+	/* the host's CPUID, not the model's, would say nothing of the test's source */
+	regs = kernel_regs();
+	regs.eax = 0xD;
+	regs.ecx = 0;
+	cr_assert_eq(monitor_handle_exit(&exit, &regs), EXIT_CONTINUE);
+	cr_assert(regs.eax == 0 && regs.ebx == 0 && regs.ecx == 0 && regs.edx == 0,
+	          "no XSAVE leaf");
 }
 
 Test(exit, shutdown_is_a_stop_request_the_exit_reports)

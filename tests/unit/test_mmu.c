@@ -231,14 +231,17 @@ Test(mmu, a_large_page_of_ram_is_one_mapping_and_invlpg_drops_all_of_it)
 	expect_calls(3);
 }
 
-Test(mmu, the_first_large_page_is_mapped_page_by_page_its_rom_read_only_its_holes_not)
+/* Not all memory, so not one mapping: the piece around a fault that is one kind of memory
+ * (one mapping for it, as the CPU's one TLB entry), the ROM read-only, the holes refused. */
+Test(mmu, the_first_large_page_is_mapped_in_pieces_its_rom_read_only_its_holes_not)
 {
 	*directory_entry(0) = 0 | RW | VMI_PTE_LARGE | VMI_PTE_DIRTY;
 	turn_paging_on(VMI_CR4_PSE);
 	uint32_t error = 0;
 	cr_assert_eq(mmu_host_fault(VMI_ROM_BASE + 0x20, 0, 0, &error, reason), MMU_FILLED,
 	             "%s", reason);
-	expect_map(0, VMI_ROM_BASE, VMI_ROM_BASE, 0x1000, 0);
+	/* the ROM area (the ROM and the zeros after it to 1 MiB, as a PC's other ROMs), whole */
+	expect_map(0, VMI_ROM_BASE, VMI_ROM_BASE, 0x100000 - VMI_ROM_BASE, 0);
 	cr_assert_eq(mmu_host_fault(VMI_ROM_BASE + 0x20, HOST_WRITE_TO_READ_ONLY, 0, &error,
 	                            reason), MMU_UNSUPPORTED);
 	cr_assert(strstr(reason, "writes its ROM"), "%s", reason);
@@ -247,10 +250,14 @@ Test(mmu, the_first_large_page_is_mapped_page_by_page_its_rom_read_only_its_hole
 	cr_assert_eq(mmu_host_fault(0xA0000, 0, 0, &error, reason), MMU_UNSUPPORTED);
 	cr_assert(strstr(reason, "no memory"), "%s", reason);
 	expect_calls(1);
+	/* RAM from 1 MiB to the end of the large page: one mapping, from a fault inside */
+	cr_assert_eq(mmu_host_fault(0x234567, HOST_WRITE, 0, &error, reason), MMU_FILLED, "%s",
+	             reason);
+	expect_map(1, 0x100000, 0x100000, 0x300000, 1);
 	/* physical page 0 (the BIOS data area on a PC) is memory, at any linear address */
 	*table_entry(LINEAR) = 0 | RW;
 	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
-	expect_map(1, LINEAR & ~0xFFFu, 0, 0x1000, 0);
+	expect_map(2, LINEAR & ~0xFFFu, 0, 0x1000, 0);
 }
 
 Test(mmu, tables_outside_guest_memory_stop_the_guest_with_the_reason)
@@ -512,6 +519,113 @@ Test(mmu, an_entry_changed_while_its_address_space_is_away_is_dropped_when_it_re
 	run_in(0, DIRECTORY);
 	cr_assert_eq(call_count, before_return + 1, "one unmap at the return");
 	expect_unmap(before_return, LINEAR & ~0xFFFu, 0x1000);
+}
+
+/* The index from a page table to the slots mapped through it: a table under two slots, and
+ * another table in the same bucket of the index (4 MiB further on), under a third. */
+#define COLLIDING_TABLE (TABLE + 0x400000u)
+#define FRAME_2         (FRAME + 0x1000u)
+#define SLOT_BYTES      0x400000u
+
+static uint32_t entry_of(uint32_t table) { return table + ((LINEAR >> 12) & 0x3FF) * 4; }
+
+/* The unmaps since `from`, as a bit per slot after LINEAR's (0, 1, 2) of its page. */
+static unsigned slots_dropped(unsigned from)
+{
+	unsigned slots = 0;
+	for (unsigned i = from; i < call_count; i++) {
+		cr_assert(!calls[i].map && calls[i].size == 0x1000, "call %u: not a page unmap", i);
+		uint32_t slot = (calls[i].linear - (LINEAR & ~0xFFFu)) / SLOT_BYTES;
+		cr_assert(slot < 3 && calls[i].linear == (LINEAR & ~0xFFFu) + slot * SLOT_BYTES,
+		          "unmapped 0x%x", calls[i].linear);
+		slots |= 1u << slot;
+	}
+	return slots;
+}
+
+/* Changes the entry for LINEAR's page in `table` (away in the second address space), then
+ * returns to the first: the slots whose page was dropped. */
+static unsigned change_away(uint32_t table, uint32_t value)
+{
+	load_cr3(DIRECTORY_2);
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	cr_assert_eq(mmu_call_set_pxe(value, entry_of(table), VMI_PAGE_PT), 0);
+	unsigned before_return = call_count;
+	run_in(0, DIRECTORY);
+	return slots_dropped(before_return);
+}
+
+static void fault_in_slot(unsigned slot)
+{
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR + slot * SLOT_BYTES, 0, 0, &error, reason), MMU_FILLED,
+	             "%s", reason);
+}
+
+/* A broken index can loop for ever: a time limit makes that a failure. */
+Test(mmu, a_change_drops_the_page_in_every_slot_mapped_through_its_table_and_in_no_other,
+     .timeout = 10.0)
+{
+	uint32_t slot = LINEAR >> 22;
+	*word(DIRECTORY + (slot + 1) * 4) = TABLE | RW;
+	*word(DIRECTORY + (slot + 2) * 4) = COLLIDING_TABLE | RW;
+	*word(entry_of(COLLIDING_TABLE)) = FRAME | RW;
+	in_the_second_with_the_tables_mapped();
+	*word(DIRECTORY + (COLLIDING_TABLE >> 22) * 4) = (COLLIDING_TABLE & VMI_PDE_LARGE_FRAME_MASK) |
+	                                                 RW | VMI_PTE_LARGE;
+	*word(DIRECTORY_2 + (COLLIDING_TABLE >> 22) * 4) = *word(DIRECTORY +
+	                                                         (COLLIDING_TABLE >> 22) * 4);
+	run_in(0, DIRECTORY);
+	fault_in_slot(1);
+	fault_in_slot(2);
+
+	cr_assert_eq(change_away(TABLE, FRAME_2 | RW), 0x3, "the table's two slots, not the third");
+	cr_assert_eq(change_away(COLLIDING_TABLE, FRAME_2 | RW), 0x4, "the third slot alone");
+
+	/* The second slot now maps through the colliding table: in its bucket once, out of the
+	 * first table's. */
+	*word(DIRECTORY + (slot + 1) * 4) = COLLIDING_TABLE | RW;
+	mmu_invalidate(LINEAR + SLOT_BYTES);
+	fault_in_slot(0);
+	fault_in_slot(1);
+	fault_in_slot(2);
+	cr_assert_eq(change_away(TABLE, FRAME | RW), 0x1, "the first slot alone");
+	cr_assert_eq(change_away(COLLIDING_TABLE, FRAME | RW), 0x6, "the second and third slots");
+}
+
+/* A CPU keeps its global TLB entries across a CR3 load: a new address space maps the global
+ * pages the last one had at its first entry (through its own directory), not one host fault
+ * each, and nothing else. */
+Test(mmu, a_new_address_space_starts_with_the_global_pages_of_the_last_one)
+{
+	uint32_t other = LINEAR + 0x10000;   /* outside LINEAR's block of fault-around */
+	*table_entry(LINEAR) = FRAME | RW | VMI_PTE_GLOBAL | VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	*table_entry(other) = FRAME_2 | RW | VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	/* global in the first directory, but not in the second one's table for it */
+	uint32_t elsewhere = LINEAR + 0x400000, table_1 = TABLE + 0x10000,
+	         table_2 = TABLE + 0x11000;
+	*directory_entry(elsewhere) = table_1 | RW;
+	*word(table_1 + ((elsewhere >> 12) & 0x3FF) * 4) = FRAME | RW | VMI_PTE_GLOBAL |
+	                                                   VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	*word(DIRECTORY_2 + (elsewhere >> 22) * 4) = table_2 | RW;
+	*word(table_2 + ((elsewhere >> 12) & 0x3FF) * 4) = FRAME | RW | VMI_PTE_ACCESSED |
+	                                                   VMI_PTE_DIRTY;
+	address_spaces = 2;
+	*word(DIRECTORY_2 + (LINEAR >> 22) * 4) = TABLE | RW;
+	turn_paging_on(VMI_CR4_PGE);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(other, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_host_fault(elsewhere, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	call_count = 0;
+	run_in(1, DIRECTORY_2);
+	expect_calls(2);
+	expect_unmap(0, VMI_PROCESS_LOW_RAM_BASE, ALL_LINEAR);   /* a new one starts empty */
+	expect_map(1, LINEAR & ~0xFFFu, FRAME, 0x1000, 1);         /* but for the global page */
+	call_count = 0;
+	run_in(1, DIRECTORY_2);   /* reloaded: nothing carried again, the global page stays */
+	expect_calls(0);
 }
 
 Test(mmu, an_entry_that_only_gains_a_or_d_drops_nothing)

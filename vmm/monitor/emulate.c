@@ -9,6 +9,7 @@
 #include <vmi/calls.h>
 #include <vmi/mmu.h>
 #include "devices/io_bus.h"
+#include "monitor/control_registers.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
@@ -22,13 +23,7 @@
 #define MAX_PREFIXES        4
 #define VECTOR_UD           6
 #define VECTOR_GP           13
-#define CR0_PE              0x1
 #define CR0_TS              0x8
-#define CR0_ET              0x10
-#define CR0_NW              0x20000000u
-#define CR0_CD              0x40000000u
-/* PE MP EM TS ET NE, WP, AM, NW CD PG: a CPU keeps the other bits clear */
-#define CR0_DEFINED         0xE005003Fu
 #define CR4_DE              0x8
 #define CR4_UMIP            0x800
 #define DR6_WRITABLE        0xE00Fu       /* B0-B3, BD, BS, BT; the rest read as fixed */
@@ -582,32 +577,18 @@ static enum emulate_result control_register_not_implemented(struct instruction *
 }
 
 static enum emulate_result write_control_register(struct instruction *in, unsigned number,
-                                                  uint32_t *cr, unsigned source)
+                                                  unsigned source)
 {
 	uint32_t value = *gpr(in->regs, source);
-	if (number == 0) {
-		value = (value & CR0_DEFINED) | CR0_ET; /* ET is fixed at 1 since the 486 */
-		if (((value & VMI_CR0_PG) && !(value & CR0_PE)) ||
-		    ((value & CR0_NW) && !(value & CR0_CD)))
-			return general_protection(in->outcome, 0);
-		if (!(value & CR0_PE))
-			return control_register_not_implemented(in, 0, source, value, "clears CR0.PE",
-			                                        "real mode");
-	} else if (number == 4) {
-		if (!msr_cr4_valid(value))
-			return general_protection(in->outcome, 0); /* a bit this CPUID does not have */
-		if (value & VMI_CR4_PAE) /* PAE's tables are another format */
-			return control_register_not_implemented(in, 4, source, value, "sets CR4.PAE",
-			                                        "PAE paging");
+	const char *what = "", *missing = "";
+	switch (control_register_write(number, &value, &what, &missing)) {
+	case CONTROL_REGISTER_FAULTS:
+		return general_protection(in->outcome, 0);
+	case CONTROL_REGISTER_NOT_IMPLEMENTED:
+		return control_register_not_implemented(in, number, source, value, what, missing);
+	case CONTROL_REGISTER_TAKEN:
+		break;
 	}
-	uint32_t old_cr0 = virtual_cpu.cr0, old_cr4 = virtual_cpu.cr4;
-	*cr = value;
-	if (number == 2)
-		virtual_cpu_shared()->cr2 = value;
-	else if (number == 3)
-		mmu_cr3_loaded();
-	else
-		mmu_control_registers_written(old_cr0, old_cr4);
 	return finish(in);
 }
 
@@ -622,7 +603,7 @@ static enum emulate_result move_control_register(struct instruction *in)
 		return invalid_opcode(in->outcome);
 	if (in->opcode == 0x22) {
 		in->outcome->mnemonic = "mov to cr";
-		return write_control_register(in, number, cr, rm);
+		return write_control_register(in, number, rm);
 	}
 	in->outcome->mnemonic = "mov from cr";
 	/* The guest's CR2 lives in the shared vCPU page, where the ROM reads it directly. */

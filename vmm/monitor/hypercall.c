@@ -9,6 +9,7 @@
 #include <vmi/mmu.h>
 #include <vmi/process.h>
 #include "devices/io_bus.h"
+#include "monitor/control_registers.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
@@ -22,7 +23,6 @@
 #include "platform.h"
 
 #define CR0_TS              0x8
-#define CPUID_HYPERVISOR    (1u << 31)
 
 static void set64(struct guest_regs *regs, uint64_t value)
 {
@@ -93,32 +93,25 @@ static uint32_t stack_argument(const struct guest_regs *regs, unsigned index)
 
 static void cpuid_call(struct guest_regs *regs)
 {
-	unsigned a, b, c, d;
-	__cpuid_count(regs->eax, regs->ecx, a, b, c, d);
-	if (regs->eax == 1)
-		c |= CPUID_HYPERVISOR;
-	regs->eax = a;
-	regs->ebx = b;
-	regs->ecx = c;
-	regs->edx = d;
+	uint32_t out[4];
+	msr_cpuid(regs->eax, regs->ecx, out);
+	regs->eax = out[0];
+	regs->ebx = out[1];
+	regs->ecx = out[2];
+	regs->edx = out[3];
 }
 
-static uint32_t set_cr0(uint32_t value)
+/* SetCR0..SetCR4: what the `mov` would do, a #GP being VMI_ERROR_INVALID (nothing changes)
+ * and what vmirun lacks VMI_ERROR_NOT_IMPLEMENTED. */
+static uint32_t set_control_register(unsigned number, uint32_t value)
 {
-	uint32_t old = virtual_cpu.cr0;
-	virtual_cpu.cr0 = value;
-	mmu_control_registers_written(old, virtual_cpu.cr4);
-	return 0;
-}
-
-static uint32_t set_cr4(uint32_t value)
-{
-	if (value & VMI_CR4_PAE)
-		return VMI_ERROR_NOT_IMPLEMENTED; /* PAE's tables are another format */
-	uint32_t old = virtual_cpu.cr4;
-	virtual_cpu.cr4 = value;
-	mmu_control_registers_written(virtual_cpu.cr0, old);
-	return 0;
+	const char *what, *missing;
+	switch (control_register_write(number, &value, &what, &missing)) {
+	case CONTROL_REGISTER_TAKEN: return 0;
+	case CONTROL_REGISTER_FAULTS: return VMI_ERROR_INVALID;
+	case CONTROL_REGISTER_NOT_IMPLEMENTED: break;
+	}
+	return VMI_ERROR_NOT_IMPLEMENTED;
 }
 
 static enum exit_action dispatch(uint32_t call, struct guest_regs *regs)
@@ -160,18 +153,10 @@ static enum exit_action dispatch(uint32_t call, struct guest_regs *regs)
 	case VMI_CALL_UpdateKernelStack:
 		regs->eax = descriptors_update_kernel_stack(regs->eax, regs->edx);
 		break;
-	case VMI_CALL_SetCR0: regs->eax = set_cr0(regs->eax); break;
-	case VMI_CALL_SetCR2:
-		vc->cr2 = regs->eax;
-		virtual_cpu_shared()->cr2 = regs->eax;
-		regs->eax = 0;
-		break;
-	case VMI_CALL_SetCR3:
-		vc->cr3 = regs->eax;
-		mmu_cr3_loaded();
-		regs->eax = 0;
-		break;
-	case VMI_CALL_SetCR4: regs->eax = set_cr4(regs->eax); break;
+	case VMI_CALL_SetCR0: regs->eax = set_control_register(0, regs->eax); break;
+	case VMI_CALL_SetCR2: regs->eax = set_control_register(2, regs->eax); break;
+	case VMI_CALL_SetCR3: regs->eax = set_control_register(3, regs->eax); break;
+	case VMI_CALL_SetCR4: regs->eax = set_control_register(4, regs->eax); break;
 	case VMI_CALL_SetPxE: regs->eax = mmu_call_set_pxe(regs->eax, regs->edx, regs->ecx); break;
 	case VMI_CALL_GetPxE: regs->eax = mmu_call_get_pxe(regs->eax); break;
 	case VMI_CALL_SwapPxE: regs->eax = mmu_call_swap_pxe(regs->eax, regs->edx); break;

@@ -40,13 +40,15 @@ struct range_set {
  * its page directory as a CPU tags TLB entries with a PCID. Switching back to it keeps what
  * it had mapped; what changed in its tables meanwhile is queued ("pending") and dropped
  * when it runs again, as the CR3 load would have on hardware. Which page table each of its
- * 4 MiB slots' small pages came through is kept to find them (table_under). */
+ * 4 MiB slots' small pages came through is kept to find them (table_under), with an index
+ * from table to slots, so a page-table call finds them without looking at every slot. */
 #define CONTEXTS_MAX 8
 #define PENDING_MAX  32
 /* Where the guest writes its tables with plain stores (trap-and-emulate), the calls tell
  * nothing: a context keeps copies of its directory and of up to SNAPSHOTS_MAX page tables it
  * mapped through, as they were when it last ran, and compares them when it runs again. */
 #define SNAPSHOTS_MAX 16
+#define TABLE_BUCKETS 1024   /* by table frame: consecutive tables land apart */
 struct table_snapshot {
 	uint32_t table;                        /* page table address | 1, or 0 */
 	uint32_t entries[1024];
@@ -59,9 +61,13 @@ struct tlb_context {
 	                                          or in pieces: invlpg drops all of it */
 	struct range_set global_mapped, other_mapped;
 	uint32_t table_under[REGIONS];         /* page table address | 1, or 0 */
+	uint16_t bucket_first[TABLE_BUCKETS];  /* a slot (+1) of a table in this bucket, or 0 */
+	uint16_t bucket_next[REGIONS];         /* the next slot (+1) of the same bucket, or 0 */
 	struct linear_range pending[PENDING_MAX];
 	unsigned pending_count;
 	int pending_drop_all;
+	unsigned carry_from;                   /* 1 + the context whose global pages it takes
+	                                          at its first entry, or 0 */
 	/* Only while tables_compared: */
 	int directory_copied;
 	uint32_t directory_copy[1024];
@@ -198,10 +204,56 @@ static uint32_t directory_of_cr3(void)
 	return virtual_cpu.cr3 & ~(SMALL_PAGE - 1);
 }
 
+static unsigned bucket_of(uint32_t table)
+{
+	return (table >> 12) % TABLE_BUCKETS;
+}
+
+/* The slots `c` maps through `table`, one after another: first_slot_under, then
+ * next_slot_under until REGIONS. */
+static uint32_t slot_under_from(const struct tlb_context *c, unsigned link, uint32_t table)
+{
+	for (; link; link = c->bucket_next[link - 1])
+		if (c->table_under[link - 1] == (table | 1))
+			return link - 1;
+	return REGIONS;
+}
+
+static uint32_t first_slot_under(const struct tlb_context *c, uint32_t table)
+{
+	return slot_under_from(c, c->bucket_first[bucket_of(table)], table);
+}
+
+static uint32_t next_slot_under(const struct tlb_context *c, uint32_t region, uint32_t table)
+{
+	return slot_under_from(c, c->bucket_next[region], table);
+}
+
+/* table_under[region] = value (a table | 1, or 0), keeping the index. */
+static void set_table_under(struct tlb_context *c, uint32_t region, uint32_t value)
+{
+	uint32_t old = c->table_under[region];
+	if (old == value)
+		return;
+	if (old) {
+		uint16_t *link = &c->bucket_first[bucket_of(old)];
+		while (*link != region + 1)
+			link = &c->bucket_next[*link - 1];
+		*link = c->bucket_next[region];
+	}
+	c->table_under[region] = value;
+	if (value) {
+		uint16_t *first = &c->bucket_first[bucket_of(value)];
+		c->bucket_next[region] = *first;
+		*first = (uint16_t)(region + 1);
+	}
+}
+
 static void forget_mappings(struct tlb_context *c)
 {
 	memset(c->large_mapped, 0, sizeof c->large_mapped);
 	memset(c->table_under, 0, sizeof c->table_under);
+	memset(c->bucket_first, 0, sizeof c->bucket_first);
 	memset(c->uncopied, 0, sizeof c->uncopied);
 	for (unsigned i = 0; i < SNAPSHOTS_MAX; i++)
 		c->snapshots[i].table = 0;
@@ -284,14 +336,22 @@ static void apply_pending(struct tlb_context *c)
 
 static void compare_tables(struct tlb_context *c);
 static void copy_tables(struct tlb_context *c);
+static void carry_global_pages(struct tlb_context *c, const struct range_set *globals);
 
 void monitor_address_space_entered(unsigned id)
 {
 	if (id >= CONTEXTS_MAX)
 		return;
-	apply_pending(&contexts[id]);
+	struct tlb_context *c = &contexts[id];
+	apply_pending(c);
 	if (tables_compared)
-		compare_tables(&contexts[id]);
+		compare_tables(c);
+	if (c->carry_from) {
+		const struct tlb_context *from = &contexts[c->carry_from - 1];
+		c->carry_from = 0;
+		if (!from->global_mapped.full)
+			carry_global_pages(c, &from->global_mapped);
+	}
 }
 
 /* Drops every mapping but the global ones: one unmap per range of the others, or, if there
@@ -397,6 +457,9 @@ static int switch_context(uint32_t directory)
 		drop_all(&contexts[target]);
 		contexts[target].directory = directory;
 		contexts[target].tagged = 1;
+		/* A CPU keeps its global TLB entries across the CR3 load: the new address space
+		 * starts with them, mapped at its first entry, not one host fault each. */
+		contexts[target].carry_from = current + 1;
 		copy_tables(&contexts[target]);
 	}
 	if (platform_switch_address_space(target) != 0) {
@@ -519,7 +582,7 @@ static void compare_tables(struct tlb_context *c)
 			if (changed || c->table_under[region] ||
 			    (c->large_mapped[region / 32] & (1u << (region % 32))))
 				unmap(c, region << 22, LARGE_PAGE);
-			c->table_under[region] = 0;
+			set_table_under(c, region, 0);
 			c->large_mapped[region / 32] &= ~(1u << (region % 32));
 			c->uncopied[region / 32] &= ~(1u << (region % 32));
 		}
@@ -531,9 +594,10 @@ static void compare_tables(struct tlb_context *c)
 			continue;
 		uint32_t regions[REGIONS];   /* the slots mapped through it: one, as a rule */
 		unsigned count = 0;
-		for (uint32_t region = 0; region < REGIONS; region++)
-			if (c->table_under[region] == s->table)
-				regions[count++] = region;
+		uint32_t table = s->table & ~1u;
+		for (uint32_t region = first_slot_under(c, table); region < REGIONS;
+		     region = next_slot_under(c, region, table))
+			regions[count++] = region;
 		for (unsigned index = 0; index < 1024; index++)
 			for (unsigned k = 0; k < count && entry_differs(s->entries[index], now[index]); k++)
 				unmap(c, regions[k] << 22 | index << 12, SMALL_PAGE);
@@ -590,9 +654,11 @@ void mmu_table_entry_changed(uint32_t entry_linear, uint32_t old, uint32_t value
 			continue;
 		if (c->directory == table)
 			region_changed(c, index);
-		for (uint32_t region = 0; region < REGIONS; region++)
-			if (c->table_under[region] == (table | 1))
-				queue_unmap(c, region << 22 | index << 12, SMALL_PAGE);
+		/* Queuing may drop everything (a full queue), which empties the index: stop. */
+		for (uint32_t region = first_slot_under(c, table);
+		     region < REGIONS && !c->pending_drop_all;
+		     region = next_slot_under(c, region, table))
+			queue_unmap(c, region << 22 | index << 12, SMALL_PAGE);
 	}
 }
 
@@ -608,9 +674,10 @@ void mmu_table_page_announced(uint32_t frame)
 			c->tagged = 0;
 			continue;
 		}
-		for (uint32_t region = 0; region < REGIONS; region++)
-			if (c->table_under[region] == (table | 1))
-				region_changed(c, region);
+		for (uint32_t region = first_slot_under(c, table);
+		     region < REGIONS && !c->pending_drop_all;
+		     region = next_slot_under(c, region, table))
+			region_changed(c, region);
 	}
 }
 
@@ -651,7 +718,7 @@ static void note_table(struct tlb_context *c, uint32_t region, uint32_t table)
 		unmap(c, region << 22, LARGE_PAGE);
 	if (tables_compared && c->table_under[region] != (table | 1))
 		copy_table(c, region, table);
-	c->table_under[region] = table | 1;
+	set_table_under(c, region, table | 1);
 }
 
 /* --- fault-around: the present neighbours of a faulting page, in the same mapping ------ */
@@ -730,10 +797,32 @@ static void fault_around(uint32_t page, uint32_t frame, const struct mapping_cla
 		*high += SMALL_PAGE;
 }
 
+/* Of a large page that is not all memory (the first 4 MiB: the holes and the ROM), the
+ * piece around `page` that is one kind of memory (RAM, or ROM) and mappable: one TLB entry
+ * on a CPU, so one mapping here rather than a host fault per page. */
+static int same_memory(uint32_t page, uint32_t frame, int ram)
+{
+	return platform_linear_mappable(page, SMALL_PAGE) &&
+	       platform_guest_physical(frame, SMALL_PAGE, ram) != NULL &&
+	       (ram || platform_guest_physical(frame, SMALL_PAGE, 1) == NULL);
+}
+
+static void piece_of_large_page(uint32_t page, uint32_t frame, uint32_t *low, uint32_t *high)
+{
+	uint32_t base = page & ~(LARGE_PAGE - 1);
+	int ram = platform_guest_physical(frame, SMALL_PAGE, 1) != NULL;
+	*low = page;
+	*high = page + SMALL_PAGE;
+	while (*low > base && same_memory(*low - SMALL_PAGE, frame - (page - *low) - SMALL_PAGE, ram))
+		*low -= SMALL_PAGE;
+	while (*high < base + LARGE_PAGE && same_memory(*high, frame + (*high - page), ram))
+		*high += SMALL_PAGE;
+}
+
 /* Maps, in the running context, the page that holds `linear`, translated to `physical` by
  * a page of `page_size` (a small one through a page table, as `walked` says; NULL for the
- * identity): all 4 MiB of a large page at once when it is all RAM, else the 4 KiB page and
- * those around it fault_around finds. */
+ * identity): all 4 MiB of a large page at once when it is all RAM, else the piece of it
+ * that is one kind of memory; a 4 KiB page with those around it fault_around finds. */
 static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t page_size,
                                    const struct page_walk_result *walked, int writable,
                                    int global, int write, char reason[MMU_REASON_MAX])
@@ -771,6 +860,8 @@ static enum mmu_fault_outcome fill(uint32_t linear, uint32_t physical, uint32_t 
 		writable = 0;
 	}
 	uint32_t low = page, high = page + SMALL_PAGE;
+	if (page_size == LARGE_PAGE)
+		piece_of_large_page(page, frame, &low, &high);
 	if (walked && page_size == SMALL_PAGE && platform_guest_physical(frame, SMALL_PAGE, 1)) {
 		const struct mapping_class class = { writable, global, walked->user };
 		fault_around(page, frame, &class, &low, &high);
@@ -811,6 +902,28 @@ void mmu_entry_written(uint32_t linear)
 	if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, r.global, 0,
 	         reason) == MMU_FILLED)
 		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
+}
+
+/* Maps in `c`, the running context just taken for a new directory, the pages of `globals`
+ * (another context's global mappings) that its directory maps as global: what the CPU's
+ * global TLB entries would have kept across the CR3 load. Through the ordinary fill, so
+ * large pages go whole and small ones with their neighbours. */
+static void carry_global_pages(struct tlb_context *c, const struct range_set *globals)
+{
+	char reason[MMU_REASON_MAX];
+	for (unsigned i = 0; i < globals->count; i++) {
+		for (uint32_t linear = globals->ranges[i].start; linear < globals->ranges[i].end &&
+		     linear >= globals->ranges[i].start; linear += SMALL_PAGE) {
+			if (range_set_covers(&c->global_mapped, linear, SMALL_PAGE))
+				continue;
+			struct page_walk_result r;
+			if (walk(linear, 0, &r) != PAGE_WALK_OK || !r.global)
+				continue;
+			if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, 1, 0,
+			         reason) == MMU_FILLED)
+				stats_count_paging(STATS_PAGING_GLOBAL_CARRIED, 1);
+		}
+	}
 }
 
 enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int user,

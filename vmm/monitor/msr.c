@@ -1,6 +1,7 @@
-/* The virtual CPU's model: its CPUID is the host's, and the MSRs and CR4 bits it has follow
- * what that CPUID advertises (MTRRs, PAT, EFER's bits), so a kernel that believes the CPUID
- * finds the registers it promises and no others. The TSC, the SYSENTER registers, and an
+/* The virtual CPU's model: its CPUID is the host's less what vmirun does not give (the APIC,
+ * XSAVE and what needs it), and the MSRs and CR4 bits it has follow what that CPUID
+ * advertises (MTRRs, PAT, EFER's bits), so a kernel that believes the CPUID finds the
+ * registers it promises and no others. The TSC, the SYSENTER registers, and an
  * APIC base that says "no local APIC enabled" (vmirun emulates none) are always there. */
 #include <cpuid.h>
 #include <x86intrin.h>
@@ -97,9 +98,41 @@ static void host_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 	out[3] = d;
 }
 
+enum { EAX, EBX, ECX, EDX };
+
+/* Host features vmirun does not give the guest, hidden from the virtual CPUID, so a kernel
+ * that believes it never reaches for them: the local APIC (APIC_BASE says disabled, and a
+ * CPU with its APIC off clears the bit), x2APIC and the TSC-deadline timer; and every
+ * feature whose state XSAVE manages, since XSETBV is not emulated: XSAVE itself, AVX and
+ * all that grew from it, protection keys, CET. Leaf 0xD (XSAVE's sizes) reads as zeros. */
+#define BIT(n) (1u << (n))
+static const struct { uint32_t leaf, subleaf; unsigned reg; uint32_t bits; } hidden[] = {
+	{ 1, 0, EDX, BIT(9) },                                         /* APIC */
+	{ 1, 0, ECX, BIT(12) | BIT(21) | BIT(24) | BIT(26) | BIT(27) | BIT(28) | BIT(29) },
+	/* FMA, x2APIC, TSC-deadline, XSAVE, OSXSAVE, AVX, F16C */
+	{ 7, 0, EBX, BIT(5) | BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | BIT(28) |
+	             BIT(30) | BIT(31) },
+	/* AVX2, AVX-512 F, DQ, IFMA, PF, ER, CD, BW, VL */
+	{ 7, 0, ECX, BIT(1) | BIT(3) | BIT(4) | BIT(6) | BIT(7) | BIT(9) | BIT(10) | BIT(11) |
+	             BIT(12) | BIT(14) },
+	/* AVX-512 VBMI, PKU, OSPKE, VBMI2, CET shadow stacks, VAES, VPCLMULQDQ, AVX-512 VNNI,
+	 * BITALG, VPOPCNTDQ */
+	{ 7, 0, EDX, BIT(2) | BIT(3) | BIT(8) | BIT(20) | BIT(22) | BIT(23) | BIT(24) | BIT(25) },
+	/* AVX-512 4VNNIW, 4FMAPS, VP2INTERSECT, CET IBT, AMX-BF16, AVX-512 FP16, AMX tiles, INT8 */
+	{ 7, 1, EAX, BIT(4) | BIT(5) | BIT(23) },            /* AVX-VNNI, AVX-512 BF16, AVX-IFMA */
+	{ 0x80000001u, 0, ECX, BIT(11) | BIT(16) },          /* XOP, FMA4 */
+};
+#define XSAVE_LEAF 0xDu
+
+/* The virtual CPUID before the hypervisor bit: the host's, less what vmirun does not give. */
 static void raw_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	(cpuid_source ? cpuid_source : host_cpuid)(leaf, subleaf, out);
+	if (leaf == XSAVE_LEAF)
+		out[EAX] = out[EBX] = out[ECX] = out[EDX] = 0;
+	for (size_t i = 0; i < sizeof hidden / sizeof hidden[0]; i++)
+		if (hidden[i].leaf == leaf && hidden[i].subleaf == (leaf == 7 ? subleaf : 0))
+			out[hidden[i].reg] &= ~hidden[i].bits;
 }
 
 /* Read once: `cpuid` exits to the hypervisor on a virtual host, thousands of cycles. */

@@ -14,8 +14,11 @@ int msr_read(uint32_t msr, uint64_t *value);
 /* 0, or -1 for an MSR it does not have or a value it cannot take. */
 int msr_write(uint32_t msr, uint64_t value);
 
-/* The virtual CPUID: the host's (the guest's own `cpuid` runs natively and sees it too),
- * with the hypervisor bit (leaf 1 ECX bit 31) set. out: EAX, EBX, ECX, EDX. */
+/* The virtual CPUID: the host's, less the features vmirun does not give (the local APIC,
+ * x2APIC, TSC deadline, XSAVE and every feature whose state it manages), with the
+ * hypervisor bit (leaf 1 ECX bit 31) set. The CPUID call and a trapped `cpuid` answer it;
+ * the guest's own `cpuid`, where the host does not make it fault, sees the host's.
+ * out: EAX, EBX, ECX, EDX. */
 void msr_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4]);
 
 /* 1 if every bit set in `cr4` is one this CPUID advertises (PAE included, which the caller
