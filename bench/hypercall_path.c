@@ -8,17 +8,12 @@
 #include <x86intrin.h>
 
 #include <vmi/calls.h>
+#include "median.h"
 #include "monitor/virtual_cpu.h"
 #include "platform/process/process.h"
 
 #define RUNS  21
 #define CALLS 100000
-
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
 
 static double cycles_per_call(uint32_t call)
 {
@@ -29,8 +24,7 @@ static double cycles_per_call(uint32_t call)
 			process_hypercall(call);
 		runs[r] = (double)(__rdtsc() - start) / CALLS;
 	}
-	qsort(runs, RUNS, sizeof(runs[0]), by_value);
-	return runs[RUNS / 2];
+	return median_of_runs(runs, RUNS);
 }
 
 int main(int argc, char **argv)

@@ -9,6 +9,7 @@
 
 #include <vmi/mmu.h>
 #include <vmi/process.h>
+#include "median.h"
 #include "monitor/mmu.h"
 #include "monitor/mmu_calls.h"
 #include "monitor/virtual_cpu.h"
@@ -88,12 +89,6 @@ static void fill_address_space(unsigned id)
 		}
 }
 
-static int by_value(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
 /* SetPxE alternating one present entry of CHANGED_TABLE between two frames. */
 static double cycles_per_change(void)
 {
@@ -105,8 +100,7 @@ static double cycles_per_change(void)
 			mmu_call_set_pxe((FRAMES + (uint32_t)(i & 1) * 4096) | RW, entry, VMI_PAGE_PT);
 		runs[r] = (double)(__rdtsc() - start) / CALLS;
 	}
-	qsort(runs, RUNS, sizeof(runs[0]), by_value);
-	return runs[RUNS / 2];
+	return median_of_runs(runs, RUNS);
 }
 
 int main(int argc, char **argv)

@@ -14,6 +14,7 @@
 #include <vmi/calls.h>
 #include <vmi/pc.h>
 #include <vmi/process.h>
+#include "cpuid_sources.h"
 #include "monitor/descriptors.h"
 #include "monitor/emulate.h"
 #include "monitor/mmu.h"
@@ -397,17 +398,6 @@ Test(emulate, cpuid_is_the_virtual_cpuid_in_any_ring)
 	cr_assert_eq(regs.eip, 0x5384);
 }
 
-/* Every feature bit set, in every leaf the model reads. */
-static void every_feature(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
-{
-	(void)subleaf;
-	out[0] = out[1] = out[2] = out[3] = 0xFFFFFFFF;
-	if (leaf == 0)
-		out[0] = 0xD;
-	else if (leaf == 0x80000000u)
-		out[0] = 0x80000001u;
-}
-
 static void virtual_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
 {
 	msr_cpuid(leaf, subleaf, out);
@@ -418,7 +408,7 @@ static void virtual_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
  * bits follow: OSXSAVE, PKE and CET are #GP. */
 Test(emulate, the_virtual_cpuid_hides_what_vmirun_does_not_give)
 {
-	msr_use_cpuid_source(every_feature);
+	msr_use_cpuid_source(cpuid_every_feature);
 	uint32_t out[4];
 	virtual_cpuid(1, 0, out);
 	cr_assert_eq(out[3], ~(1u << 9), "leaf 1 EDX: all but APIC: %08x", out[3]);

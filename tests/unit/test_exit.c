@@ -10,6 +10,7 @@
 #include <vmi/cpu.h>
 #include <vmi/pc.h>
 #include <vmi/process.h>
+#include "cpuid_sources.h"
 #include "devices/machine.h"
 #include "monitor/descriptors.h"
 #include "monitor/msr.h"
@@ -130,20 +131,9 @@ Test(exit, setcr0_and_setcr4_refuse_what_a_cpu_refuses_and_store_what_it_keeps)
 	cr_assert_eq(hypercall(VMI_CALL_GetCR4, 0), 0);
 }
 
-/* Every feature bit set, in every leaf the model reads. */
-static void every_feature(uint32_t leaf, uint32_t subleaf, uint32_t out[4])
-{
-	(void)subleaf;
-	out[0] = out[1] = out[2] = out[3] = 0xFFFFFFFF;
-	if (leaf == 0)
-		out[0] = 0xD;
-	else if (leaf == 0x80000000u)
-		out[0] = 0x80000001u;
-}
-
 Test(exit, the_cpuid_call_answers_the_virtual_cpuid)
 {
-	msr_use_cpuid_source(every_feature);
+	msr_use_cpuid_source(cpuid_every_feature);
 	struct guest_regs regs = kernel_regs();
 	regs.eax = 1;
 	regs.ecx = 0;
