@@ -152,7 +152,8 @@ static void bench_syscall(const char *name, int fast)
 }
 
 /* Two processes yielding to each other, each in an address space of its own or not: every
- * yield is one switch. Cycles per switch. */
+ * yield is one switch. Cycles per iteration of the leader's loop: its yield and the
+ * partner's, so two switches (two CR3 loads with address spaces of their own). */
 static void yield_pair(const char *name, int own_address_spaces)
 {
 	static volatile uint32_t done USER_SHARED;
