@@ -451,6 +451,29 @@ Test(mmu, invlpg_in_a_large_page_mapped_in_pieces_drops_all_of_it_where_it_can_b
 	expect_unmap(2, VMI_PROCESS_LOW_RAM_BASE, 0x400000 - VMI_PROCESS_LOW_RAM_BASE);
 }
 
+/* SetPxE naming the page drops its mapping at once; the InvalPage a kernel issues after it
+ * (the native ROM needs it) finds nothing to drop: one host unmap, not two. Once the page is
+ * mapped again, InvalPage unmaps again. */
+Test(mmu, a_page_setpxe_dropped_is_not_unmapped_again_by_the_invalpage_after_it)
+{
+	*directory_entry(TABLE) = (TABLE & VMI_PDE_LARGE_FRAME_MASK) | RW | VMI_PTE_LARGE;
+	turn_paging_on(VMI_CR4_PSE);
+	uint32_t error = 0, entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	call_count = 0;
+	cr_assert_eq(mmu_call_set_pxe(0, entry, VMI_PAGE_PT | VMI_PAGE_CURRENT_AS |
+	                              (LINEAR & ~0xFFFu)), 0);
+	expect_calls(1);
+	expect_unmap(0, LINEAR & ~0xFFFu, 0x1000);
+	cr_assert_eq(mmu_call_inval_page(LINEAR), 0);
+	expect_calls(1);
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW, entry, VMI_PAGE_PT), 0);
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+	cr_assert_eq(mmu_call_inval_page(LINEAR), 0);
+	expect_calls(3);
+	expect_unmap(2, LINEAR & ~0xFFFu, 0x1000);
+}
+
 /* Two address spaces: DIRECTORY and a second directory that maps LINEAR through the same
  * page table (as kernels share the tables of their kernel half). */
 #define DIRECTORY_2 0x00202000u

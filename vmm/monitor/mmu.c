@@ -68,6 +68,8 @@ struct tlb_context {
 	int pending_drop_all;
 	unsigned carry_from;                   /* 1 + the context whose global pages it takes
 	                                          at its first entry, or 0 */
+	uint32_t unmapped_page;                /* page | 1: the last one invalidated, with
+	                                          nothing mapped since; or 0 */
 	/* Only while tables_compared: */
 	int directory_copied;
 	uint32_t directory_copy[1024];
@@ -628,10 +630,15 @@ void mmu_invalidate(uint32_t linear)
 		return;
 	}
 	uint32_t page = linear & ~(SMALL_PAGE - 1);
-	if (platform_linear_mappable(page, SMALL_PAGE)) {
-		forget_pending_at(c, page);
-		unmap(c, page, SMALL_PAGE);
-	}
+	if (!platform_linear_mappable(page, SMALL_PAGE))
+		return;
+	/* SetPxE naming the page drops it at once, and the kernel's InvalPage follows: once. */
+	if (executing(c) && c->unmapped_page == (page | 1))
+		return;
+	forget_pending_at(c, page);
+	unmap(c, page, SMALL_PAGE);
+	if (executing(c))
+		c->unmapped_page = page | 1;
 }
 
 /* Queues dropping what `c` mapped through directory slot `region`. What it knows of the
@@ -702,6 +709,7 @@ static uint32_t table_of(const struct page_walk_result *r)
 
 static int map(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 {
+	contexts[current].unmapped_page = 0;
 	stats_count_paging(STATS_PAGING_HOST_MAP, 1);
 	stats_count_paging(STATS_PAGING_PAGES_MAPPED, size / SMALL_PAGE);
 	return platform_map_linear(linear, physical, size, writable);
