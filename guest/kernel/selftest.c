@@ -866,6 +866,7 @@ static const struct test tests[] = {
 	{ "private_memory_isolated", test_private_memory_isolated, 1 },
 	{ "read_only_write_fault", test_read_only_write_fault, 1 },
 	{ "supervisor_page_from_user", test_supervisor_page_from_user, 1 },
+	{ "supervisor_write_from_user", test_supervisor_write_from_user, 1 },
 	{ "accessed_dirty_bits", test_accessed_dirty_bits, 1 },
 	{ "invalpage_sees_change", test_invalpage_sees_change, 1 },
 	{ "global_survives_cr3", test_global_survives_cr3, 1 },

@@ -363,6 +363,63 @@ void test_supervisor_page_from_user(void)
 		                 error_code, first_outcome ? "faulted as on hardware" : "went through too");
 }
 
+/* A user-mode write of a kernel variable the kernel has just written in the same address
+ * space (so, under vmirun, mapped writable in that address space's process): #PF with
+ * P|W|U and CR2 its address, the variable keeping the kernel's value. */
+static volatile uint32_t supervisor_written_word;
+#define USER_WRITTEN 0x5ca1ab1eu
+
+void test_supervisor_write_from_user(void)
+{
+	if (start_paging() != 0)
+		return;
+	static struct word_touch touch USER_SHARED;
+	memset(&touch, 0, sizeof(touch));
+	touch.address = (uint32_t)(uintptr_t)&supervisor_written_word;
+	touch.value = USER_WRITTEN;
+	int pid = process_create_with_address_space("supervisor-write", user_write_word,
+	                                            (uint32_t)(uintptr_t)&touch);
+	const struct process *p = process_find(pid);
+	if (!p) {
+		fail("cannot create a process");
+		stop_paging();
+		return;
+	}
+	uint32_t entry = leaf_entry(p->directory, touch.address);
+	if ((entry & (PRESENT | USER)) != PRESENT) {
+		fail("0x%x is not a present supervisor-only page of the kernel's map (entry 0x%x)",
+		     touch.address, entry);
+		process_reap_all();
+		stop_paging();
+		return;
+	}
+	paging_switch_to(p->directory);
+	supervisor_written_word = PLANTED;   /* the kernel first, in that address space */
+	scheduler_run();
+	struct fault_record fault;
+	int faulted = ended_by_page_fault(pid, &fault);
+	process_reap_all();
+	uint32_t now = supervisor_written_word;
+	stop_paging();
+	const uint32_t error_code = VMI_PF_PRESENT | VMI_PF_WRITE | VMI_PF_USER;
+	if (faulted) {
+		expect_user_page_fault(&fault, touch.address, error_code, "user write");
+		expect(now == PLANTED, "the faulting write changed the kernel variable to 0x%x", now);
+	} else if (user_kernel_isolation_expected()) {
+		fail("a user-mode write of a kernel variable at 0x%x went through (it holds 0x%x)",
+		     touch.address, now);
+	} else if (now != USER_WRITTEN || touch.done != TOUCH_WRITTEN) {
+		fail("a user-mode write of a kernel variable at 0x%x neither faulted nor landed: it "
+		     "holds 0x%x, the program reached step %u", touch.address, now, touch.done);
+	} else {
+		expected_failure("a user-mode write of a kernel variable (0x%x, supervisor-only) the "
+		                 "kernel had written first landed (it holds 0x%x now) instead of #PF "
+		                 "error 0x%x: guest user and kernel share one host process and its "
+		                 "writable mapping of the page (user/kernel isolation is issue 14)",
+		                 touch.address, now, error_code);
+	}
+}
+
 /* Kernel-mode reads for the guard: expected_fault_eip is the load. */
 static volatile uint32_t read_target;
 

@@ -40,6 +40,7 @@ void test_address_spaces(void);
 void test_private_memory_isolated(void);
 void test_read_only_write_fault(void);
 void test_supervisor_page_from_user(void);
+void test_supervisor_write_from_user(void);
 void test_accessed_dirty_bits(void);
 void test_invalpage_sees_change(void);
 void test_global_survives_cr3(void);

@@ -320,6 +320,14 @@ void user_touch_word(uint32_t argument)
 	user_exit(0, 0);
 }
 
+void user_write_word(uint32_t argument)
+{
+	struct word_touch *touch = (struct word_touch *)(uintptr_t)argument;
+	*(volatile uint32_t *)(uintptr_t)touch->address = touch->value;
+	touch->done = TOUCH_WRITTEN;
+	user_exit(0, 0);
+}
+
 void user_bench_page_fault(uint32_t argument)
 {
 	struct page_fault_bench *bench = (struct page_fault_bench *)(uintptr_t)argument;

@@ -185,6 +185,8 @@ void user_syscall_probe(uint32_t argument);
 void user_private_memory(uint32_t argument);
 void user_fill_window(uint32_t pages);   /* writes one word in each of its first `pages` */
 void user_touch_word(uint32_t argument);
+/* user_write_word: writes `value` at `address` without reading it first. */
+void user_write_word(uint32_t argument);
 void user_fork_copy(uint32_t argument);
 void user_bench_fork(uint32_t argument);
 void user_bench_page_fault(uint32_t argument);

@@ -26,7 +26,7 @@ static const char *const selftests[] = {
 	"exception_breakpoint", "exception_invalid_opcode", "exception_no_gate",
 	"user_privileged_call", "syscall_int80", "syscall_fast", "sysexit", "round_robin", "messages",
 	"kernel_mapped_high", "address_spaces", "private_memory_isolated", "read_only_write_fault",
-	"supervisor_page_from_user", "accessed_dirty_bits", "invalpage_sees_change",
+	"supervisor_page_from_user", "supervisor_write_from_user", "accessed_dirty_bits", "invalpage_sees_change",
 	"global_survives_cr3", "frames_freed_on_exit", "fork_copies_the_window", NULL,
 };
 
@@ -44,7 +44,8 @@ static const char *const skipped_deprivileged[] = {
 static const char *const failing_none[] = { NULL };
 /* vmirun runs guest user and kernel code in one host process (user/kernel isolation is
  * issue 14): a supervisor page the kernel has touched is within user mode's reach. */
-static const char *const failing_one_process[] = { "supervisor_page_from_user", NULL };
+static const char *const failing_one_process[] = { "supervisor_page_from_user",
+	                                                 "supervisor_write_from_user", NULL };
 
 /* The self-tests that depend on host timing and get more than one attempt (selftest.c's
  * TIMING_ATTEMPTS): only these may pass "on attempt N of M", and each such pass is logged. */
