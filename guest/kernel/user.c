@@ -1,8 +1,11 @@
 /* The user programs: code that runs in ring 3 as processes and talks to the kernel only
  * through system calls. Besides those they use only unprivileged SDK sites (RDTSC, reading
- * the interrupt flag), except user_privileged_call, which must fault. Each gets a pointer
+ * the interrupt flag), except user_privileged_call, which must fault, and user_escape,
+ * which leaves compatibility mode (a hostile program for issue 14). Each gets a pointer
  * to its argument block (user_fill_window: a page count) and ends with SYS_EXIT, unless a
  * fault the test provokes ends it first. */
+#include <vmi/process.h>
+
 #include "paging.h"
 #include "user.h"
 
@@ -340,3 +343,28 @@ void user_bench_page_fault(uint32_t argument)
 	}
 	user_exit(1, 0);
 }
+
+/* A hostile program: it leaves compatibility mode by a far jump to the host's 64-bit code
+ * selector (VMI_PROCESS_CODE64_SELECTOR, which a PC's GDT does not have: #GP there) and
+ * asks the host kernel itself to create USER_ESCAPE_MARKER. */
+#define USER_STRINGIFY_(x) #x
+#define USER_STRINGIFY(x)  USER_STRINGIFY_(x)
+__asm__(".text\n"
+        ".globl user_escape\n"
+        ".type user_escape, @function\n"
+        "user_escape:\n\t"
+        "ljmp $" USER_STRINGIFY(VMI_PROCESS_CODE64_SELECTOR) ", $1f\n"
+        ".code64\n"
+        "1:\tmovl $2, %eax\n\t"                 /* Linux x86-64 open */
+        "movl $user_escape_marker, %edi\n\t"
+        "movl $0x41, %esi\n\t"                  /* O_WRONLY | O_CREAT */
+        "movl $0644, %edx\n\t"
+        "syscall\n\t"
+        "ud2\n"
+        ".code32\n"
+        ".size user_escape, . - user_escape\n"
+        ".section .rodata\n"
+        "user_escape_marker:\n\t"
+        ".asciz \"" USER_ESCAPE_MARKER "\"\n"
+        ".text\n");
+

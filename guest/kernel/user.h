@@ -187,6 +187,9 @@ void user_fill_window(uint32_t pages);   /* writes one word in each of its first
 void user_touch_word(uint32_t argument);
 /* user_write_word: writes `value` at `address` without reading it first. */
 void user_write_word(uint32_t argument);
+/* user_escape: leaves compatibility mode and asks the host to create this file. */
+#define USER_ESCAPE_MARKER "/tmp/openvmi-user-escape-marker"
+void user_escape(uint32_t argument);
 void user_fork_copy(uint32_t argument);
 void user_bench_fork(uint32_t argument);
 void user_bench_page_fault(uint32_t argument);

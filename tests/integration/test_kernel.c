@@ -377,3 +377,40 @@ Test(kernel, vmirun_one_benchmark_alone_counts_its_operations)
 	expect_one_benchmark(&result, "process_create_exit", 10 * 5);   /* 10 forks a loop */
 	run_result_free(&result);
 }
+
+/* --- a user program that leaves compatibility mode (issue 14's hostile programs) ------------- */
+
+#define ESCAPE_MARKER "/tmp/openvmi-user-escape-marker"   /* guest/kernel/user.h's */
+
+/* On a PC the far jump to selector 0x33 is #GP(0x30) (no such descriptor): that process
+ * alone ends and the kernel goes on. */
+Test(kernel, qemu_a_user_program_that_leaves_compatibility_mode_alone_ends)
+{
+	struct run_result result;
+	boot_qemu("noselftest escape", &result);
+	expect_line(&result, "kernel: escape: the process ended by vector 13, error code 0x30");
+	cr_assert_eq(result.exit_status, EXIT_STATUS(0), "exit status %d:\n%s", result.exit_status,
+	             result.out);
+	run_result_free(&result);
+}
+
+/* Under vmirun today (user and kernel in one host process: issue 14's --isolation=shared)
+ * the jump lands in 64-bit mode and the host system call reaches the sandbox, which stops
+ * the whole guest with status 12 and the call's number: the weaker outcome the issue
+ * allows ("at worst stop the guest with a reason"), and no file appears. Strict isolation
+ * must end that guest process alone. */
+Test(kernel, vmirun_a_user_program_that_leaves_compatibility_mode_stops_the_guest)
+{
+	unlink(ESCAPE_MARKER);
+	struct run_result result;
+	boot_vmirun(0, "vmi.link=inline noselftest escape", &result);
+	cr_assert_eq(result.exit_status, 12, "status %d; stdout:\n%s\nstderr:\n%s",
+	             result.exit_status, result.out, result.err);
+	cr_assert(strstr(result.err, "vmirun: sandbox: 64-bit system call") &&
+	          strstr(result.err, "system call 2 "), "%s", result.err);
+	cr_assert_null(find_line(&result, "kernel: escape: ", 1), "the kernel went on:\n%s",
+	               result.out);
+	cr_assert_neq(access(ESCAPE_MARKER, F_OK), 0, "the escaped program created " ESCAPE_MARKER);
+	run_result_free(&result);
+}
+
