@@ -143,6 +143,15 @@ static void range_set_forget_at(struct range_set *set, uint32_t linear)
 		}
 }
 
+/* The end of the range holding `linear`, or 0 if none does. */
+static uint32_t range_set_end_at(const struct range_set *set, uint32_t linear)
+{
+	for (unsigned i = 0; i < set->count; i++)
+		if (linear >= set->ranges[i].start && linear < set->ranges[i].end)
+			return set->ranges[i].end;
+	return 0;
+}
+
 static int range_set_covers(const struct range_set *set, uint32_t start, uint32_t size)
 {
 	for (unsigned i = 0; i < set->count; i++)
@@ -922,8 +931,12 @@ static void carry_global_pages(struct tlb_context *c, const struct range_set *gl
 	for (unsigned i = 0; i < globals->count; i++) {
 		for (uint32_t linear = globals->ranges[i].start; linear < globals->ranges[i].end &&
 		     linear >= globals->ranges[i].start; linear += SMALL_PAGE) {
-			if (range_set_covers(&c->global_mapped, linear, SMALL_PAGE))
+			/* what is mapped already (a large page just filled) is stepped over whole */
+			uint32_t mapped_to = range_set_end_at(&c->global_mapped, linear);
+			if (mapped_to) {
+				linear = mapped_to - SMALL_PAGE;
 				continue;
+			}
 			struct page_walk_result r;
 			if (walk(linear, 0, &r) != PAGE_WALK_OK || !r.global)
 				continue;
