@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "median.h"
+
 extern char **environ;
 
 #define MAX_BENCHES 32
@@ -98,20 +100,10 @@ static void collect(enum mode mode, const char *output)
 	}
 }
 
-static int compare(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return (x > y) - (x < y);
-}
-
 static double median_of(enum mode mode, int bench)
 {
 	int n = sample_count[mode][bench];
-	if (n == 0)
-		return -1;
-	qsort(samples[mode][bench], (size_t)n, sizeof(double), compare);
-	return n % 2 ? samples[mode][bench][n / 2]
-	             : (samples[mode][bench][n / 2 - 1] + samples[mode][bench][n / 2]) / 2;
+	return n == 0 ? -1 : median_of_runs(samples[mode][bench], n);
 }
 
 /* --- host operations per guest operation ------------------------------------------------- */
@@ -215,12 +207,6 @@ static int boot_counting(char *const base[], const char *word, const char *name,
 	return 0;
 }
 
-static double median_double(double *values, int count)
-{
-	qsort(values, (size_t)count, sizeof(double), compare);
-	return count % 2 ? values[count / 2] : (values[count / 2 - 1] + values[count / 2]) / 2;
-}
-
 /* The table of host operations per guest operation, per configuration and paging
  * benchmark: medians over `runs` boot pairs (benchmark, and none). */
 static int host_operations(char *vmirun, char *kernel, int runs, const char *directory)
@@ -275,7 +261,7 @@ static int host_operations(char *vmirun, char *kernel, int runs, const char *dir
 			}
 			fprintf(table, "| %s | %s |", benches[b], configs[k].name);
 			for (int c = 0; c < COUNTS; c++) {
-				double v = median_double(per[c], runs);
+				double v = median_of_runs(per[c], runs);
 				fprintf(table, v >= 100 ? " %.0f |" : " %.2f |", v);
 			}
 			fprintf(table, "\n");
@@ -386,7 +372,7 @@ int main(int argc, char **argv)
 	}
 	fprintf(table, "\nWall time per boot, from spawn to exit (ms, median):");
 	for (int m = 0; m < MODES; m++) {
-		qsort(wall[m], (size_t)runs, sizeof(double), compare);
+		qsort(wall[m], (size_t)runs, sizeof(double), median_by_value);
 		fprintf(table, " %s %.1f;", mode_keys[m], wall[m][runs / 2]);
 	}
 	fprintf(table, "\n");
