@@ -27,6 +27,7 @@ static const char *const trap_names[STATS_TRAP_KIND_COUNT] = {
 	[STATS_TRAP_HALT] = "halt",
 	[STATS_TRAP_TRANSITION_STEP] = "transition_step",
 	[STATS_TRAP_TRANSITION_FAULT] = "transition_fault",
+	[STATS_TRAP_HOST_SELECTOR] = "host_selector_replaced",
 };
 
 static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {

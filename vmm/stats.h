@@ -13,6 +13,8 @@ enum stats_trap_kind {
 	STATS_TRAP_HALT,             /* a trapped hlt */
 	STATS_TRAP_TRANSITION_STEP,  /* an interrupt waiting out a ROM ring switch, per step */
 	STATS_TRAP_TRANSITION_FAULT, /* a fault inside a ROM ring switch, resolved by vmirun */
+	STATS_TRAP_HOST_SELECTOR,    /* a #GP of a host selector the guest loaded as its own,
+	                                replaced by the flat one */
 	STATS_TRAP_KIND_COUNT
 };
 

@@ -1310,3 +1310,47 @@ Test(emulate_memory, invlpg_drops_the_translation_of_its_page)
 	cr_assert_eq(regs.eip, 0x101009);
 	cr_assert_eq(paging_count("host_unmap_calls"), before + 1, "the page's host mapping goes");
 }
+
+/* Linux flushes with invpcid where the CPU has it (the guest's own cpuid shows the host's):
+ * type 0 drops one page, 2 everything, the others what a CPU refuses are #GP(0). */
+Test(emulate_memory, invpcid_drops_what_its_type_names)
+{
+	put32(DIRECTORY + (LINEAR >> 22) * 4, TABLE | 3);
+	put32(TABLE, (VMI_PROCESS_RAM_BASE + 0xA000) | 3);
+	struct guest_regs regs = regs_at(0x101000);
+	regs.eax = DIRECTORY;
+	regs.ebx = 0x80000011;
+	const uint8_t mov_eax_cr3[] = { 0x0F, 0x22, 0xD8 }, mov_ebx_cr0[] = { 0x0F, 0x22, 0xC3 };
+	cr_assert_eq(run(&regs, mov_eax_cr3, sizeof mov_eax_cr3), EMULATE_DONE);
+	cr_assert_eq(run(&regs, mov_ebx_cr0, sizeof mov_ebx_cr0), EMULATE_DONE);
+	/* the descriptor in the page LINEAR maps, read through the guest's tables */
+	const uint32_t descriptor = VMI_PROCESS_RAM_BASE + 0xA800;
+	put32(descriptor, 0);
+	put32(descriptor + 4, 0);
+	put32(descriptor + 8, LINEAR + 0x123);
+	put32(descriptor + 12, 0);
+	const uint8_t invpcid_ecx_edx[] = { 0x66, 0x0F, 0x38, 0x82, 0x0A };  /* invpcid (%edx), %ecx */
+	regs.edx = LINEAR + 0x800;
+
+	regs.ecx = 0;
+	unsigned long long unmaps = paging_count("host_unmap_calls");
+	cr_assert_eq(run(&regs, invpcid_ecx_edx, sizeof invpcid_ecx_edx), EMULATE_DONE);
+	cr_assert_str_eq(outcome.mnemonic, "invpcid");
+	cr_assert_eq(paging_count("host_unmap_calls"), unmaps + 1, "type 0: the page goes");
+	cr_assert_eq(regs.eip, 0x101000 + 6 + sizeof invpcid_ecx_edx);
+
+	regs.ecx = 2;
+	unsigned long long flushes = paging_count("whole_tlb_flushes");
+	cr_assert_eq(run(&regs, invpcid_ecx_edx, sizeof invpcid_ecx_edx), EMULATE_DONE);
+	cr_assert_eq(paging_count("whole_tlb_flushes"), flushes + 1, "type 2: everything goes");
+
+	regs.ecx = 4;
+	expect_gp0(&regs, invpcid_ecx_edx, sizeof invpcid_ecx_edx);
+	regs.ecx = 0;
+	put32(descriptor, 1);   /* PCID 1: only PCID 0 exists with CR4.PCIDE clear */
+	expect_gp0(&regs, invpcid_ecx_edx, sizeof invpcid_ecx_edx);
+	put32(descriptor, 0);
+	virtual_cpu_set_code_selector(VMI_PROCESS_USER_CS);
+	expect_gp0(&regs, invpcid_ecx_edx, sizeof invpcid_ecx_edx);
+	virtual_cpu_set_code_selector(VMI_PROCESS_KERNEL_CS);
+}

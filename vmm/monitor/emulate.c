@@ -154,7 +154,7 @@ static int privileged(const uint8_t *code, size_t available)
 			       (virtual_cpu.cr4 & CR4_UMIP);
 		return code[1] == 0x06 || code[1] == 0x08 || code[1] == 0x09 || code[1] == 0x20 ||
 		       code[1] == 0x21 || code[1] == 0x22 || code[1] == 0x23 || code[1] == 0x30 ||
-		       code[1] == 0x32;
+		       code[1] == 0x32 || (code[1] == 0x38 && available >= 3 && code[2] == 0x82);
 	default:
 		return 0;
 	}
@@ -309,6 +309,11 @@ static int selector_usable(uint32_t selector, int for_code)
 	if (!(descriptor & DESC_PRESENT) || !(descriptor & DESC_SEGMENT))
 		return 0;
 	return for_code ? (descriptor & DESC_CODE) != 0 : 1;
+}
+
+int emulate_data_selector_usable(uint32_t selector)
+{
+	return selector_usable(selector, 0);
 }
 
 /* The instruction has been passed over: a far call returns after it. */
@@ -668,6 +673,37 @@ static enum emulate_result cpu_identification(struct instruction *in)
 	return finish(in);
 }
 
+/* 66 0F 38 82: invpcid. The guest's own `cpuid` shows the host's INVPCID (nothing makes it
+ * fault), and Linux flushes its TLB with it then. Without long mode CR4.PCIDE is clear, so
+ * only PCID 0 exists: one address, that context or all but global are what invlpg and a
+ * flush drop; type 2 drops the global pages too. */
+static enum emulate_result invalidate_pcid(struct instruction *in)
+{
+	unsigned reg;
+	int is_register;
+	uint32_t operand, descriptor[4];
+	if (!in->operand16 || take_modrm(in, &reg, &is_register, &operand) != 0 || is_register)
+		return EMULATE_UNSUPPORTED;
+	in->outcome->mnemonic = "invpcid";
+	uint32_t type = *gpr(in->regs, reg);
+	if (type > 3 || guest_read(operand, descriptor, sizeof descriptor) != 0 ||
+	    (descriptor[0] & ~0xFFFu) || descriptor[1] || (type <= 1 && descriptor[0] != 0))
+		return general_protection(in->outcome, 0);
+	if (type == 0)
+		mmu_invalidate(descriptor[2]);
+	else
+		mmu_flush(type == 2);
+	return finish(in);
+}
+
+static enum emulate_result three_byte_38(struct instruction *in)
+{
+	if (!more(in))
+		return EMULATE_UNSUPPORTED;
+	in->opcode = in->code[in->at++];
+	return in->opcode == 0x82 ? invalidate_pcid(in) : EMULATE_UNSUPPORTED;
+}
+
 static enum emulate_result two_byte(struct instruction *in)
 {
 	if (!more(in))
@@ -682,6 +718,7 @@ static enum emulate_result two_byte(struct instruction *in)
 	case 0x21: case 0x23: return move_debug_register(in);
 	case 0x30: return write_msr(in);
 	case 0x32: return read_msr(in);
+	case 0x38: return three_byte_38(in);
 	case 0xA2: return cpu_identification(in);
 	default: return EMULATE_UNSUPPORTED;
 	}

@@ -32,6 +32,10 @@ enum emulate_result emulate_instruction(struct guest_regs *regs, const uint8_t *
 /* Port I/O on the virtual CPU, shared by the emulator and the I/O hypercalls. */
 
 /* in: a `size`-byte read of `port` into AL, AX or EAX, the rest of EAX kept. */
+/* 1 if the guest's descriptor tables let `selector` be loaded into a data segment register
+ * (null, or a present segment): what an emulated load checks. */
+int emulate_data_selector_usable(uint32_t selector);
+
 void emulate_port_in(struct guest_regs *regs, uint16_t port, unsigned size);
 
 /* ins/outs (ECX items with `rep`, else one) between guest memory at EDI/ESI and the port in

@@ -3,7 +3,8 @@
  * 256 vectors), `stack` (take an exception with the stack outside guest RAM), `irqloop` (an
  * interrupt handler that never returns), `misaligned` (far call into the middle of a
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
- * where the host keeps its thread pointer), `nullfs` (load FS, then a null selector, before
+ * where the host keeps its thread pointer), `hostsel` (store through ES loaded with a
+ * selector the host's GDT accepts as its own per-CPU segment), `nullfs` (load FS, then a null selector, before
  * a trap, a hypercall and an alarm), `straddle` (under --no-rom, fault at an instruction
  * that runs from the ROM area into RAM), `badiret` (IRET to a null code selector: the #GP's
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
@@ -425,6 +426,29 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		__asm__ volatile("movw %%fs, %0" : "=r"(fs));
 		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
 		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
+	}
+	if (cmdline_has_word(cmdline, "hostsel")) {
+		/* Linux's __USER_DS, 0x7b, is a flat writable segment in its GDT, and the host's
+		 * per-CPU segment (read-only, its limit the CPU number) in the host's: the load
+		 * does not trap, and the string store through it must still land. */
+		static uint64_t gdt[16];
+		gdt[15] = 0x00CFF2000000FFFFull;   /* base 0, 4 GiB, data, writable, DPL 3 */
+		struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr = {
+			sizeof(gdt) - 1, (uint32_t)gdt };
+		if (call(VMI_CALL_SetGDT, (uint32_t)&gdtr, 0, 0) != 0) {
+			put("hostile: hostsel: SetGDT refused\n");
+			exit_with(3);
+		}
+		static uint32_t words[8];
+		uint32_t *to = words, count = 8;
+		__asm__ volatile("push %%es; movw %w2, %%es; rep stosl; pop %%es"
+		                 : "+D"(to), "+c"(count) : "r"(0x7b), "a"(0x5A5A5A5Au) : "memory");
+		int landed = 1;
+		for (unsigned i = 0; i < 8; i++)
+			landed &= words[i] == 0x5A5A5A5Au;
+		put(landed ? "hostile: hostsel: 8 words stored through ES 0x7b\n"
+		           : "hostile: hostsel: the store was lost\n");
+		exit_with(landed ? 0 : 3);
 	}
 	if (cmdline_has_word(cmdline, "nullfs")) {
 		/* A null FS after a non-null one, as kernels leave it on the way to user mode:

@@ -16,6 +16,7 @@
 #include <vmi/cpu.h>
 #include <vmi/process.h>
 #include "exit_status.h"
+#include "monitor/emulate.h"
 #include "monitor/guest_access.h"
 #include "monitor/mmu.h"
 #include "monitor/monitor.h"
@@ -167,6 +168,45 @@ static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct gue
 	       code[1] == VMI_SYSCALL_VECTOR;
 }
 
+/* A data segment register holding a selector the host's GDT accepted at the load, though the
+ * guest meant its own: no trap told vmirun of the load, and the host's segment may refuse
+ * what the guest's allows (Linux's __USER_DS, 0x7b, is the host's per-CPU segment:
+ * read-only, its limit the CPU number). The #GP(0) it raises on use is not the guest's: the
+ * register gets the flat data selector, as an emulated load leaves it, and the instruction
+ * runs again. 1 if a register was replaced. (QEMU's TCG checks no data segment limits or
+ * types, so only a host that runs guests itself shows it.) */
+static int replace_host_selectors(const ucontext_t *uc)
+{
+	const greg_t *g = uc->uc_mcontext.gregs;
+	if (g[REG_TRAPNO] != 13 || g[REG_ERR] != 0)
+		return 0;
+	uint16_t ds, es, gs, flat = VMI_PROCESS_DATA_SELECTOR;
+	__asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%gs, %2" : "=r"(ds), "=r"(es), "=r"(gs));
+#define FOREIGN(selector) \
+	((selector) != 0 && (selector) != flat && emulate_data_selector_usable(selector))
+	int replaced = 0;
+	if (FOREIGN(ds)) {
+		__asm__ volatile("mov %0, %%ds" : : "r"(flat));
+		replaced = 1;
+	}
+	if (FOREIGN(es)) {
+		__asm__ volatile("mov %0, %%es" : : "r"(flat));
+		replaced = 1;
+	}
+	if (FOREIGN(gs)) {
+		__asm__ volatile("mov %0, %%gs" : : "r"(flat));
+		replaced = 1;
+	}
+	if (FOREIGN(process_guest_fs)) {
+		process_guest_fs = flat;   /* loaded on the way out (host_fs_leave) */
+		replaced = 1;
+	}
+#undef FOREIGN
+	if (replaced)
+		stats_count_trap(STATS_TRAP_HOST_SELECTOR);
+	return replaced;
+}
+
 /* A #PF of the guest's code, which the host mappings (the guest's TLB) may only lack: filled
  * from the guest's page tables (1: resume), or the #PF they call for, with its error code
  * (0, and *walk_error set), or vmirun cannot map what they allow (0, a stop requested).
@@ -266,6 +306,8 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 		if (platform_stop_requested())
 			process_stop_now();
 	}
+	if (sig == SIGSEGV && in_guest_code(uc) && replace_host_selectors(uc))
+		return;
 	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
 	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
 	                          transition_on_fault(&regs))) {
