@@ -128,12 +128,15 @@ mkdir -p "$root$PWD"
 
 # --- the VM ---------------------------------------------------------------------------------
 # -smap: with SMAP, TCG's iretq back to a user mode that runs 32-bit code faults in the VM
-# kernel. The job's output arrives on the second serial port; the first is the VM console.
+# kernel. tsc=reliable: under TCG on a busy host the clocksource watchdog finds the TSC
+# unstable, and the VM kernel's switch away from it once ended in an int3 oops (text
+# patching) that killed the run. The job's output arrives on the second serial port; the
+# first is the VM console.
 set +e
 timeout -k 10 "$timeout_seconds" qemu-system-x86_64 \
 	-accel tcg,thread=multi -cpu max,-smap -smp 2 -m 2048 \
 	-kernel "$dir/vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 ${kernel_args[*]:-}" \
+	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 tsc=reliable ${kernel_args[*]:-}" \
 	-display none -monitor none -no-reboot \
 	-serial "file:$console" -serial stdio < /dev/null | tr -d '\r' | tee "$output"
 qemu_status=${PIPESTATUS[0]}
