@@ -199,16 +199,31 @@ void virtual_cpu_deliver(struct guest_regs *regs, unsigned vector, int64_t error
 			return;
 		}
 		esp = vc->esp0;
-		/* selectors go in frames zero-extended, whatever the guest left in the page */
-		if (push(regs, &esp, virtual_cpu_shared()->user_ss & 0xFFFF, vector) != 0 ||
-		    push(regs, &esp, regs->esp, vector) != 0)
-			return;
 	}
-	if (push(regs, &esp, flags, vector) != 0 ||
-	    push(regs, &esp, virtual_cpu_shared()->cs & 0xFFFF, vector) != 0 ||
-	    push(regs, &esp, regs->eip, vector) != 0 ||
-	    (error_code >= 0 && push(regs, &esp, (uint32_t)error_code, vector) != 0))
-		return;
+	/* The frame in push order; selectors go in zero-extended, whatever the guest left in
+	 * the page. Written in one go (one translation per page); if that is refused, pushed
+	 * word by word, to fail at the push the CPU would have failed at. */
+	uint32_t pushes[6];
+	unsigned count = 0;
+	if (ring == 3) {
+		pushes[count++] = virtual_cpu_shared()->user_ss & 0xFFFF;
+		pushes[count++] = regs->esp;
+	}
+	pushes[count++] = flags;
+	pushes[count++] = virtual_cpu_shared()->cs & 0xFFFF;
+	pushes[count++] = regs->eip;
+	if (error_code >= 0)
+		pushes[count++] = (uint32_t)error_code;
+	uint32_t image[6];
+	for (unsigned i = 0; i < count; i++)
+		image[count - 1 - i] = pushes[i];
+	if (esp >= count * 4 && guest_write(esp - count * 4, image, count * 4) == 0) {
+		esp -= count * 4;
+	} else {
+		for (unsigned i = 0; i < count; i++)
+			if (push(regs, &esp, pushes[i], vector) != 0)
+				return;
+	}
 
 	regs->esp = esp;
 	regs->eip = gate->handler;
