@@ -58,7 +58,7 @@
 .endm
 
 /* IRET, the site having jumped here with the frame on top of the stack. Back to user mode on
- * the platform's selectors, the ROM does it itself: it moves eip and eflags below the user's
+ * the platform's selectors, the ROM does it itself (unless vmirun isolates user mode): it moves eip and eflags below the user's
  * esp, commits the virtual ring, IF and ss, and pops them there. Everything else (to the
  * kernel, TF set, or IF set with an interrupt waiting) goes to vmirun. The transition mark
  * comes first, so an interrupt raised after the pending check waits for its end; a fault
@@ -68,6 +68,8 @@
 	movl %esp, VCPU(FRAME)
 	cmpl $VMI_PROCESS_USER_CS, 4(%esp)
 	jne 8f
+	cmpl $0, VCPU(ROM_RING_SWITCHES)
+	je 8f
 	testl $VMI_EFLAGS_TF, 8(%esp)
 	jnz 8f
 	testl $VMI_EFLAGS_IF, 8(%esp)
@@ -109,6 +111,8 @@
 	movl $VMI_TRANSITION_SYSEXIT, VCPU(TRANSITION)
 	testl $3, VCPU(CS)
 	jnz 8f
+	cmpl $0, VCPU(ROM_RING_SWITCHES)
+	je 8f
 	cmpl $0, VCPU_PENDING
 	jne 8f
 	movl $VMI_PROCESS_USER_DS, VCPU(USER_SS)
@@ -129,6 +133,10 @@
  * or from the kernel, vmirun delivers the vector. */
 .macro syscall_body
 	pushfl                          /* the caller's flags, before the tests change them */
+	/* Without a published gate (always so under strict isolation, where user mode may not
+	 * write the vCPU page), straight to vmirun, writing nothing. */
+	cmpl $0, VCPU(SYSCALL_EIP)
+	je 6f
 	/* marked after the pushfl: an interrupt inside the mark makes vmirun step out with TF,
 	 * which a pushfl there would hand the user's frame (and a #DB to the user later). A
 	 * fault on the pushfl (an unwritable word below the return address) is then an ordinary
@@ -162,6 +170,9 @@
 8:	popfl
 	slow_path VMI_CALL_Syscall
 9:	ret
+6:	popfl
+	HYPERCALL(VMI_CALL_Syscall)
+	ret
 .endm
 
 /* ---- pure ROM code ------------------------------------------------------------------------ */

@@ -325,6 +325,8 @@ int main(int argc, char **argv)
 	struct guest_regs initial;
 	load_boot(&options, &plan, &ram, &initial);
 
+	virtual_cpu_set_user_isolation(!options.shared_isolation);
+	stats_set_isolation(options.shared_isolation ? "shared" : "strict");
 	virtual_cpu_reset();
 	if (timer_setup() != 0)
 		die("cannot create the alarm timer: %s", strerror(errno));
@@ -340,13 +342,18 @@ int main(int argc, char **argv)
 		read_fds[read_fd_count++] = timer_schedstat_fd();
 	if (stats_status_fd() >= 0)
 		read_fds[read_fd_count++] = stats_status_fd();
+	/* Strict isolation: each address space a kernel's process and a user's (the second half). */
+	unsigned processes = options.address_spaces * (options.shared_isolation ? 1 : 2);
 	struct address_space_sandbox sandbox = { .read_fd_count = (unsigned)read_fd_count,
-	                                          .guest_memory_fd = address_space_ram_fd() };
+	                                          .guest_memory_fd = address_space_ram_fd(),
+	                                          .first_user_slot = options.shared_isolation
+	                                                             ? processes
+	                                                             : options.address_spaces };
 	memcpy(sandbox.read_fds, read_fds, sizeof(read_fds));
-	if (address_space_processes_start(options.address_spaces, &sandbox, error) != 0)
+	if (address_space_processes_start(processes, &sandbox, error) != 0)
 		die("%s", error);
 	/* Without the ROM the guest's page-table writes are plain stores, which no call tells. */
-	mmu_compare_tables_at_switch(options.no_rom && options.address_spaces > 1);
+	mmu_compare_tables_at_switch(options.no_rom && processes > 1);
 	if (sandbox_lock(read_fds, (unsigned)read_fd_count, address_space_ram_fd()) != 0)
 		die("cannot install the seccomp filter: %s", strerror(errno));
 	if (test_fault)

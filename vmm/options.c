@@ -42,6 +42,11 @@ void options_print_help(void)
 	"  --address-spaces N keep up to N guest address spaces (page directories) as host\n"
 	"                     processes of their own, 1 to %u (default %u): a CR3 load\n"
 	"                     then switches processes instead of dropping mappings\n"
+	"  --isolation MODE   guest user mode against its kernel: strict (the default)\n"
+	"                     runs user mode in a host process of each address space's\n"
+	"                     own that maps only the pages user mode may reach (a user\n"
+	"                     access to kernel memory is a #PF, as on a PC); shared runs\n"
+	"                     both in one process: faster system calls, no protection\n"
 	"  --initrd FILE      Linux kernels: load FILE as the initial ramdisk (at the top\n"
 	"                     of guest RAM)\n"
 	"  --check-host       probe what this host gives the process platform (a 32-bit\n"
@@ -120,7 +125,7 @@ static int parse_seconds(const char *text, double *seconds)
 }
 
 enum { OPT_ADDRESS_SPACES = 1, OPT_MEM, OPT_CMDLINE, OPT_TIMEOUT, OPT_STATS, OPT_ROM, OPT_NO_ROM, OPT_HELP,
-       OPT_VERSION, OPT_CHECK_HOST, OPT_INITRD };
+       OPT_VERSION, OPT_CHECK_HOST, OPT_INITRD, OPT_ISOLATION };
 
 int options_parse(int argc, char **argv, struct vmirun_options *options,
                   char error[OPTIONS_ERROR_MAX])
@@ -134,6 +139,7 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		{ "no-rom", no_argument, NULL, OPT_NO_ROM },
 		{ "address-spaces", required_argument, NULL, OPT_ADDRESS_SPACES },
 		{ "initrd", required_argument, NULL, OPT_INITRD },
+		{ "isolation", required_argument, NULL, OPT_ISOLATION },
 		{ "help", no_argument, NULL, OPT_HELP },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ "check-host", no_argument, NULL, OPT_CHECK_HOST },
@@ -208,6 +214,17 @@ int options_parse(int argc, char **argv, struct vmirun_options *options,
 		}
 		case OPT_INITRD:
 			options->initrd_path = optarg;
+			break;
+		case OPT_ISOLATION:
+			if (strcmp(optarg, "strict") == 0) {
+				options->shared_isolation = 0;
+			} else if (strcmp(optarg, "shared") == 0) {
+				options->shared_isolation = 1;
+			} else {
+				snprintf(error, OPTIONS_ERROR_MAX, "--isolation: '%s' is neither strict "
+				         "nor shared", optarg);
+				return -1;
+			}
 			break;
 		case 'h':
 		case OPT_HELP:

@@ -23,6 +23,7 @@ struct vmirun_options {
 	const char *rom_path;         /* --rom FILE, or NULL for the embedded ROM */
 	int no_rom;                   /* --no-rom */
 	unsigned address_spaces;      /* --address-spaces N: kept as host processes */
+	int shared_isolation;         /* --isolation=shared (0: strict, the default) */
 	const char *initrd_path;      /* --initrd FILE (Linux kernels), or NULL */
 	int show_help;
 	int show_version;

@@ -43,6 +43,7 @@ static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
 	[STATS_PAGING_FLUSH_ALL] = "whole_tlb_flushes",
 	[STATS_PAGING_FLUSH_KEEPING_GLOBAL] = "flushes_keeping_global",
 	[STATS_PAGING_SWITCHES] = "address_space_switches",
+	[STATS_PAGING_RING_SWITCHES] = "user_kernel_switches",
 	[STATS_PAGING_HANDOFF_SPUN] = "handoffs_spinning",
 	[STATS_PAGING_HANDOFF_SLEPT] = "handoffs_futex",
 	[STATS_PAGING_PROCESSES_CREATED] = "processes_created",
@@ -55,6 +56,13 @@ static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
 static const char *call_name(uint32_t call)
 {
 	return call < VMI_CALL_COUNT ? vmi_call_names[call] : NULL;
+}
+
+static const char *isolation = "shared";
+
+void stats_set_isolation(const char *name)
+{
+	isolation = name;
 }
 
 void stats_mark_start(void)
@@ -142,10 +150,10 @@ void stats_print(FILE *out, int json)
 		all_interrupts += interrupts[v];
 
 	if (json) {
-		fprintf(out, "{\"ms_to_guest_entry\":%.3f,\"ms_total\":%.3f,"
+		fprintf(out, "{\"isolation\":\"%s\",\"ms_to_guest_entry\":%.3f,\"ms_total\":%.3f,"
 		        "\"host_memory_beyond_guest_kib\":%ld,\"guest_ram_resident_kib\":%ld,"
 		        "\"console_bytes\":%llu,\"hypercalls_total\":%llu,\"hypercalls\":{",
-		        to_entry, total, memory.anon_kib + memory.file_kib, memory.shmem_kib,
+		        isolation, to_entry, total, memory.anon_kib + memory.file_kib, memory.shmem_kib,
 		        (unsigned long long)console_bytes, (unsigned long long)all_calls);
 		const char *sep = "";
 		for (unsigned i = 0; i < VMI_CALL_COUNT; i++) {
@@ -183,6 +191,7 @@ void stats_print(FILE *out, int json)
 		return;
 	}
 	fprintf(out, "vmirun stats:\n");
+	fprintf(out, "  isolation                        %s\n", isolation);
 	fprintf(out, "  time to guest entry              %.3f ms\n", to_entry);
 	fprintf(out, "  total time                       %.3f ms\n", total);
 	fprintf(out, "  host memory beyond guest RAM     %ld KiB (anonymous %ld, file %ld)\n",

@@ -32,6 +32,8 @@ enum stats_paging_kind {
 	STATS_PAGING_FLUSH_ALL,       /* whole-TLB flushes (one unmap call each) */
 	STATS_PAGING_FLUSH_KEEPING_GLOBAL, /* CR3 loads and flushes that kept global pages */
 	STATS_PAGING_SWITCHES,        /* CR3 loads that moved the vCPU to another address space */
+	STATS_PAGING_RING_SWITCHES,   /* strict isolation: moves between the kernel's and the
+	                                 user's process of one address space */
 	STATS_PAGING_HANDOFF_SPUN,    /* handoffs the receiving process took while spinning */
 	STATS_PAGING_HANDOFF_SLEPT,   /* and those it slept on a futex for */
 	STATS_PAGING_PROCESSES_CREATED, /* address-space processes forked */
@@ -54,6 +56,8 @@ void stats_count_emulation(const char *mnemonic);
 void stats_count_interrupt(unsigned vector);
 
 /* Writes the report to `out`, as text or as one JSON object. */
+/* The run's user/kernel isolation ("strict" or "shared"), printed first. */
+void stats_set_isolation(const char *name);
 void stats_print(FILE *out, int json);
 
 /* The file --stats reads memory use from (-1 if none), for the sandbox's readable files. */

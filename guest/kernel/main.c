@@ -40,6 +40,44 @@ static void run_escape(void)
 	process_reap_all();
 }
 
+/* `hostile=NAME`: one of issue 14's hostile programs (user.h), its end said in one line,
+ * then that the kernel goes on. On a PC the vCPU page is no memory: vcpu, mark and ring0
+ * end by #PF; under vmirun's strict isolation by #GP, as cli or a ring switch of their own
+ * would; under --isolation=shared their writes land (docs/architecture.md). */
+static void run_hostile(const char *cmdline)
+{
+	static const struct { const char *word; user_entry entry; } programs[] = {
+		{ "hostile=vcpu", user_hostile_vcpu },
+		{ "hostile=mark", user_hostile_mark },
+		{ "hostile=ring0", user_hostile_ring0 },
+		{ "hostile=nullfs", user_hostile_nullfs },
+	};
+	static struct hostile_attempt attempt USER_SHARED;
+	for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+		if (!cmdline_has_word(cmdline, programs[i].word))
+			continue;
+		const char *name = programs[i].word + 8;
+		attempt.privileged_result = 0;
+		attempt.user_ds = platform.user_ds;
+		int pid = process_create(name, programs[i].entry, (uint32_t)(uintptr_t)&attempt);
+		scheduler_run();
+		const struct process *p = process_find(pid);
+		if (!p)
+			kprintf("kernel: hostile %s: the process is gone\n", name);
+		else if (p->faulted)
+			kprintf("kernel: hostile %s: the process ended by vector %u, error code 0x%x\n",
+			        name, p->fault.vector, p->fault.error_code);
+		else
+			kprintf("kernel: hostile %s: the process exited with status %d (pid %d)\n", name,
+			        p->exit_status, pid);
+		if (attempt.privileged_result)
+			kprintf("kernel: hostile %s: GetCR3 answered user mode 0x%x\n", name,
+			        attempt.privileged_result);
+		process_reap_all();
+		kprintf("kernel: hostile %s: the kernel goes on\n", name);
+	}
+}
+
 void kernel_main(uint32_t magic, uint32_t info_address) __attribute__((noreturn));
 
 void kernel_exit(uint8_t code)
@@ -181,6 +219,7 @@ void kernel_main(uint32_t magic, uint32_t info_address)
 		failures = selftest_run_all();
 	if (cmdline_has_word(cmdline, "escape"))
 		run_escape();
+	run_hostile(cmdline);
 	if (bench_requested(cmdline))
 		bench_run(cmdline);
 	kernel_exit(failures ? EXIT_SELFTEST_FAILED : EXIT_ALL_PASSED);

@@ -5,6 +5,7 @@
  * to its argument block (user_fill_window: a page count) and ends with SYS_EXIT, unless a
  * fault the test provokes ends it first. */
 #include <vmi/process.h>
+#include <vmi/vcpu_page.h>
 
 #include "paging.h"
 #include "user.h"
@@ -342,6 +343,50 @@ void user_bench_page_fault(uint32_t argument)
 		user_syscall(1, SYS_DROP_PRIVATE, 0, 0, 0);
 	}
 	user_exit(1, 0);
+}
+
+/* --- hostile programs (hostile=NAME, issue 14) ------------------------------------------- */
+
+#define VCPU_WORD(offset) (*(volatile uint32_t *)(uintptr_t)(VMI_PROCESS_VCPU_PAGE + (offset)))
+
+void user_hostile_vcpu(uint32_t argument)
+{
+	(void)argument;
+	VCPU_WORD(VMI_VCPU_FLAGS) = 0;   /* what cli is on a PC: #GP in ring 3 */
+	user_exit(0, HOSTILE_EXIT_LANDED);
+}
+
+/* Long enough for many timer ticks to fall due while the mark is held. */
+#define HOSTILE_SPIN 50000000u
+
+void user_hostile_mark(uint32_t argument)
+{
+	(void)argument;
+	VCPU_WORD(VMI_VCPU_TRANSITION) = VMI_TRANSITION_IRET;
+	for (volatile uint32_t i = 0; i < HOSTILE_SPIN; i++)
+		;
+	VCPU_WORD(VMI_VCPU_TRANSITION) = VMI_TRANSITION_NONE;
+	user_exit(0, HOSTILE_EXIT_LANDED);
+}
+
+void user_hostile_ring0(uint32_t argument)
+{
+	struct hostile_attempt *attempt = (struct hostile_attempt *)(uintptr_t)argument;
+	VCPU_WORD(VMI_VCPU_CS) = VMI_PROCESS_KERNEL_CS;   /* a forged IRET's end: ring 0 */
+	attempt->privileged_result = vmi_get_cr3();
+	VCPU_WORD(VMI_VCPU_CS) = VMI_PROCESS_USER_CS;     /* back, so its exit is a user's */
+	user_exit(0, HOSTILE_EXIT_LANDED);
+}
+
+/* A null FS after a non-null one (Intel zeroes the base with the load), then the ROM's fast
+ * entry: vmirun's own thread pointer lives in FS on the host. Exits with its pid. */
+void user_hostile_nullfs(uint32_t argument)
+{
+	const struct hostile_attempt *attempt = (const struct hostile_attempt *)(uintptr_t)argument;
+	__asm__ volatile("movw %0, %%fs; movw %1, %%fs"
+	                 : : "r"((uint16_t)attempt->user_ds), "r"((uint16_t)0));
+	uint32_t pid = syscall_fast(SYS_GETPID, 0, 0, 0);
+	user_exit(1, pid);
 }
 
 /* A hostile program: it leaves compatibility mode by a far jump to the host's 64-bit code

@@ -190,6 +190,19 @@ void user_write_word(uint32_t argument);
 /* user_escape: leaves compatibility mode and asks the host to create this file. */
 #define USER_ESCAPE_MARKER "/tmp/openvmi-user-escape-marker"
 void user_escape(uint32_t argument);
+
+/* The hostile programs of `hostile=NAME` (issue 14): each reaches for what vmirun shares
+ * with the guest kernel through the vCPU page (include/vmi/vcpu_page.h), which on a PC is
+ * no memory at all. What they got is in their block and their exit status. */
+struct hostile_attempt {
+	uint32_t user_ds;             /* nullfs: the platform's user data selector */
+	uint32_t privileged_result;   /* ring0: what GetCR3 answered */
+};
+#define HOSTILE_EXIT_LANDED 1     /* the write to the vCPU page went through */
+void user_hostile_vcpu(uint32_t argument);    /* writes the virtual IF off */
+void user_hostile_mark(uint32_t argument);    /* holds the transition mark, then spins */
+void user_hostile_ring0(uint32_t argument);   /* claims ring 0, then makes a privileged call */
+void user_hostile_nullfs(uint32_t argument);  /* loads a null FS, then calls into the ROM */
 void user_fork_copy(uint32_t argument);
 void user_bench_fork(uint32_t argument);
 void user_bench_page_fault(uint32_t argument);

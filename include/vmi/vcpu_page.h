@@ -23,7 +23,10 @@
 #define VMI_VCPU_SYSCALL_EIP     32   /* u32: the handler */
 #define VMI_VCPU_SYSCALL_CS      36   /* u32: its code selector */
 #define VMI_VCPU_ESP0_ADDRESS    40   /* u32: the guest address of the loaded TSS's esp0 */
-#define VMI_VCPU_PAGE_USED       44
+/* Nonzero: the ROM switches to user mode itself (IRET, SYSEXIT). 0 (vmirun's strict
+ * isolation, where user mode runs in a host process of its own): they go to vmirun. */
+#define VMI_VCPU_ROM_RING_SWITCHES 44 /* u32 */
+#define VMI_VCPU_PAGE_USED       48
 
 #define VMI_TRANSITION_NONE      0
 #define VMI_TRANSITION_IRET      1    /* a fault before it commits: vmirun does the IRET */
@@ -45,6 +48,7 @@ struct vmi_vcpu_page {
 	volatile uint32_t syscall_eip;
 	volatile uint32_t syscall_cs;
 	volatile uint32_t esp0_address;
+	volatile uint32_t rom_ring_switches;
 };
 
 _Static_assert(sizeof(struct vmi_vcpu_page) == VMI_VCPU_PAGE_USED, "vCPU page");
@@ -58,6 +62,8 @@ _Static_assert(__builtin_offsetof(struct vmi_vcpu_page, frame) == VMI_VCPU_FRAME
 _Static_assert(__builtin_offsetof(struct vmi_vcpu_page, syscall_eip) == VMI_VCPU_SYSCALL_EIP, "");
 _Static_assert(__builtin_offsetof(struct vmi_vcpu_page, syscall_cs) == VMI_VCPU_SYSCALL_CS, "");
 _Static_assert(__builtin_offsetof(struct vmi_vcpu_page, esp0_address) == VMI_VCPU_ESP0_ADDRESS, "");
+_Static_assert(__builtin_offsetof(struct vmi_vcpu_page, rom_ring_switches) ==
+               VMI_VCPU_ROM_RING_SWITCHES, "");
 #endif
 
 #endif

@@ -806,3 +806,44 @@ Test(mmu, without_the_calls_every_entry_mapped_from_is_compared_not_only_the_fir
 	expect_calls(1);
 	expect_unmap(0, second & ~0xFFFu, 0x1000);
 }
+
+/* Strict isolation: contexts come in pairs, and user mode runs in the second of its
+ * directory's, which maps only what user mode may reach, whatever ring the fault names. */
+Test(mmu, user_mode_runs_in_a_context_of_its_own_that_maps_only_user_pages)
+{
+	const uint32_t accessed = VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	const uint32_t user_linear = (LINEAR & ~0xFFFu) + 0x1000, user_frame = FRAME + 0x1000;
+	virtual_cpu_set_user_isolation(1);
+	address_spaces = 2;   /* one address space: the kernel's context and the user's */
+	*directory_entry(LINEAR) = TABLE | RW | VMI_PTE_USER | VMI_PTE_ACCESSED;
+	*table_entry(LINEAR) = FRAME | RW | accessed;                          /* the kernel's */
+	*table_entry(user_linear) = user_frame | RW | VMI_PTE_USER | accessed;  /* the user's */
+	turn_paging_on(0);
+	uint32_t error = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_FILLED, "%s", reason);
+
+	cr_assert_eq(mmu_ring_entered(1), 0);
+	cr_assert_eq(switched_to, 1, "user mode goes to the pair's second context");
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	call_count = 0;
+	cr_assert_eq(mmu_host_fault(LINEAR, 0, 0, &error, reason), MMU_GUEST_FAULT,
+	             "the kernel's page is a #PF there, though the fault named the kernel");
+	cr_assert_eq(error, VMI_PF_PRESENT | VMI_PF_USER);
+	cr_assert_eq(mmu_host_fault(user_linear, 0, 1, &error, reason), MMU_FILLED, "%s", reason);
+	expect_calls(1);
+	expect_map(0, user_linear, user_frame, 0x1000, 1);   /* alone: not the kernel's with it */
+
+	cr_assert_eq(mmu_ring_entered(0), 0);
+	cr_assert_eq(switched_to, 0, "the kernel goes back to the first");
+	mapping_space = 0;
+	monitor_address_space_entered(0);
+	call_count = 0;
+	mmu_invalidate(user_linear);   /* one TLB: the user's context drops it too, on return */
+	cr_assert_eq(mmu_ring_entered(1), 0);
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	expect_calls(2);
+	expect_unmap(0, user_linear, 0x1000);
+	expect_unmap(1, user_linear, 0x1000);
+}

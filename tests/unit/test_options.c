@@ -180,3 +180,21 @@ Test(options, address_spaces_from_1_to_8)
 		cr_assert(strstr(error, "--address-spaces") && strstr(error, "from 1 to 8"), "%s", error);
 	}
 }
+
+Test(options, isolation_strict_by_default_or_shared)
+{
+	struct vmirun_options o;
+	char error[OPTIONS_ERROR_MAX];
+	cr_assert_eq(PARSE(&o, error, "k.elf"), 0, "%s", error);
+	cr_assert_eq(o.shared_isolation, 0, "strict is the default");
+	cr_assert_eq(PARSE(&o, error, "--isolation=shared", "k.elf"), 0, "%s", error);
+	cr_assert_eq(o.shared_isolation, 1);
+	cr_assert_eq(PARSE(&o, error, "--isolation", "strict", "k.elf"), 0, "%s", error);
+	cr_assert_eq(o.shared_isolation, 0);
+	static const char *const bad[] = { "", "Strict", "none", "shared2" };
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		cr_assert_eq(PARSE(&o, error, "--isolation", bad[i], "k.elf"), -1, "%s", bad[i]);
+		cr_assert(strstr(error, "--isolation") && strstr(error, "neither strict nor shared"),
+		          "%s", error);
+	}
+}

@@ -51,5 +51,7 @@ enum control_register_check control_register_write(unsigned number, uint32_t *va
 	default: return CONTROL_REGISTER_FAULTS;
 	}
 	mmu_control_registers_written(old_cr0, old_cr4);
+	if ((old_cr0 ^ virtual_cpu.cr0) & VMI_CR0_PG)
+		virtual_cpu_paging_changed();
 	return CONTROL_REGISTER_TAKEN;
 }

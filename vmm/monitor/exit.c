@@ -6,6 +6,7 @@
 #include <vmi/cpu.h>
 #include "monitor/emulate.h"
 #include "monitor/guest_access.h"
+#include "monitor/mmu.h"
 #include "monitor/monitor.h"
 #include "monitor/virtual_cpu.h"
 #include "stats.h"
@@ -49,7 +50,18 @@ enum exit_action monitor_handle_exit(const struct guest_exit *exit, struct guest
 	 * back: one load in the common case. */
 	if (platform_attention && monitor_stop_if_timed_out(0))
 		return EXIT_STOP;
+	if (monitor_follow_ring() != 0)
+		return EXIT_STOP;
 	return action;
+}
+
+/* Under strict isolation the ring an exit left the guest in chooses the address space it
+ * runs in: the user's or the kernel's. */
+int monitor_follow_ring(void)
+{
+	if (virtual_cpu_user_isolated() && mmu_ring_entered(virtual_cpu_ring() == 3) != 0)
+		return -1;
+	return 0;
 }
 
 int monitor_stop_if_timed_out(int read_clock)

@@ -42,7 +42,7 @@ struct range_set {
  * when it runs again, as the CR3 load would have on hardware. Which page table each of its
  * 4 MiB slots' small pages came through is kept to find them (table_under), with an index
  * from table to slots, so a page-table call finds them without looking at every slot. */
-#define CONTEXTS_MAX 8
+#define CONTEXTS_MAX 16
 #define PENDING_MAX  32
 /* Where the guest writes its tables with plain stores (trap-and-emulate), the calls tell
  * nothing: a context keeps copies of its directory and of up to SNAPSHOTS_MAX page tables it
@@ -87,6 +87,33 @@ static unsigned context_count(void)
 {
 	unsigned count = platform_address_space_count();
 	return count < 1 ? 1 : count > CONTEXTS_MAX ? CONTEXTS_MAX : count;
+}
+
+/* Under strict isolation the contexts come in pairs: the kernel's (the first half), which
+ * the kernel runs in and CR3 loads choose among, and the user's of the same directory (the
+ * same index in the second half), which maps only what user mode may reach. */
+static int isolating(void)
+{
+	return virtual_cpu_user_isolated() && context_count() >= 2;
+}
+
+static unsigned kernel_context_count(void)
+{
+	return isolating() ? context_count() / 2 : context_count();
+}
+
+static int is_user_context(unsigned i)
+{
+	return isolating() && i >= kernel_context_count();
+}
+
+/* The other context of `i`'s pair, or NULL without isolation. */
+static struct tlb_context *sibling_of(unsigned i)
+{
+	unsigned kernels = kernel_context_count();
+	if (!isolating())
+		return NULL;
+	return &contexts[i < kernels ? i + kernels : i - kernels];
 }
 
 /* Its mappings are this process's: they can be changed now, not only queued. */
@@ -412,6 +439,9 @@ void mmu_flush(int global)
 		if (executing(c))
 			apply_pending(c);
 		drop_all_but_global(c);
+		struct tlb_context *other = sibling_of(current);
+		if (other && other->tagged)
+			drop_all_but_global(other);
 	}
 }
 
@@ -440,7 +470,7 @@ void mmu_control_registers_written(uint32_t old_cr0, uint32_t old_cr4)
 static unsigned context_to_take(void)
 {
 	unsigned chosen = current;
-	for (unsigned i = 0; i < context_count(); i++) {
+	for (unsigned i = 0; i < kernel_context_count(); i++) {
 		if (i == current)
 			continue;
 		if (!contexts[i].tagged)
@@ -456,7 +486,7 @@ static unsigned context_to_take(void)
 static int switch_context(uint32_t directory)
 {
 	unsigned target = CONTEXTS_MAX;
-	for (unsigned i = 0; i < context_count(); i++)
+	for (unsigned i = 0; i < kernel_context_count(); i++)
 		if (contexts[i].tagged && contexts[i].directory == directory)
 			target = i;
 	if (target == CONTEXTS_MAX) {
@@ -490,9 +520,13 @@ void mmu_cr3_loaded(void)
 	stats_count_paging(STATS_PAGING_CR3_LOADS, 1);
 	uint32_t directory = directory_of_cr3();
 	struct tlb_context *c = &contexts[current];
-	if (context_count() > 1 && !(c->tagged && c->directory == directory) &&
+	if (kernel_context_count() > 1 && !(c->tagged && c->directory == directory) &&
 	    switch_context(directory) == 0)
 		return;
+	/* The user's side of this address space is the same TLB: it drops as much. */
+	struct tlb_context *user = sibling_of(current);
+	if (user && user->tagged)
+		drop_all_but_global(user);
 	/* The same directory again, or one context for all: what the TLB drops. */
 	if (executing(c))
 		apply_pending(c);
@@ -626,11 +660,20 @@ static void forget_pending_at(struct tlb_context *c, uint32_t linear)
 		}
 }
 
+static void invalidate_in(struct tlb_context *c, uint32_t linear);
+
 void mmu_invalidate(uint32_t linear)
 {
 	if (!mmu_paging())
 		return; /* the identity is never stale */
-	struct tlb_context *c = &contexts[current];
+	invalidate_in(&contexts[current], linear);
+	struct tlb_context *other = sibling_of(current);
+	if (other && other->tagged)
+		invalidate_in(other, linear);
+}
+
+static void invalidate_in(struct tlb_context *c, uint32_t linear)
+{
 	range_set_forget_at(&c->global_mapped, linear);
 	uint32_t region = linear >> 22;
 	if (c->large_mapped[region / 32] & (1u << (region % 32))) {
@@ -913,7 +956,8 @@ void mmu_entry_written(uint32_t linear)
 	struct page_walk_result r;
 	char reason[MMU_REASON_MAX];
 	/* Only into this process's mappings (the guest may have switched away in this exit). */
-	if (!mmu_paging() || !executing(&contexts[current]) || walk(linear, 0, &r) != PAGE_WALK_OK)
+	if (!mmu_paging() || !executing(&contexts[current]) || is_user_context(current) ||
+	    walk(linear, 0, &r) != PAGE_WALK_OK)
 		return;
 	/* What cannot be mapped stays unmapped: the access will fault and say why. */
 	if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, r.global, 0,
@@ -952,6 +996,9 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 {
 	int write = (host_error & VMI_PF_WRITE) != 0;
 	enum mmu_fault_outcome outcome;
+	/* Only user code runs in a user context: whatever it touches, it touches as the user. */
+	if (is_user_context(current))
+		user = 1;
 	if (!mmu_paging()) {
 		/* The identity mappings after a flush, made again as the guest touches them. */
 		if (!lazy || !platform_guest_unpaged(linear, 1, 0))   /* the identity's rules */
@@ -985,4 +1032,31 @@ enum mmu_fault_outcome mmu_host_fault(uint32_t linear, uint32_t host_error, int 
 		stats_count_paging((host_error & VMI_PF_PRESENT) && write ? STATS_PAGING_WRITE_UPGRADE
 		                                                          : STATS_PAGING_FILLED, 1);
 	return outcome;
+}
+
+int mmu_ring_entered(int user)
+{
+	if (!isolating() || !mmu_paging())
+		return 0;   /* without paging nothing is the kernel's alone */
+	unsigned kernels = kernel_context_count();
+	unsigned kernel = current < kernels ? current : current - kernels;
+	unsigned target = user ? kernel + kernels : kernel;
+	if (target == current)
+		return 0;
+	struct tlb_context *t = &contexts[target];
+	if (user && (!t->tagged || t->directory != contexts[kernel].directory)) {
+		drop_all(t);
+		t->directory = contexts[kernel].directory;
+		t->tagged = 1;
+		copy_tables(t);
+	}
+	if (platform_switch_address_space(target) != 0) {
+		platform_request_stop(GUEST_STOP_NOT_IMPLEMENTED, NULL, "vmirun could not create the "
+		                      "host process that runs the guest's user mode apart from its "
+		                      "kernel (--isolation=strict)");
+		return -1;
+	}
+	current = target;
+	stats_count_paging(STATS_PAGING_RING_SWITCHES, 1);
+	return 0;
 }

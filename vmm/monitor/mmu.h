@@ -56,6 +56,11 @@ void mmu_table_page_announced(uint32_t frame);
  * *physical, or -1 if the guest's tables do not allow it. Identity with paging off. */
 int mmu_translate(uint32_t linear, int write, uint32_t *physical);
 
+/* Under strict isolation (virtual_cpu_user_isolated), the guest enters user mode (`user`)
+ * or the kernel: it runs on in that ring's address space of its directory, the user's
+ * mapping only pages user mode may reach. 0, or -1 with a stop requested. */
+int mmu_ring_entered(int user);
+
 enum mmu_fault_outcome {
 	MMU_NOT_PAGING,      /* paging has never been on: the fault is what it was before */
 	MMU_FILLED,          /* mapped from the guest's tables: resume the guest as it was */

@@ -13,6 +13,11 @@ enum exit_action monitor_hypercall(uint32_t call, struct guest_regs *regs);
  * it, and the trap is delivered after, at the return address (hypercall.c). */
 void monitor_single_step_after_hypercall(void);
 
+/* Under strict isolation, after the guest's state changed (an exit handled, a ROM ring
+ * switch finished by the platform): runs it in the address space of its ring. 0, or -1
+ * with a stop requested (no process for it). */
+int monitor_follow_ring(void);
+
 /* Requests the timeout's stop if --timeout has run out (reading the clock if asked, for
  * long loops); nonzero if the guest is to stop, for that or any reason. */
 int monitor_stop_if_timed_out(int read_clock);

@@ -18,6 +18,28 @@ struct virtual_cpu virtual_cpu;
  * state lives in an ordinary page. */
 static struct vmi_vcpu_page unattached_page;
 static struct vmi_vcpu_page *shared_page = &unattached_page;
+static int user_isolated;
+
+void virtual_cpu_set_user_isolation(int isolated)
+{
+	user_isolated = isolated;
+}
+
+int virtual_cpu_user_isolated(void)
+{
+	return user_isolated;
+}
+
+int virtual_cpu_user_apart(void)
+{
+	return user_isolated && mmu_paging();
+}
+
+void virtual_cpu_paging_changed(void)
+{
+	virtual_cpu_shared()->rom_ring_switches = !virtual_cpu_user_apart();
+	virtual_cpu_publish_syscall_entry();
+}
 
 struct vmi_vcpu_page *virtual_cpu_shared(void)
 {
@@ -45,6 +67,7 @@ void virtual_cpu_reset_state(void)
 	memset((void *)shared, 0, sizeof(*shared));
 	shared->cs = VMI_PROCESS_KERNEL_CS;
 	shared->user_ss = VMI_PROCESS_USER_DS;
+	shared->rom_ring_switches = 1;   /* paging is off */
 }
 
 unsigned virtual_cpu_ring(void)
@@ -66,7 +89,7 @@ void virtual_cpu_publish_syscall_entry(void)
 	int usable = gate->present && gate->dpl == 3 && !gate->trap_gate && vc->tss_base &&
 	             VMI_SYSCALL_VECTOR * 8 + 7 <= vc->idt_limit;
 	shared->syscall_eip = 0; /* first, so the ROM never pairs a new handler with an old stack */
-	if (!usable)
+	if (!usable || virtual_cpu_user_apart())
 		return;
 	shared->syscall_cs = gate->selector & 0xFFFC;
 	shared->esp0_address = vc->tss_base + VMI_TSS_ESP0;

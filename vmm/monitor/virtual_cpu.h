@@ -43,7 +43,9 @@ struct virtual_cpu {
 
 extern struct virtual_cpu virtual_cpu;
 
-/* The page the ROM shares with the monitor, at VMI_PROCESS_VCPU_PAGE once attached. */
+/* The page the ROM shares with the monitor (at VMI_PROCESS_VCPU_PAGE for the guest), once
+ * attached through the monitor's own view of it, which stays writable where user mode
+ * finds the guest's read-only. */
 struct vmi_vcpu_page *virtual_cpu_shared(void);
 void virtual_cpu_attach_shared(void);
 
@@ -52,6 +54,22 @@ void virtual_cpu_reset(void);
 
 /* Boot state, on whichever shared page is attached (host-side tests keep the unattached). */
 void virtual_cpu_reset_state(void);
+
+/* Strict isolation (vmirun --isolation=strict, the default): guest user mode runs where it
+ * reaches nothing of the kernel's, so every ring switch goes through the monitor (the ROM's
+ * own IRET, SYSEXIT and fast system-call entry are turned off in the shared page) and the
+ * monitor moves the vCPU between the kernel's and the user's address space of the directory
+ * (mmu_ring_entered). Set before virtual_cpu_reset. */
+void virtual_cpu_set_user_isolation(int isolated);
+int virtual_cpu_user_isolated(void);
+
+/* 1 while user mode runs apart: strict isolation, once the guest pages (without paging
+ * nothing of the kernel's is closed to user mode, on a PC either, and the ROM keeps its
+ * own ring switches). */
+int virtual_cpu_user_apart(void);
+
+/* CR0.PG changed: the ROM's ring switches and fast entry follow virtual_cpu_user_apart. */
+void virtual_cpu_paging_changed(void);
 
 /* The virtual ring: 0 (kernel) when the shared code selector's RPL is 0, else 3 (user). */
 unsigned virtual_cpu_ring(void);

@@ -71,6 +71,7 @@ volatile uint32_t ticks, user_ticks_seen;
 static volatile uint32_t last_vector, last_error, last_eip, last_cs, skip_bytes;
 static volatile uint32_t syscall_number, syscall_ebx, syscall_cs, user_gp_cs, user_gp_count;
 static volatile uint32_t resume_eip, resume_esp, syscall_flags, storm_ticks_wanted;
+#define STORM_CALLS_WANTED 1000
 static volatile uint32_t user_fault_vector, user_fault_cs, user_fault_eip, user_fault_error;
 static unsigned failures, checks;
 
@@ -129,7 +130,11 @@ void trap(struct frame *frame)
 	switch (frame->vector) {
 	case 32:
 		ticks++;
-		if (storm_ticks_wanted && ticks >= storm_ticks_wanted)
+		/* Both wanted, whichever comes last: how many calls fit between alarms depends on
+		 * the host (under strict isolation each is two handoffs between processes, which
+		 * a busy host slows) */
+		if (storm_ticks_wanted && ticks >= storm_ticks_wanted &&
+		    user_storm_calls >= STORM_CALLS_WANTED)
 			user_storm_stop = 1;
 		return;
 	case 128:
@@ -496,7 +501,8 @@ static void check_ring_switch_storm(void)
 	storm_ticks_wanted = 0;
 	check(user_storm_stop == 1 && ticks >= 400, "alarms keep arriving during fast system calls",
 	      ticks);
-	check(user_storm_calls > 1000, "user mode made many fast system calls", user_storm_calls);
+	check(user_storm_calls >= STORM_CALLS_WANTED, "user mode made many fast system calls",
+	      user_storm_calls);
 	check(user_storm_errors == 0, "every fast system call returned its result, registers kept",
 	      user_storm_errors);
 }

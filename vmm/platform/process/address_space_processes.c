@@ -11,10 +11,12 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <vmi/process.h>
 #include "exit_status.h"
 #include "monitor/timer.h"
 #include "platform/process/address_space_processes.h"
@@ -31,7 +33,7 @@
 
 /* One per process: whether it may run, whether it sleeps waiting for that, its pid. */
 struct vcpu_turn {
-	_Atomic uint32_t turn;
+	_Alignas(64) _Atomic uint32_t turn;   /* a line each: the spinner reads only its own */
 	_Atomic uint32_t sleeping;
 	_Atomic int32_t pid;      /* 0 until it runs, -1 if it could not be created */
 };
@@ -41,6 +43,11 @@ static unsigned process_count = 1;
 static _Atomic uint32_t vcpu_holder;      /* the process that runs the guest */
 _Atomic uint32_t process_wanted;          /* the one the monitor switched to */
 static _Atomic uint32_t template_request; /* a process to create, plus 1 */
+/* The one process that may spin for its turn, plus 1: the last to hand the vCPU over, which
+ * is the likeliest to get it back (a system call's return, under strict isolation). The
+ * others sleep at once: a spinner more than the cores left to the vCPU's holder takes the
+ * holder's core (seen with four processes on two cores: a millisecond per handoff). */
+static _Alignas(64) _Atomic uint32_t spinner;
 /* Thread-local, so each process keeps the copy it was forked with: guest code that escaped
  * compatibility mode can write the shared data, and must not choose what the next process
  * checks or locks itself with. */
@@ -62,6 +69,11 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t value)
 int process_is_first(void)
 {
 	return process_slot == 0;
+}
+
+int process_runs_user_mode_only(void)
+{
+	return process_slot != 0 && process_slot >= sandbox.first_user_slot;
 }
 
 int process_holds_vcpu(void)
@@ -91,8 +103,15 @@ static void await_turn(void)
 {
 	struct vcpu_turn *mine = &turns[process_slot];
 	int slept = 0;
-	for (unsigned i = 0; i < SPIN_ROUNDS && !atomic_load(&mine->turn); i++)
+	for (unsigned i = 0; i < SPIN_ROUNDS && !atomic_load(&mine->turn) &&
+	                    atomic_load_explicit(&spinner, memory_order_relaxed) == process_slot + 1;
+	     i++) {
 		__builtin_ia32_pause();
+		/* Past the first rounds, let the core go to whatever else may run (another
+		 * guest's holder, on a busy host) between looks. */
+		if (i >= SPIN_ROUNDS / 10)
+			sched_yield();
+	}
 	if (!atomic_load(&mine->turn)) {
 		atomic_store(&mine->sleeping, 1);
 		while (!atomic_load(&mine->turn))
@@ -165,14 +184,21 @@ static void take_pending_interrupts(void)
 
 void process_hand_over(void)
 {
-	save_guest_cpu_state();
-	my_host_rsp = process_host_rsp;
-	give_turn(atomic_load(&process_wanted));
-	await_turn();
-	if (platform_stop_requested())
-		process_stop_now();   /* only the first process is ever woken for that */
-	take_over();
-	take_pending_interrupts();
+	/* Again if an interrupt delivered on arrival moves the guest on (from user mode to its
+	 * kernel, under strict isolation). */
+	do {
+		save_guest_cpu_state();
+		my_host_rsp = process_host_rsp;
+		give_turn(atomic_load(&process_wanted));
+		/* after the turn: the receiver, the spinner until now, must not see the token
+		 * gone before its turn came (it would sleep for nothing) */
+		atomic_store(&spinner, process_slot + 1);
+		await_turn();
+		if (platform_stop_requested())
+			process_stop_now();   /* only the first process is ever woken for that */
+		take_over();
+		take_pending_interrupts();
+	} while (process_switch_wanted());
 }
 
 _Noreturn void process_hand_back_to_stop(void)
@@ -209,6 +235,11 @@ static _Noreturn void run_address_space(unsigned slot)
 	process_slot = slot;
 	my_host_rsp = NULL;
 	pid_t pid = getpid();   /* before the sandbox, which refuses it */
+	/* User mode may read the vCPU page (GetInterruptMask is inline), not write its ring,
+	 * interrupt flag or transition mark: the monitor writes through its own view. */
+	if (process_runs_user_mode_only() &&
+	    mprotect((void *)(uintptr_t)VMI_PROCESS_VCPU_PAGE, 4096, PROT_READ) != 0)
+		_exit(EXIT_STATUS_INTERNAL_ERROR);
 	if (timer_setup() != 0 || process_rearm_timeout() != 0 ||
 	    sandbox_lock(sandbox.read_fds, sandbox.read_fd_count, sandbox.guest_memory_fd) != 0)
 		_exit(EXIT_STATUS_INTERNAL_ERROR);
@@ -217,6 +248,8 @@ static _Noreturn void run_address_space(unsigned slot)
 	await_turn();
 	take_over();
 	take_pending_interrupts();
+	if (process_switch_wanted())
+		process_hand_over();
 	process_enter_guest();
 	_exit(EXIT_STATUS_INTERNAL_ERROR);
 }

@@ -8,8 +8,9 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-/* At most this many processes, the first included. */
-#define ADDRESS_SPACE_PROCESSES_MAX 8
+/* At most this many processes, the first included: 8 address spaces, each a kernel's and,
+ * under strict isolation, a user's. */
+#define ADDRESS_SPACE_PROCESSES_MAX 16
 
 /* What each new process locks itself with before it runs guest code (sandbox_lock's
  * arguments, the same as the first process's). */
@@ -17,6 +18,9 @@ struct address_space_sandbox {
 	int read_fds[4];
 	unsigned read_fd_count;
 	int guest_memory_fd;
+	/* Processes from this slot on run guest user mode only (strict isolation; the count
+	 * of processes if none does): the window's vCPU page is read-only there. */
+	unsigned first_user_slot;
 };
 
 /* Sets how many address spaces are kept as processes (1: this process holds them all, and
@@ -45,6 +49,9 @@ _Noreturn void process_hand_back_to_stop(void);
 
 /* 1 in the process vmirun started as (the one platform_run returns in). */
 int process_is_first(void);
+
+/* 1 in a process that runs guest user mode only (strict isolation). */
+int process_runs_user_mode_only(void);
 
 /* 1 in the process that holds the vCPU now: only it handles the guest's events. */
 int process_holds_vcpu(void);

@@ -14,6 +14,7 @@
 #define PAGE_SIZE 4096u
 
 void process_hypercall_common(void);
+static void *vcpu_page_for_monitor;
 
 size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t slot)
 {
@@ -73,5 +74,19 @@ int hypercall_page_install(char error[200])
 		snprintf(error, 200, "cannot map the shared vCPU page: %s", strerror(errno));
 		return -1;
 	}
+	/* The monitor's own view of it, above 4 GiB: where user mode runs apart (strict
+	 * isolation) the window's copy is made read-only, and the monitor must still write. */
+	void *alias = mremap(shared, 0, PAGE_SIZE, MREMAP_MAYMOVE);
+	if (alias == MAP_FAILED || (uintptr_t)alias < HYPERCALL_TARGET_SLOT) {
+		snprintf(error, 200, "cannot map the monitor's view of the vCPU page: %s",
+		         alias == MAP_FAILED ? strerror(errno) : "placed below 4 GiB");
+		return -1;
+	}
+	vcpu_page_for_monitor = alias;
 	return 0;
+}
+
+void *platform_vcpu_page(void)
+{
+	return vcpu_page_for_monitor;
 }

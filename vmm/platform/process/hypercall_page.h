@@ -16,7 +16,8 @@
  * Returns bytes used, or 0 if they do not fit. Pure, so tests can disassemble the result. */
 size_t hypercall_page_build(uint8_t *page, uint32_t page_addr, unsigned count, uint64_t slot);
 
-/* Maps the window: the hypercall page (read+execute) and the shared vCPU page. */
+/* Maps the window: the hypercall page (read+execute) and the shared vCPU page, and the
+ * monitor's own view of that page above 4 GiB (platform_vcpu_page). */
 int hypercall_page_install(char error[200]);
 
 #endif

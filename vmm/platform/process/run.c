@@ -153,7 +153,3 @@ uint32_t platform_call_stack_argument(const struct guest_regs *regs, unsigned in
 	return value;
 }
 
-void *platform_vcpu_page(void)
-{
-	return (void *)(uintptr_t)VMI_PROCESS_VCPU_PAGE;
-}

@@ -110,6 +110,25 @@ static int lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd
 	EMIT_RET(SECCOMP_RET_TRAP);                                     /* 22 */
 	EMIT_RET(SECCOMP_RET_ALLOW);                                    /* 23 */
 
+	/* mprotect, template only: a process that runs guest user mode alone makes the
+	 * window's vCPU page read-only before it locks itself (strict isolation). */
+	if (for_template) {
+		EMIT_LOAD(nr);
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 0, 12);
+		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_HIGH(0), 0, 0);
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 8);
+		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0), 0, 0);
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, VMI_PROCESS_VCPU_PAGE, 0, 6);
+		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_HIGH(1), 0, 0);
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
+		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1), 0, 0);
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, 4096, 0, 2);
+		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(2), 0, 0);
+		EMIT(BPF_JMP | BPF_JEQ | BPF_K, PROT_READ, 1, 0);
+		EMIT_RET(SECCOMP_RET_TRAP);
+		EMIT_RET(SECCOMP_RET_ALLOW);
+	}
+
 	static const int allowed[] = {
 		SYS_rt_sigreturn,
 		SYS_rt_sigprocmask,
@@ -120,6 +139,7 @@ static int lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd
 		SYS_exit_group,
 		SYS_exit,
 		SYS_futex,            /* the vCPU's handoff between address-space processes */
+		SYS_sched_yield,      /* and its spinning, on a busy host */
 	};
 	/* The template of address-space processes forks them, and each sets itself up until it
 	 * locks itself with the filter above too (filters stack: then both must allow). */

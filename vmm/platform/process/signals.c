@@ -299,6 +299,16 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 		return;
 	}
 	regs_from_context(uc, &regs);
+	/* Under strict isolation user mode finds the vCPU page read-only and the rest of
+	 * vmirun's window unmapped: writing its ring, interrupt flag or transition mark there
+	 * is what cli or a ring switch of its own is on a PC, a #GP. */
+	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc) && process_runs_user_mode_only() &&
+	    (uint32_t)g[REG_CR2] >= VMI_PROCESS_WINDOW_BASE) {
+		struct guest_exit refused = { .kind = GUEST_EXIT_FAULT, .vector = 13,
+		                              .page_walk_error = -1, .in_guest_code = 1 };
+		finish_exit(monitor_handle_exit(&refused, &regs), &regs, uc);
+		return;
+	}
 	int64_t walk_error = -1;
 	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc)) {
 		if (fill_from_page_tables(uc, &regs, &walk_error))
@@ -311,7 +321,7 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 	/* ROM transitions run in compatibility mode; never rewrite a 64-bit context with them */
 	if (in_guest_code(uc) && ((sig == SIGTRAP && trapno == 1 && transition_on_step(&regs)) ||
 	                          transition_on_fault(&regs))) {
-		finish_exit(EXIT_RESUME, &regs, uc);
+		finish_exit(monitor_follow_ring() == 0 ? EXIT_RESUME : EXIT_STOP, &regs, uc);
 		return;
 	}
 	struct guest_exit exit = { .in_guest_code = in_guest_code(uc) };
