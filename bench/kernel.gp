@@ -13,7 +13,7 @@ set grid ytics
 set title "OpenVMI: hot operations and kernel paths by link mode"
 set terminal pngcairo noenhanced size 1200,650
 set output outbase.".png"
-plot for [column=2:6] datafile using column:xtic(1) title columnheader(column)
+plot for [column=2:7] datafile using column:xtic(1) title columnheader(column)
 set terminal svg noenhanced size 1200,650
 set output outbase.".svg"
 replot
