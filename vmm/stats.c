@@ -1,5 +1,8 @@
 /* Counts what the guest did. Counters are plain integers: there is one vCPU, and signal
- * handlers only touch them while the guest, not the monitor, was interrupted. */
+ * handlers only touch them while the guest, not the monitor, was interrupted. Each
+ * address-space process counts into a set of its own (in the shared data, so the first
+ * adds them up at the end): a counter written by two processes in turn would move its cache
+ * line across at every handoff, as often as a system call under strict isolation. */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -10,11 +13,15 @@
 #include <vmi/calls.h>
 #include "stats.h"
 
-static uint64_t hypercalls[VMI_CALL_COUNT];
-static uint64_t traps[STATS_TRAP_KIND_COUNT];
-static uint64_t paging[STATS_PAGING_KIND_COUNT];
-static uint64_t console_bytes;
-static uint64_t interrupts[256];
+struct counters {
+	_Alignas(64) uint64_t hypercalls[VMI_CALL_COUNT];
+	uint64_t traps[STATS_TRAP_KIND_COUNT];
+	uint64_t paging[STATS_PAGING_KIND_COUNT];
+	uint64_t console_bytes;
+	uint64_t interrupts[256];
+};
+static struct counters per_process[STATS_PROCESSES_MAX];
+static __thread struct counters *mine = &per_process[0];
 #define MAX_MNEMONICS 32
 static struct { const char *mnemonic; uint64_t count; } emulations[MAX_MNEMONICS];
 static struct timespec start_time, entry_time, end_time;
@@ -75,20 +82,28 @@ void stats_mark_start(void)
 void stats_mark_guest_entry(void) { clock_gettime(CLOCK_MONOTONIC, &entry_time); }
 void stats_mark_end(void) { clock_gettime(CLOCK_MONOTONIC, &end_time); }
 
+void stats_use_process_slot(unsigned slot)
+{
+	mine = &per_process[slot < STATS_PROCESSES_MAX ? slot : 0];
+}
+
 void stats_count_hypercall(uint32_t call)
 {
 	if (call < VMI_CALL_COUNT) /* the hypercall page has no other entries */
-		hypercalls[call]++;
+		mine->hypercalls[call]++;
 }
 
-void stats_count_trap(enum stats_trap_kind kind) { traps[kind]++; }
-void stats_count_console_byte(void) { console_bytes++; }
-void stats_count_paging(enum stats_paging_kind kind, uint64_t count) { paging[kind] += count; }
-void stats_count_interrupt(unsigned vector) { interrupts[vector & 0xFF]++; }
+void stats_count_trap(enum stats_trap_kind kind) { mine->traps[kind]++; }
+void stats_count_console_byte(void) { mine->console_bytes++; }
+void stats_count_paging(enum stats_paging_kind kind, uint64_t count)
+{
+	mine->paging[kind] += count;
+}
+void stats_count_interrupt(unsigned vector) { mine->interrupts[vector & 0xFF]++; }
 
 void stats_count_emulation(const char *mnemonic)
 {
-	traps[STATS_TRAP_EMULATED]++;
+	mine->traps[STATS_TRAP_EMULATED]++;
 	for (unsigned i = 0; i < MAX_MNEMONICS; i++) {
 		if (!emulations[i].mnemonic)
 			emulations[i].mnemonic = mnemonic;
@@ -135,8 +150,31 @@ int stats_status_fd(void)
 	return status_fd;
 }
 
+/* Every process's counts added up. */
+static void add_up(struct counters *total)
+{
+	memset(total, 0, sizeof *total);
+	for (unsigned p = 0; p < STATS_PROCESSES_MAX; p++) {
+		const struct counters *c = &per_process[p];
+		for (unsigned i = 0; i < VMI_CALL_COUNT; i++)
+			total->hypercalls[i] += c->hypercalls[i];
+		for (unsigned k = 0; k < STATS_TRAP_KIND_COUNT; k++)
+			total->traps[k] += c->traps[k];
+		for (unsigned k = 0; k < STATS_PAGING_KIND_COUNT; k++)
+			total->paging[k] += c->paging[k];
+		total->console_bytes += c->console_bytes;
+		for (unsigned v = 0; v < 256; v++)
+			total->interrupts[v] += c->interrupts[v];
+	}
+}
+
 void stats_print(FILE *out, int json)
 {
+	static struct counters sum;
+	add_up(&sum);
+	const uint64_t *hypercalls = sum.hypercalls, *traps = sum.traps, *paging = sum.paging,
+	               *interrupts = sum.interrupts;
+	const uint64_t console_bytes = sum.console_bytes;
 	double to_entry = entry_time.tv_sec ? ms_between(&start_time, &entry_time) : -1;
 	double total = ms_between(&start_time, &end_time);
 	uint64_t all_calls = 0;

@@ -44,6 +44,12 @@ enum stats_paging_kind {
 	STATS_PAGING_KIND_COUNT
 };
 
+/* The processes that count apart (the platform's address-space processes, at most). */
+#define STATS_PROCESSES_MAX 16
+
+/* In an address-space process, before it counts anything: its own set of counters. */
+void stats_use_process_slot(unsigned slot);
+
 void stats_mark_start(void);
 void stats_mark_guest_entry(void);
 void stats_mark_end(void);

@@ -28,6 +28,8 @@
 #include "platform.h"
 #include "stats.h"
 
+_Static_assert(ADDRESS_SPACE_PROCESSES_MAX <= STATS_PROCESSES_MAX, "a set of counters each");
+
 #define SPIN_ROUNDS 20000   /* ~10-50 us of pause: a handoff to a spinning process costs
                                hundreds of cycles, a futex wake thousands */
 
@@ -233,6 +235,7 @@ static _Noreturn void run_address_space(unsigned slot)
 {
 	die_with_first();
 	process_slot = slot;
+	stats_use_process_slot(slot);
 	my_host_rsp = NULL;
 	pid_t pid = getpid();   /* before the sandbox, which refuses it */
 	/* User mode may read the vCPU page (GetInterruptMask is inline), not write its ring,
