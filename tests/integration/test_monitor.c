@@ -311,6 +311,14 @@ Test(monitor, a_store_through_a_selector_the_host_means_otherwise_lands)
 	expect_hostile_outcome("hostsel", 1, "hostile: hostsel: 8 words stored through ES 0x7b\n");
 }
 
+/* The monitor's C code (glibc's memcpy among it) runs in the guest's SSE registers at every
+ * hypercall: the hypercall path keeps them aside (the storm in tests/guests/monitor checks
+ * them across handoffs and signals too). */
+Test(monitor, the_guests_sse_registers_survive_hypercalls)
+{
+	expect_hostile_outcome("simd", 1, "hostile: simd: 8 of 8 SSE registers kept\n");
+}
+
 /* M1: vmirun read such an instruction with one lookup that covered neither area, and
  * copied from NULL inside its SIGSEGV handler. On hardware the null DS makes the fault a
  * #GP, which vmirun reads the instruction for; QEMU's TCG checks no null data selectors,

@@ -4,7 +4,8 @@
  * interrupt handler that never returns), `misaligned` (far call into the middle of a
  * hypercall entry), `window` (write to vmirun's hypercall page), `segments` (load FS and GS,
  * where the host keeps its thread pointer), `hostsel` (store through ES loaded with a
- * selector the host's GDT accepts as its own per-CPU segment), `nullfs` (load FS, then a null selector, before
+ * selector the host's GDT accepts as its own per-CPU segment), `simd` (SSE registers set
+ * before hypercalls, read after), `nullfs` (load FS, then a null selector, before
  * a trap, a hypercall and an alarm), `straddle` (under --no-rom, fault at an instruction
  * that runs from the ROM area into RAM), `badiret` (IRET to a null code selector: the #GP's
  * eip), `farframe` (a hypercall that writes over its own far-return frame), `ntflag` and
@@ -426,6 +427,32 @@ void guest_main(uint32_t magic, const struct multiboot_info *info)
 		__asm__ volatile("movw %%fs, %0" : "=r"(fs));
 		put(fs == VMI_PROCESS_USER_DS ? "hostile: segments: FS kept\n" : "hostile: segments: FS lost\n");
 		exit_with(interrupts_taken == 1 && fs == VMI_PROCESS_USER_DS ? 0 : 3);
+	}
+	if (cmdline_has_word(cmdline, "simd")) {
+		/* The SSE registers are the guest's: vmirun's monitor (glibc's memcpy among it)
+		 * runs in the same registers at every hypercall, between two guest instructions. */
+		static const uint32_t pattern[4] __attribute__((aligned(16))) = {
+			0x01234567, 0x89ABCDEF, 0xFEDCBA98, 0x76543210 };
+		static uint32_t back[8][4] __attribute__((aligned(16)));
+		__asm__ volatile("movdqa %0, %%xmm0; movdqa %0, %%xmm1; movdqa %0, %%xmm2;"
+		                 "movdqa %0, %%xmm3; movdqa %0, %%xmm4; movdqa %0, %%xmm5;"
+		                 "movdqa %0, %%xmm6; movdqa %0, %%xmm7" : : "m"(pattern));
+		struct { uint16_t limit; uint32_t base; } __attribute__((packed)) gdtr;
+		call(VMI_CALL_GetGDT, (uint32_t)&gdtr, 0, 0);      /* copies to guest memory */
+		call(VMI_CALL_GetCycleFrequency, 0, 0, 0);
+		put("hostile: simd: three hypercalls made\n");    /* one per byte */
+		__asm__ volatile("movdqa %%xmm0, 0(%0); movdqa %%xmm1, 16(%0); movdqa %%xmm2, 32(%0);"
+		                 "movdqa %%xmm3, 48(%0); movdqa %%xmm4, 64(%0); movdqa %%xmm5, 80(%0);"
+		                 "movdqa %%xmm6, 96(%0); movdqa %%xmm7, 112(%0)"
+		                 : : "r"(back) : "memory");
+		unsigned kept = 0;
+		for (unsigned r = 0; r < 8; r++)
+			kept += back[r][0] == pattern[0] && back[r][1] == pattern[1] &&
+			        back[r][2] == pattern[2] && back[r][3] == pattern[3];
+		put("hostile: simd: ");
+		put_dec(kept);
+		put(" of 8 SSE registers kept\n");
+		exit_with(kept == 8 ? 0 : 3);
 	}
 	if (cmdline_has_word(cmdline, "hostsel")) {
 		/* Linux's __USER_DS, 0x7b, is a flat writable segment in its GDT, and the host's

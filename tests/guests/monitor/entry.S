@@ -61,6 +61,16 @@ user_storm:
 	movl $0x600df00d, %esi
 	movl $0x5eed, %edi
 	xorl %ebp, %ebp
+	/* The SSE registers too: the calls and alarms hand the vCPU between vmirun's processes
+	 * under strict isolation, through its hypercall path and its signal handlers. */
+	movdqu storm_simd_pattern, %xmm0
+	movdqa %xmm0, %xmm1
+	movdqa %xmm0, %xmm2
+	movdqa %xmm0, %xmm3
+	movdqa %xmm0, %xmm4
+	movdqa %xmm0, %xmm5
+	movdqa %xmm0, %xmm6
+	movdqa %xmm0, %xmm7
 1:	movl $2, %eax
 	movl %ebp, %ebx
 	call *fast_syscall_stub
@@ -78,7 +88,19 @@ user_storm:
 	jne 4f
 	cmpl $50000000, %ebp
 	jb 1b
-4:	movl $3, %eax
+4:	movdqu storm_simd_pattern, %xmm0   /* what the others must still hold */
+	xorl %ecx, %ecx
+	.irp r, 1, 2, 3, 4, 5, 6, 7
+	movdqa %xmm\r, %xmm1
+	pcmpeqd %xmm0, %xmm1
+	pmovmskb %xmm1, %eax
+	cmpl $0xFFFF, %eax
+	je 9f
+	incl %ecx
+9:
+	.endr
+	movl %ecx, user_storm_simd_lost
+	movl $3, %eax
 	call *fast_syscall_stub
 5:	jmp 5b
 

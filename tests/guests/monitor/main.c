@@ -57,7 +57,8 @@ extern char interrupt_entry_0[], interrupt_entry_3[], interrupt_entry_6[], inter
 
 uint32_t user_syscall_result, user_privileged_returned;
 uint32_t user_touch_address, user_touch_write, user_touch_returned;
-volatile uint32_t user_storm_calls, user_storm_errors, user_storm_stop;
+volatile uint32_t user_storm_calls, user_storm_errors, user_storm_stop, user_storm_simd_lost;
+const uint32_t storm_simd_pattern[4] = { 0x0BADF00D, 0xFEEDFACE, 0x13579BDF, 0x2468ACE0 };
 uint32_t user_privileged_call = ROM_CALL(VMI_CALL_GetCR0);
 /* Where the kernel and user mode reach the ROM's IRET and system-call stubs: its own
  * address, or an alias the guest's page tables give it (check_paging). */
@@ -492,6 +493,7 @@ static void check_ring_switch_storm(void)
 	uint64_t period = hz / 10000;   /* the fastest alarm vmirun accepts */
 	ticks = 0;
 	user_storm_stop = user_storm_calls = user_storm_errors = 0;
+	user_storm_simd_lost = 0xFFFFFFFF;   /* until the program says */
 	storm_ticks_wanted = 400;
 	uint32_t status = set_alarm(VMI_ALARM_PERIODIC, rdtsc() + period, period);
 	check(status == 0, "a 10 kHz periodic alarm is accepted", status);
@@ -505,6 +507,8 @@ static void check_ring_switch_storm(void)
 	      user_storm_calls);
 	check(user_storm_errors == 0, "every fast system call returned its result, registers kept",
 	      user_storm_errors);
+	check(user_storm_simd_lost == 0, "the SSE registers came through the storm (of 7 compared)",
+	      user_storm_simd_lost);
 }
 
 /* An IRET to user mode whose user stack is outside guest RAM: the CPU would return and the

@@ -55,8 +55,8 @@ static _Alignas(64) _Atomic uint32_t spinner;
  * checks or locks itself with. */
 static __thread pid_t first_pid;
 static __thread struct address_space_sandbox sandbox;
-/* What the hardware keeps per process and the guest must find again in the next one. */
-static uint8_t guest_fpu[512] __attribute__((aligned(16)));
+/* What the hardware keeps per process and the guest must find again in the next one (its
+ * x87 and SSE state travels in process_guest_fpu, where every exit leaves it). */
 static uint16_t guest_ds, guest_es, guest_gs;
 
 __thread unsigned process_slot;           /* 0 in the first process */
@@ -125,17 +125,15 @@ static void await_turn(void)
 	stats_count_paging(slept ? STATS_PAGING_HANDOFF_SLEPT : STATS_PAGING_HANDOFF_SPUN, 1);
 }
 
-/* The guest's per-process CPU state, from the process that ran it to the next. */
+/* The guest's segment registers, from the process that ran it to the next. */
 static void save_guest_cpu_state(void)
 {
 	__asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%gs, %2"
 	                 : "=r"(guest_ds), "=r"(guest_es), "=r"(guest_gs));
-	__asm__ volatile("fxsave64 %0" : "=m"(guest_fpu));
 }
 
 static void load_guest_cpu_state(void)
 {
-	__asm__ volatile("fxrstor64 %0" ::"m"(guest_fpu));
 	__asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%gs"
 	                 ::"r"(guest_ds), "r"(guest_es), "r"(guest_gs));
 }

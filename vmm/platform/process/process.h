@@ -9,6 +9,11 @@
 /* The one vCPU's registers; world_switch.S loads and saves them. */
 extern struct guest_regs process_guest_regs;
 
+/* The guest's x87 and SSE state (fxsave64's format) while vmirun's code runs: the hypercall
+ * path keeps it here around the monitor's C code, the signal handlers find it in their
+ * frame and put it here only for a handoff, and the world switch loads it on every entry. */
+extern uint8_t process_guest_fpu[512];
+
 /* The guest's FS selector while vmirun's code runs (the hypercall path and the handlers
  * that interrupted guest code keep it here, where a handoff finds it). */
 extern uint16_t process_guest_fs;

@@ -35,6 +35,7 @@ _Static_assert(offsetof(struct guest_regs, eflags) == GUEST_REG_EFLAGS, "layout"
 _Static_assert(sizeof(struct guest_regs) == GUEST_REGS_SIZE, "layout");
 
 struct guest_regs process_guest_regs;
+uint8_t process_guest_fpu[512] __attribute__((aligned(16)));
 uint8_t process_redirect;
 /* The host stack pointer the monitor runs on, saved by process_enter_guest. */
 void *process_host_rsp;
@@ -74,6 +75,9 @@ void platform_run(const struct guest_regs *initial, struct guest_stop *stop)
 {
 	process_guest_regs = *initial;
 	process_redirect = 0;
+	/* The guest starts with this process's x87 and SSE state: the defaults, as at reset
+	 * (no guest would rely on more). */
+	__asm__ volatile("fninit; fxsave64 %0" : "=m"(process_guest_fpu));
 	/* A stop requested before the run (the console failed during loading) ends it at once. */
 	if (!platform_stop_requested() && sigsetjmp(stop_jump, 1) == 0) {
 		running = 1;

@@ -235,6 +235,31 @@ static int fill_from_page_tables(const ucontext_t *uc, const struct guest_regs *
 	return 0;
 }
 
+/* The signal frame's x87 and SSE state: its first 512 bytes are fxsave's format. Where the
+ * frame is XSAVE's, its header says which components the return loads; x87 and SSE are
+ * marked present so that what was put there is loaded. */
+static void fpu_from_frame(const ucontext_t *uc)
+{
+	if (uc->uc_mcontext.fpregs)
+		memcpy(process_guest_fpu, uc->uc_mcontext.fpregs, sizeof process_guest_fpu);
+}
+
+#define XSTATE_X87_SSE 3ull
+static void fpu_to_frame(ucontext_t *uc)
+{
+	uint8_t *frame = (uint8_t *)uc->uc_mcontext.fpregs;
+	if (!frame)
+		return;
+	memcpy(frame, process_guest_fpu, sizeof process_guest_fpu);
+	const struct _fpx_sw_bytes *software = (const struct _fpx_sw_bytes *)(frame + 464);
+	if (software->magic1 == FP_XSTATE_MAGIC1) {
+		uint64_t present;
+		memcpy(&present, frame + 512, sizeof present);
+		present |= XSTATE_X87_SSE;
+		memcpy(frame + 512, &present, sizeof present);
+	}
+}
+
 /* Acts on the monitor's answer: the guest goes on from the registers it left, or stops. */
 static void finish_exit(enum exit_action action, const struct guest_regs *regs, ucontext_t *uc)
 {
@@ -242,7 +267,11 @@ static void finish_exit(enum exit_action action, const struct guest_regs *regs, 
 		process_stop_now();
 	if (process_switch_wanted()) {
 		process_guest_regs = *regs;
+		/* The guest's x87 and SSE state is in this frame, and the frame's is what the
+		 * return from the handler loads: both ways through process_guest_fpu. */
+		fpu_from_frame(uc);
 		process_hand_over();
+		fpu_to_frame(uc);
 		regs = &process_guest_regs;
 	}
 	regs_to_context(regs, uc);

@@ -43,6 +43,7 @@ process_enter_guest:
 /* Loads the whole of process_guest_regs (eip, esp and eflags included) and enters the guest. */
 	.type process_resume_guest, @function
 process_resume_guest:
+	fxrstor64 process_guest_fpu(%rip)     /* the guest's x87 and SSE state (process.h) */
 	lea process_guest_regs(%rip), %rbx
 	pushq $VMI_PROCESS_DATA_SELECTOR                  /* ss */
 	movl GUEST_REG_ESP(%rbx), %eax
@@ -112,6 +113,9 @@ process_fs_restore:
 	mov $__NR_arch_prctl, %eax
 	syscall
 2:	mov %r12d, %r11d
+	/* The monitor's C code (glibc's memcpy among it) uses the SSE registers, which hold
+	 * the guest's: kept aside for the call, and where a handoff finds them. */
+	fxsave64 process_guest_fpu(%rip)
 	movl %r11d, %edi
 	call process_hypercall
 
@@ -123,7 +127,8 @@ process_fs_restore:
 
 	lea process_guest_regs(%rip), %rbx
 	cmpb $0, process_redirect(%rip)
-	jne 1f
+	jne 1f                                /* process_resume_guest loads it too */
+	fxrstor64 process_guest_fpu(%rip)
 	movl GUEST_REG_EIP(%rbx), %eax
 	movl %eax, process_return_target(%rip)
 	movl GUEST_REG_EFLAGS(%rbx), %eax
