@@ -847,3 +847,52 @@ Test(mmu, user_mode_runs_in_a_context_of_its_own_that_maps_only_user_pages)
 	expect_unmap(0, user_linear, 0x1000);
 	expect_unmap(1, user_linear, 0x1000);
 }
+
+/* Strict isolation: a page SetPxE makes present for user mode is mapped in the user's
+ * context when user mode runs next, walked then as a user access: no host fault there. */
+Test(mmu, a_user_page_setpxe_made_present_is_mapped_when_user_mode_runs_next)
+{
+	const uint32_t accessed = VMI_PTE_ACCESSED | VMI_PTE_DIRTY;
+	const uint32_t page = LINEAR & ~0xFFFu;
+	virtual_cpu_set_user_isolation(1);
+	address_spaces = 2;
+	*directory_entry(LINEAR) = TABLE | RW | VMI_PTE_USER | VMI_PTE_ACCESSED;
+	turn_paging_on(0);
+	/* the tables, identity (the kernel's), so SetPxE can name the entry */
+	*directory_entry(DIRECTORY) = (DIRECTORY & VMI_PDE_LARGE_FRAME_MASK) | RW | VMI_PTE_LARGE;
+	virtual_cpu.cr4 |= VMI_CR4_PSE;
+	cr_assert_eq(mmu_ring_entered(1), 0);   /* user mode once: its context is tagged */
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	cr_assert_eq(mmu_ring_entered(0), 0);
+	mapping_space = 0;
+	monitor_address_space_entered(0);
+	call_count = 0;
+
+	uint32_t entry = TABLE + ((LINEAR >> 12) & 0x3FF) * 4;
+	*table_entry(LINEAR) = 0;
+	*table_entry(LINEAR + 0x1000) = 0;
+	cr_assert_eq(mmu_call_set_pxe(FRAME | RW | VMI_PTE_USER | accessed, entry,
+	                              VMI_PAGE_PT | VMI_PAGE_CURRENT_AS | page), 0);
+	expect_calls(1);   /* the kernel's context maps it at once, as before */
+	expect_map(0, page, FRAME, 0x1000, 1);
+	call_count = 0;
+	cr_assert_eq(mmu_ring_entered(1), 0);
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	expect_calls(1);   /* and the user's at its entry, with no fault */
+	expect_map(0, page, FRAME, 0x1000, 1);
+	call_count = 0;
+	/* a supervisor page made present is not queued for user mode */
+	cr_assert_eq(mmu_ring_entered(0), 0);
+	mapping_space = 0;
+	monitor_address_space_entered(0);
+	uint32_t other = entry + 4;
+	cr_assert_eq(mmu_call_set_pxe((FRAME + 0x1000) | RW | accessed, other,
+	                              VMI_PAGE_PT | VMI_PAGE_CURRENT_AS | (page + 0x1000)), 0);
+	call_count = 0;
+	cr_assert_eq(mmu_ring_entered(1), 0);
+	mapping_space = 1;
+	monitor_address_space_entered(1);
+	expect_calls(0);
+}

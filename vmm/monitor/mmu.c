@@ -44,6 +44,7 @@ struct range_set {
  * from table to slots, so a page-table call finds them without looking at every slot. */
 #define CONTEXTS_MAX 16
 #define PENDING_MAX  32
+#define FILLS_MAX    16
 /* Where the guest writes its tables with plain stores (trap-and-emulate), the calls tell
  * nothing: a context keeps copies of its directory and of up to SNAPSHOTS_MAX page tables it
  * mapped through, as they were when it last ran, and compares them when it runs again. */
@@ -70,6 +71,9 @@ struct tlb_context {
 	                                          at its first entry, or 0 */
 	uint32_t unmapped_page;                /* page | 1: the last one invalidated, with
 	                                          nothing mapped since; or 0 */
+	uint32_t fills[FILLS_MAX];             /* a user context: pages SetPxE made present for
+	                                          user mode, mapped at its next entry */
+	unsigned fill_count;
 	/* Only while tables_compared: */
 	int directory_copied;
 	uint32_t directory_copy[1024];
@@ -327,6 +331,7 @@ static void drop_all(struct tlb_context *c)
 	lazy = 1;
 	forget_mappings(c);
 	c->pending_count = 0;
+	c->fill_count = 0;
 	if (executing(c)) {
 		c->pending_drop_all = 0;
 		unmap_everything();
@@ -376,12 +381,16 @@ static void compare_tables(struct tlb_context *c);
 static void copy_tables(struct tlb_context *c);
 static void carry_global_pages(struct tlb_context *c, const struct range_set *globals);
 
+static void make_queued_fills(struct tlb_context *c);
+
 void monitor_address_space_entered(unsigned id)
 {
 	if (id >= CONTEXTS_MAX)
 		return;
 	struct tlb_context *c = &contexts[id];
 	apply_pending(c);
+	if (c->fill_count && executing(c) && c == &contexts[current])
+		make_queued_fills(c);
 	if (tables_compared)
 		compare_tables(c);
 	if (c->carry_from) {
@@ -963,6 +972,26 @@ void mmu_entry_written(uint32_t linear)
 	if (fill(linear, r.physical, r.page_size, &r, r.writable && r.dirty, r.global, 0,
 	         reason) == MMU_FILLED)
 		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
+	/* Under strict isolation user mode runs elsewhere: its context maps the page when it
+	 * runs next (walked then, as a user access), sparing the host fault there. */
+	struct tlb_context *user = sibling_of(current);
+	if (r.user && user && user->tagged && user->directory == contexts[current].directory &&
+	    user->fill_count < FILLS_MAX)
+		user->fills[user->fill_count++] = linear;
+}
+
+static void make_queued_fills(struct tlb_context *c)
+{
+	char reason[MMU_REASON_MAX];
+	unsigned count = c->fill_count;
+	c->fill_count = 0;
+	for (unsigned i = 0; i < count; i++) {
+		struct page_walk_result r;
+		if (walk(c->fills[i], PAGE_WALK_USER, &r) == PAGE_WALK_OK &&
+		    fill(c->fills[i], r.physical, r.page_size, &r, r.writable && r.dirty, r.global, 0,
+		         reason) == MMU_FILLED)
+			stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
+	}
 }
 
 /* Maps in `c`, the running context just taken for a new directory, the pages of `globals`
