@@ -1291,7 +1291,8 @@ static unsigned long long paging_count(const char *name)
 #define TABLE     (VMI_PROCESS_RAM_BASE + 0x9000)
 #define LINEAR    0x40000000u
 
-Test(emulate_memory, invlpg_drops_the_translation_of_its_page)
+/* Paging on by the trapped movs, LINEAR's page mapping RAM_BASE + 0xA000; eip past them. */
+static struct guest_regs paging_on_with_linear_mapped(void)
 {
 	put32(DIRECTORY + (LINEAR >> 22) * 4, TABLE | 3);
 	put32(TABLE, (VMI_PROCESS_RAM_BASE + 0xA000) | 3);
@@ -1302,6 +1303,12 @@ Test(emulate_memory, invlpg_drops_the_translation_of_its_page)
 	cr_assert_eq(run(&regs, mov_eax_cr3, sizeof mov_eax_cr3), EMULATE_DONE);
 	cr_assert_eq(run(&regs, mov_ebx_cr0, sizeof mov_ebx_cr0), EMULATE_DONE);
 	cr_assert(mmu_paging());
+	return regs;
+}
+
+Test(emulate_memory, invlpg_drops_the_translation_of_its_page)
+{
+	struct guest_regs regs = paging_on_with_linear_mapped();
 	unsigned long long before = paging_count("host_unmap_calls");
 	regs.edx = LINEAR + 0x123;
 	const uint8_t invlpg_edx[] = { 0x0F, 0x01, 0x3A };
@@ -1315,14 +1322,7 @@ Test(emulate_memory, invlpg_drops_the_translation_of_its_page)
  * type 0 drops one page, 2 everything, the others what a CPU refuses are #GP(0). */
 Test(emulate_memory, invpcid_drops_what_its_type_names)
 {
-	put32(DIRECTORY + (LINEAR >> 22) * 4, TABLE | 3);
-	put32(TABLE, (VMI_PROCESS_RAM_BASE + 0xA000) | 3);
-	struct guest_regs regs = regs_at(0x101000);
-	regs.eax = DIRECTORY;
-	regs.ebx = 0x80000011;
-	const uint8_t mov_eax_cr3[] = { 0x0F, 0x22, 0xD8 }, mov_ebx_cr0[] = { 0x0F, 0x22, 0xC3 };
-	cr_assert_eq(run(&regs, mov_eax_cr3, sizeof mov_eax_cr3), EMULATE_DONE);
-	cr_assert_eq(run(&regs, mov_ebx_cr0, sizeof mov_ebx_cr0), EMULATE_DONE);
+	struct guest_regs regs = paging_on_with_linear_mapped();
 	/* the descriptor in the page LINEAR maps, read through the guest's tables */
 	const uint32_t descriptor = VMI_PROCESS_RAM_BASE + 0xA800;
 	put32(descriptor, 0);
