@@ -27,9 +27,17 @@ struct platform platform;
 /* `escape` on the command line: a user program that leaves compatibility mode and makes a
  * host system call (user.c). On a PC its far jump is #GP and the process alone ends; what
  * a hypervisor does is its own (vmirun: docs/architecture.md, "Sandbox"). */
-static void run_escape(void)
+static void run_escape(const char *cmdline)
 {
-	int pid = process_create("escape", user_escape, 0);
+	static const struct { const char *word; user_entry entry; } attempts[] = {
+		{ "escape=fork", user_escape_fork }, { "escape=write0", user_escape_write0 },
+		{ "escape=mmap", user_escape_mmap }, { "escape=futex", user_escape_futex },
+	};
+	user_entry entry = user_escape;   /* plain `escape`: open */
+	for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++)
+		if (cmdline_has_word(cmdline, attempts[i].word))
+			entry = attempts[i].entry;
+	int pid = process_create("escape", entry, 0);
 	scheduler_run();
 	const struct process *p = process_find(pid);
 	if (p && p->faulted)
@@ -217,8 +225,8 @@ void kernel_main(uint32_t magic, uint32_t info_address)
 		kprintf("kernel: self-tests not run (noselftest)\n");
 	else
 		failures = selftest_run_all();
-	if (cmdline_has_word(cmdline, "escape"))
-		run_escape();
+	if (cmdline_has_word(cmdline, "escape") || cmdline_has_prefix(cmdline, "escape="))
+		run_escape(cmdline);
 	run_hostile(cmdline);
 	if (bench_requested(cmdline))
 		bench_run(cmdline);
