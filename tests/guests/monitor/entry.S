@@ -70,7 +70,8 @@ user_storm:
 	movdqa %xmm0, %xmm4
 	movdqa %xmm0, %xmm5
 	movdqa %xmm0, %xmm6
-	movdqa %xmm0, %xmm7
+	pxor %xmm7, %xmm7                  /* the kernel counts alarms in it (main.c), */
+	movl $1, user_storm_counting        /* from now */
 1:	movl $2, %eax
 	movl %ebp, %ebx
 	call *fast_syscall_stub
@@ -90,7 +91,8 @@ user_storm:
 	jb 1b
 4:	movdqu storm_simd_pattern, %xmm0   /* what the others must still hold */
 	xorl %ecx, %ecx
-	.irp r, 1, 2, 3, 4, 5, 6, 7
+	movd %xmm7, user_storm_simd_ticks
+	.irp r, 1, 2, 3, 4, 5, 6
 	movdqa %xmm\r, %xmm1
 	pcmpeqd %xmm0, %xmm1
 	pmovmskb %xmm1, %eax

@@ -235,13 +235,15 @@ static int fill_from_page_tables(const ucontext_t *uc, const struct guest_regs *
 	return 0;
 }
 
-/* The signal frame's x87 and SSE state: its first 512 bytes are fxsave's format. Where the
- * frame is XSAVE's, its header says which components the return loads; x87 and SSE are
- * marked present so that what was put there is loaded. */
+/* The signal frame's x87 and SSE state: its first 464 bytes are fxsave's format (the rest of
+ * the 512, the kernel's own notes on the frame, stay). Where the frame is XSAVE's, its
+ * header says which components the return loads; x87 and SSE are marked present so that
+ * what was put there is loaded. */
+#define FXSAVE_HARDWARE_BYTES 464
 static void fpu_from_frame(const ucontext_t *uc)
 {
 	if (uc->uc_mcontext.fpregs)
-		memcpy(process_guest_fpu, uc->uc_mcontext.fpregs, sizeof process_guest_fpu);
+		memcpy(process_guest_fpu, uc->uc_mcontext.fpregs, FXSAVE_HARDWARE_BYTES);
 }
 
 #define XSTATE_X87_SSE 3ull
@@ -250,7 +252,7 @@ static void fpu_to_frame(ucontext_t *uc)
 	uint8_t *frame = (uint8_t *)uc->uc_mcontext.fpregs;
 	if (!frame)
 		return;
-	memcpy(frame, process_guest_fpu, sizeof process_guest_fpu);
+	memcpy(frame, process_guest_fpu, FXSAVE_HARDWARE_BYTES);
 	const struct _fpx_sw_bytes *software = (const struct _fpx_sw_bytes *)(frame + 464);
 	if (software->magic1 == FP_XSTATE_MAGIC1) {
 		uint64_t present;
