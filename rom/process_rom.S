@@ -1,7 +1,8 @@
 /* The VMI ROM of the process platform (vmirun): linked at VMI_ROM_BASE into a flat image,
  * sealed by rom_seal and embedded in vmirun. Hot interrupt-flag calls are inline templates
  * on the shared vCPU page; IRET and SYSEXIT to user mode and the fast system-call entry
- * switch the virtual ring in ROM code; everything else far-calls its hypercall entry. */
+ * switch the virtual ring in ROM code (but under vmirun's strict isolation, once the guest
+ * pages); everything else far-calls its hypercall entry. */
 
 #include <vmi/cpu.h>
 #include <vmi/init.h>
@@ -58,9 +59,10 @@
 .endm
 
 /* IRET, the site having jumped here with the frame on top of the stack. Back to user mode on
- * the platform's selectors, the ROM does it itself (unless vmirun isolates user mode): it moves eip and eflags below the user's
+ * the platform's selectors, the ROM does it itself: it moves eip and eflags below the user's
  * esp, commits the virtual ring, IF and ss, and pops them there. Everything else (to the
- * kernel, TF set, or IF set with an interrupt waiting) goes to vmirun. The transition mark
+ * kernel, TF set, IF set with an interrupt waiting, or vmirun running user mode apart:
+ * VMI_VCPU_ROM_RING_SWITCHES 0) goes to vmirun. The transition mark
  * comes first, so an interrupt raised after the pending check waits for its end; a fault
  * before the commit (an unwritable user stack) makes vmirun finish the IRET itself. */
 .macro iret_body
