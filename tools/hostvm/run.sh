@@ -132,15 +132,28 @@ mkdir -p "$root$PWD"
 # unstable, and the VM kernel's switch away from it once ended in an int3 oops (text
 # patching) that killed the run. The job's output arrives on the second serial port; the
 # first is the VM console.
-set +e
-timeout -k 10 "$timeout_seconds" qemu-system-x86_64 \
-	-accel tcg,thread=multi -cpu max,-smap -smp 2 -m 2048 \
-	-kernel "$dir/vmlinuz" -initrd "$initrd" \
-	-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 tsc=reliable ${kernel_args[*]:-}" \
-	-display none -monitor none -no-reboot \
-	-serial "file:$console" -serial stdio < /dev/null | tr -d '\r' | tee "$output"
-qemu_status=${PIPESTATUS[0]}
-set -e
+# A VM kernel that dies before its /init runs (no "hostvm: VM kernel" line: seen twice on
+# 2026-12-02, an int3 oops in text patching while a second vCPU came up, under TCG on a
+# busy host) is booted once more; nothing of the command has run then. A failure once the
+# command runs is never retried.
+boot_vm() {
+	set +e
+	timeout -k 10 "$timeout_seconds" qemu-system-x86_64 \
+		-accel tcg,thread=multi -cpu max,-smap -smp 2 -m 2048 \
+		-kernel "$dir/vmlinuz" -initrd "$initrd" \
+		-append "console=ttyS0 rdinit=/init panic=-1 loglevel=4 tsc=reliable ${kernel_args[*]:-}" \
+		-display none -monitor none -no-reboot \
+		-serial "file:$console" -serial stdio < /dev/null | tr -d '\r' | tee "$output"
+	qemu_status=${PIPESTATUS[0]}
+	set -e
+}
+boot_vm
+if [ "$qemu_status" -ne 124 ] && ! grep -q '^hostvm: VM kernel ' "$output"; then
+	echo "hostvm: the VM kernel did not reach its /init (qemu status $qemu_status); its console:" >&2
+	tail -n 12 "$console" >&2 || true
+	echo "hostvm: booting the VM once more" >&2
+	boot_vm
+fi
 
 status=$(sed -n 's/^hostvm: exit status \([0-9]*\)$/\1/p' "$output" | tail -n 1)
 if [ -n "$status" ]; then
