@@ -64,7 +64,7 @@ static void run_hostile(const char *cmdline)
 	for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
 		if (!cmdline_has_word(cmdline, programs[i].word))
 			continue;
-		const char *name = programs[i].word + 8;
+		const char *name = programs[i].word + sizeof "hostile=" - 1;
 		attempt.privileged_result = 0;
 		attempt.user_ds = platform.user_ds;
 		int pid = process_create(name, programs[i].entry, (uint32_t)(uintptr_t)&attempt);
