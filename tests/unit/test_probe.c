@@ -454,6 +454,21 @@ static size_t load_image(const char *name, uint8_t *to, size_t capacity)
 	return size;
 }
 
+/* Every record probe() left in `records` is the one the image in scan_area (of `size`
+ * bytes) gives, its target moved by `moved_by` (the distance to where it was found). */
+static void expect_records_of_the_image(size_t size, uint32_t moved_by)
+{
+	struct vmi_rom_facts facts;
+	cr_assert_eq(vmi_rom_check(scan_area, size, &facts), VMI_ROM_OK);
+	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
+		struct vmi_link_record expected;
+		vmi_rom_link_record(scan_area, &facts, call, &expected);
+		if (expected.target)
+			expected.target += moved_by;
+		cr_assert_eq(memcmp(&records[call], &expected, sizeof(expected)), 0, "call %u", call);
+	}
+}
+
 Test(probe, the_built_process_rom_is_found_and_all_its_records_are_usable)
 {
 	size_t size = load_image("process_rom.bin", scan_area, SCAN_SIZE);
@@ -463,13 +478,7 @@ Test(probe, the_built_process_rom_is_found_and_all_its_records_are_usable)
 	cr_assert_eq(result.native, 0);
 	cr_assert_eq(result.rom_size, size);
 	cr_assert_eq(result.bad_records, 0, "%s", result.message);
-	struct vmi_rom_facts facts;
-	cr_assert_eq(vmi_rom_check(scan_area, size, &facts), VMI_ROM_OK);
-	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
-		struct vmi_link_record expected;
-		vmi_rom_link_record(scan_area, &facts, call, &expected);
-		cr_assert_eq(memcmp(&records[call], &expected, sizeof(expected)), 0, "call %u", call);
-	}
+	expect_records_of_the_image(size, 0);
 	cr_assert_eq(records[VMI_CALL_EnableInterrupts].type, VMI_LINK_INLINE);
 }
 
@@ -525,15 +534,7 @@ Test(probe, the_built_process_rom_found_through_an_alias_is_linked_at_the_alias)
 	cr_assert_eq(result.native, 0);
 	cr_assert_eq(result.rom_address, LINEAR_MAP_BASE + VMI_ROM_BASE);
 	cr_assert_eq(result.bad_records, 0, "%s", result.message);
-	struct vmi_rom_facts facts;
-	cr_assert_eq(vmi_rom_check(scan_area, size, &facts), VMI_ROM_OK);
-	for (unsigned call = VMI_CALL_FIRST; call < VMI_CALL_COUNT; call++) {
-		struct vmi_link_record expected;
-		vmi_rom_link_record(scan_area, &facts, call, &expected);
-		if (expected.target)
-			expected.target += LINEAR_MAP_BASE;
-		cr_assert_eq(memcmp(&records[call], &expected, sizeof(expected)), 0, "call %u", call);
-	}
+	expect_records_of_the_image(size, LINEAR_MAP_BASE);
 	cr_assert_eq(records[VMI_CALL_Halt].target,
 	             LINEAR_MAP_BASE + VMI_ROM_BASE + VMI_ROM_CALL_OFFSET(VMI_CALL_Halt));
 	cr_assert_eq(records[VMI_CALL_EnableInterrupts].type, VMI_LINK_INLINE);
