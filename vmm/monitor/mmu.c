@@ -111,13 +111,16 @@ static int is_user_context(unsigned i)
 	return isolating() && i >= kernel_context_count();
 }
 
-/* The other context of `i`'s pair, or NULL without isolation. */
-static struct tlb_context *sibling_of(unsigned i)
+/* The other context of the running one's pair, if it holds anything (tagged); else, and
+ * without isolation, NULL. */
+static struct tlb_context *other_side(void)
 {
 	unsigned kernels = kernel_context_count();
 	if (!isolating())
 		return NULL;
-	return &contexts[i < kernels ? i + kernels : i - kernels];
+	struct tlb_context *other = &contexts[current < kernels ? current + kernels
+	                                                        : current - kernels];
+	return other->tagged ? other : NULL;
 }
 
 /* Its mappings are this process's: they can be changed now, not only queued. */
@@ -448,8 +451,8 @@ void mmu_flush(int global)
 		if (executing(c))
 			apply_pending(c);
 		drop_all_but_global(c);
-		struct tlb_context *other = sibling_of(current);
-		if (other && other->tagged)
+		struct tlb_context *other = other_side();
+		if (other)
 			drop_all_but_global(other);
 	}
 }
@@ -533,8 +536,8 @@ void mmu_cr3_loaded(void)
 	    switch_context(directory) == 0)
 		return;
 	/* The user's side of this address space is the same TLB: it drops as much. */
-	struct tlb_context *user = sibling_of(current);
-	if (user && user->tagged)
+	struct tlb_context *user = other_side();
+	if (user)
 		drop_all_but_global(user);
 	/* The same directory again, or one context for all: what the TLB drops. */
 	if (executing(c))
@@ -676,8 +679,8 @@ void mmu_invalidate(uint32_t linear)
 	if (!mmu_paging())
 		return; /* the identity is never stale */
 	invalidate_in(&contexts[current], linear);
-	struct tlb_context *other = sibling_of(current);
-	if (other && other->tagged)
+	struct tlb_context *other = other_side();
+	if (other)
 		invalidate_in(other, linear);
 }
 
@@ -974,8 +977,8 @@ void mmu_entry_written(uint32_t linear)
 		stats_count_paging(STATS_PAGING_MAPPED_AT_SETPXE, 1);
 	/* Under strict isolation user mode runs elsewhere: its context maps the page when it
 	 * runs next (walked then, as a user access), sparing the host fault there. */
-	struct tlb_context *user = sibling_of(current);
-	if (r.user && user && user->tagged && user->directory == contexts[current].directory &&
+	struct tlb_context *user = other_side();
+	if (r.user && user && user->directory == contexts[current].directory &&
 	    user->fill_count < FILLS_MAX)
 		user->fills[user->fill_count++] = linear;
 }
