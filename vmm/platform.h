@@ -145,4 +145,7 @@ int platform_switch_address_space(unsigned id);
  * guest runs): mapping changes queued for it while it did not can be made now. */
 void monitor_address_space_entered(unsigned id);
 
+/* The monitor's side: address space `id` lost all its mappings (its process ended). */
+void monitor_address_space_lost(unsigned id);
+
 #endif

@@ -53,6 +53,7 @@ static const char *const paging_names[STATS_PAGING_KIND_COUNT] = {
 	[STATS_PAGING_RING_SWITCHES] = "user_kernel_switches",
 	[STATS_PAGING_HANDOFF_SPUN] = "handoffs_spinning",
 	[STATS_PAGING_HANDOFF_SLEPT] = "handoffs_futex",
+	[STATS_PAGING_USER_PROCESSES_ENDED] = "user_processes_ended",
 	[STATS_PAGING_PROCESSES_CREATED] = "processes_created",
 	[STATS_PAGING_EVICTED] = "address_spaces_evicted",
 	[STATS_PAGING_QUEUED_UNMAPS] = "unmaps_queued",

@@ -36,6 +36,8 @@ enum stats_paging_kind {
 	                                 user's process of one address space */
 	STATS_PAGING_HANDOFF_SPUN,    /* handoffs the receiving process took while spinning */
 	STATS_PAGING_HANDOFF_SLEPT,   /* and those it slept on a futex for */
+	STATS_PAGING_USER_PROCESSES_ENDED, /* strict isolation: user processes that died (code
+	                                      that left compatibility mode made a system call) */
 	STATS_PAGING_PROCESSES_CREATED, /* address-space processes forked */
 	STATS_PAGING_EVICTED,         /* address spaces dropped for another (least recently used) */
 	STATS_PAGING_QUEUED_UNMAPS,   /* unmaps queued for an address space until it runs */

@@ -404,6 +404,13 @@ void monitor_address_space_entered(unsigned id)
 	}
 }
 
+void monitor_address_space_lost(unsigned id)
+{
+	if (id >= CONTEXTS_MAX)
+		return;
+	drop_all(&contexts[id]);   /* made again as the next process there faults them in */
+}
+
 /* Drops every mapping but the global ones: one unmap per range of the others, or, if there
  * were too many of those to remember, per gap between the global ones. */
 static void drop_all_but_global(struct tlb_context *c)

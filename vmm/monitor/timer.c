@@ -282,6 +282,11 @@ int timer_alarm_armed(void)
 	return alarm_armed;
 }
 
+uint64_t timer_next_alarm_ns(void)
+{
+	return alarm_armed ? alarm_next_ns : 0;
+}
+
 void timer_on_signal(void)
 {
 	if (!alarm_armed)

@@ -42,6 +42,9 @@ uint64_t timer_device_armed_period_ns(void);
 /* Nonzero while an alarm is armed, so a halted guest can still be woken. */
 int timer_alarm_armed(void);
 
+/* The alarm's next expiry, CLOCK_MONOTONIC nanoseconds, or 0 if none is armed. */
+uint64_t timer_next_alarm_ns(void);
+
 /* The signal the alarm timer raises (handled by the monitor's trap code). */
 int timer_signal(void);
 

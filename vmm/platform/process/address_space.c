@@ -14,6 +14,7 @@
 #include <vmi/pc.h>
 #include <vmi/process.h>
 #include "platform/process/address_space.h"
+#include "platform/process/user_driver.h"
 #include "platform.h"
 
 #define PAGE_SIZE      4096u
@@ -151,11 +152,15 @@ void *platform_guest_unpaged(uint32_t addr, uint32_t len, int write)
 int platform_map_linear(uint32_t linear, uint32_t physical, uint32_t size, int writable)
 {
 	int prot = PROT_READ | PROT_EXEC | (writable ? PROT_WRITE : 0);
+	if (user_driver_mapping())   /* a user process's, made by its stub */
+		return user_driver_queue(linear, physical, size, prot);
 	return map_fixed(linear, size, prot, ram_fd, physical);
 }
 
 int platform_unmap_linear(uint32_t linear, uint32_t size)
 {
+	if (user_driver_mapping())
+		return user_driver_queue(linear, 0, size, PROT_NONE);
 	/* PROT_NONE over it rather than munmap: the low 4 GiB stays reserved for the guest. */
 	void *p = mmap((void *)(uintptr_t)linear, size, PROT_NONE,
 	               MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0);

@@ -25,6 +25,8 @@
 #include "platform/process/shared_data.h"
 #include "platform/process/signals.h"
 #include "platform/process/transition.h"
+#include "platform/process/user_driver.h"
+#include "platform/process/user_process.h"
 #include "platform.h"
 #include "stats.h"
 
@@ -57,9 +59,10 @@ static __thread pid_t first_pid;
 static __thread struct address_space_sandbox sandbox;
 /* What the hardware keeps per process and the guest must find again in the next one (its
  * x87 and SSE state travels in process_guest_fpu, where every exit leaves it). */
-static uint16_t guest_ds, guest_es, guest_gs;
+uint16_t process_guest_ds, process_guest_es, process_guest_gs;
 
 __thread unsigned process_slot;           /* 0 in the first process */
+__thread unsigned process_mapping_slot;   /* process_slot, or the user process it drives */
 static __thread void *my_host_rsp;        /* where the monitor's stack is in this one */
 
 
@@ -71,11 +74,6 @@ static long futex(_Atomic uint32_t *word, int op, uint32_t value)
 int process_is_first(void)
 {
 	return process_slot == 0;
-}
-
-int process_runs_user_mode_only(void)
-{
-	return process_slot != 0 && process_slot >= sandbox.first_user_slot;
 }
 
 int process_holds_vcpu(void)
@@ -90,7 +88,23 @@ unsigned platform_address_space_count(void)
 
 unsigned platform_mapping_address_space(void)
 {
-	return process_slot;
+	return process_mapping_slot;
+}
+
+pid_t process_pid(unsigned slot)
+{
+	return slot < ADDRESS_SPACE_PROCESSES_MAX ? atomic_load(&turns[slot].pid) : 0;
+}
+
+void process_forget(unsigned slot)
+{
+	if (slot < ADDRESS_SPACE_PROCESSES_MAX)
+		atomic_store(&turns[slot].pid, 0);
+}
+
+void process_lend_vcpu(unsigned slot)
+{
+	atomic_store(&vcpu_holder, slot);
 }
 
 static void give_turn(unsigned slot)
@@ -129,13 +143,13 @@ static void await_turn(void)
 static void save_guest_cpu_state(void)
 {
 	__asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%gs, %2"
-	                 : "=r"(guest_ds), "=r"(guest_es), "=r"(guest_gs));
+	                 : "=r"(process_guest_ds), "=r"(process_guest_es), "=r"(process_guest_gs));
 }
 
 static void load_guest_cpu_state(void)
 {
 	__asm__ volatile("mov %0, %%ds; mov %1, %%es; mov %2, %%gs"
-	                 ::"r"(guest_ds), "r"(guest_es), "r"(guest_gs));
+	                 ::"r"(process_guest_ds), "r"(process_guest_es), "r"(process_guest_gs));
 }
 
 /* This process holds the vCPU again: its own stack for the monitor, the guest's CPU state,
@@ -184,12 +198,22 @@ static void take_pending_interrupts(void)
 
 void process_hand_over(void)
 {
+	save_guest_cpu_state();
 	/* Again if an interrupt delivered on arrival moves the guest on (from user mode to its
 	 * kernel, under strict isolation). */
 	do {
-		save_guest_cpu_state();
+		unsigned wanted = atomic_load(&process_wanted);
+		if (user_driver_serves(wanted)) {
+			/* user mode, in a user process this one drives */
+			user_driver_run(wanted);
+			if (!process_switch_wanted()) {
+				take_over();
+				take_pending_interrupts();
+			}
+			continue;
+		}
 		my_host_rsp = process_host_rsp;
-		give_turn(atomic_load(&process_wanted));
+		give_turn(wanted);
 		/* after the turn: the receiver, the spinner until now, must not see the token
 		 * gone before its turn came (it would sleep for nothing) */
 		atomic_store(&spinner, process_slot + 1);
@@ -233,14 +257,18 @@ static _Noreturn void run_address_space(unsigned slot)
 {
 	die_with_first();
 	process_slot = slot;
+	process_mapping_slot = slot;
 	stats_use_process_slot(slot);
 	my_host_rsp = NULL;
 	pid_t pid = getpid();   /* before the sandbox, which refuses it */
-	/* User mode may read the vCPU page (GetInterruptMask is inline), not write its ring,
-	 * interrupt flag or transition mark: the monitor writes through its own view. */
-	if (process_runs_user_mode_only() &&
-	    mprotect((void *)(uintptr_t)VMI_PROCESS_VCPU_PAGE, 4096, PROT_READ) != 0)
-		_exit(EXIT_STATUS_INTERNAL_ERROR);
+	if (user_driver_serves(slot)) {
+		/* strict isolation's user process: the stub alone, driven from the kernel side */
+		if (user_process_prepare(slot - sandbox.first_user_slot) != 0)
+			_exit(EXIT_STATUS_INTERNAL_ERROR);
+		atomic_store(&turns[slot].pid, pid);
+		futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAKE, 1);
+		user_process_enter_stub();
+	}
 	if (timer_setup() != 0 || process_rearm_timeout() != 0 ||
 	    sandbox_lock(sandbox.read_fds, sandbox.read_fd_count, sandbox.guest_memory_fd) != 0)
 		_exit(EXIT_STATUS_INTERNAL_ERROR);
@@ -298,7 +326,9 @@ int address_space_processes_start(unsigned count, const struct address_space_san
 		snprintf(error, 200, "at most %u address-space processes", ADDRESS_SPACE_PROCESSES_MAX);
 		return -1;
 	}
-	if (shared_data_create(error) != 0)
+	if (shared_data_create(error) != 0 ||
+	    user_driver_setup(plan->first_user_slot, count - plan->first_user_slot,
+	                      plan->guest_memory_fd, error) != 0)
 		return -1;
 	process_count = count;
 	sandbox = *plan;

@@ -50,8 +50,17 @@ _Noreturn void process_hand_back_to_stop(void);
 /* 1 in the process vmirun started as (the one platform_run returns in). */
 int process_is_first(void);
 
-/* 1 in a process that runs guest user mode only (strict isolation). */
-int process_runs_user_mode_only(void);
+/* The address space whose mappings platform_map_linear changes: this process's
+ * (process_slot), or the user process it drives (user_driver.c). */
+extern __thread unsigned process_mapping_slot;
+
+/* Process `slot`'s pid (0 if it does not run); forgets it (it ended: the next switch there
+ * creates another); marks `slot` as the one that holds the vCPU (this process's handlers
+ * then leave the alarm and the timeout to it). */
+#include <sys/types.h>
+pid_t process_pid(unsigned slot);
+void process_forget(unsigned slot);
+void process_lend_vcpu(unsigned slot);
 
 /* 1 in the process that holds the vCPU now: only it handles the guest's events. */
 int process_holds_vcpu(void);

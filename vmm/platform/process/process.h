@@ -18,6 +18,9 @@ extern uint8_t process_guest_fpu[512];
  * that interrupted guest code keep it here, where a handoff finds it). */
 extern uint16_t process_guest_fs;
 
+/* Its other data segment registers while the vCPU changes hands (address_space_processes.c). */
+extern uint16_t process_guest_ds, process_guest_es, process_guest_gs;
+
 /* The host stack pointer the monitor's hypercall path runs on, in the process that holds
  * the vCPU. */
 extern void *process_host_rsp;

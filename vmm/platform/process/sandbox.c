@@ -17,6 +17,7 @@
 
 #include <vmi/process.h>
 #include "platform/process/sandbox.h"
+#include "platform/process/user_stub_layout.h"
 
 #define X32_SYSCALL_BIT 0x40000000u
 
@@ -26,7 +27,7 @@ int sandbox_is_violation(unsigned audit_arch)
 }
 
 #define MAX_READ_FDS 4
-#define MAX_PROGRAM  112
+#define MAX_PROGRAM  160
 #define ARG_LOW(i)   (offsetof(struct seccomp_data, args) + 8 * (i))
 #define ARG_HIGH(i)  (ARG_LOW(i) + 4)
 #define MAP_TLB_FLAGS   (MAP_SHARED | MAP_FIXED)
@@ -81,6 +82,31 @@ static int lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd
 	EMIT_RET(SECCOMP_RET_ALLOW);
 	EMIT_RET(SECCOMP_RET_TRAP);
 
+	/* sendmsg: the guest-memory descriptor, to a user process with its mappings (strict
+	 * isolation), on the sockets made for that only */
+	EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_sendmsg, 0, 5);
+	EMIT_LOAD(args[0]);
+	EMIT(BPF_JMP | BPF_JGE | BPF_K, STUB_DRIVER_SOCKET_FD, 0, 2);
+	EMIT(BPF_JMP | BPF_JGE | BPF_K, STUB_DRIVER_SOCKET_FD + STUB_SLOTS_MAX, 1, 0);
+	EMIT_RET(SECCOMP_RET_ALLOW);
+	EMIT_RET(SECCOMP_RET_TRAP);
+
+	/* The template: what a user process needs to set itself up before the stub locks it
+	 * with a filter of its own (user_process.c), which allows next to nothing. The
+	 * template runs no guest code, and an address-space process of the kernel's locks
+	 * itself with the filter above, which refuses all of it. */
+	if (for_template) {
+		static const int setting_up[] = {
+			SYS_mmap, SYS_mremap, SYS_munmap, SYS_mprotect, SYS_dup2, SYS_fcntl,
+			SYS_close_range, SYS_sigaltstack, SYS_rt_sigaction, SYS_rseq, SYS_recvmsg,
+		};
+		EMIT_LOAD(nr);
+		for (unsigned i = 0; i < sizeof(setting_up) / sizeof(setting_up[0]); i++) {
+			EMIT(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)setting_up[i], 0, 1);
+			EMIT_RET(SECCOMP_RET_ALLOW);
+		}
+	}
+
 	/* mmap: the guest's TLB (platform_map_linear, _unmap_linear): guest memory, or
 	 * nothing, at fixed addresses that lie whole in [VMI_PROCESS_LOW_RAM_BASE,
 	 * VMI_PROCESS_WINDOW_BASE). So even an escaped guest can only remap its own memory.
@@ -109,25 +135,6 @@ static int lock(const int *read_fds, unsigned read_fd_count, int guest_memory_fd
 	EMIT(BPF_JMP | BPF_JSET | BPF_K, ~(uint32_t)(PROT_READ | PROT_WRITE | PROT_EXEC), 0, 1);
 	EMIT_RET(SECCOMP_RET_TRAP);                                     /* 22 */
 	EMIT_RET(SECCOMP_RET_ALLOW);                                    /* 23 */
-
-	/* mprotect, template only: a process that runs guest user mode alone makes the
-	 * window's vCPU page read-only before it locks itself (strict isolation). */
-	if (for_template) {
-		EMIT_LOAD(nr);
-		EMIT(BPF_JMP | BPF_JEQ | BPF_K, SYS_mprotect, 0, 12);
-		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_HIGH(0), 0, 0);
-		EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 8);
-		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(0), 0, 0);
-		EMIT(BPF_JMP | BPF_JEQ | BPF_K, VMI_PROCESS_VCPU_PAGE, 0, 6);
-		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_HIGH(1), 0, 0);
-		EMIT(BPF_JMP | BPF_JEQ | BPF_K, 0, 0, 4);
-		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(1), 0, 0);
-		EMIT(BPF_JMP | BPF_JEQ | BPF_K, 4096, 0, 2);
-		EMIT(BPF_LD | BPF_W | BPF_ABS, ARG_LOW(2), 0, 0);
-		EMIT(BPF_JMP | BPF_JEQ | BPF_K, PROT_READ, 1, 0);
-		EMIT_RET(SECCOMP_RET_TRAP);
-		EMIT_RET(SECCOMP_RET_ALLOW);
-	}
 
 	static const int allowed[] = {
 		SYS_rt_sigreturn,

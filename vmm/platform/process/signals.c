@@ -28,6 +28,7 @@
 #include "platform/process/sandbox.h"
 #include "platform/process/signals.h"
 #include "platform/process/transition.h"
+#include "platform/process/user_driver.h"
 #include "stats.h"
 
 #define INT_N_LENGTH 2 /* int $0x80 (CD 80), and syscall and sysenter too */
@@ -330,16 +331,6 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 		return;
 	}
 	regs_from_context(uc, &regs);
-	/* Under strict isolation user mode finds the vCPU page read-only and the rest of
-	 * vmirun's window unmapped: writing its ring, interrupt flag or transition mark there
-	 * is what cli or a ring switch of its own is on a PC, a #GP. */
-	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc) && process_runs_user_mode_only() &&
-	    (uint32_t)g[REG_CR2] >= VMI_PROCESS_WINDOW_BASE) {
-		struct guest_exit refused = { .kind = GUEST_EXIT_FAULT, .vector = 13,
-		                              .page_walk_error = -1, .in_guest_code = 1 };
-		finish_exit(monitor_handle_exit(&refused, &regs), &regs, uc);
-		return;
-	}
 	int64_t walk_error = -1;
 	if (sig == SIGSEGV && trapno == 14 && in_guest_code(uc)) {
 		if (fill_from_page_tables(uc, &regs, &walk_error))
@@ -510,13 +501,13 @@ static void on_timeout(int sig, siginfo_t *info, void *context)
 }
 
 /* Only address-space processes are the first process's children while the guest runs (the
- * watchdog outlives it): losing one loses the vCPU or mappings the monitor counts on. */
+ * watchdog outlives it): losing a kernel's loses the vCPU or mappings the monitor counts on;
+ * a user process that ended is the guest's own doing, which its driver hears of. */
 static void on_child_ended(int sig, siginfo_t *info, void *context)
 {
 	(void)sig;
-	(void)info;
 	(void)context;
-	if (process_is_first() && platform_running())
+	if (process_is_first() && platform_running() && !user_driver_child_ended(info->si_pid))
 		process_child_ended();
 }
 
@@ -557,6 +548,11 @@ int process_set_timeout(double seconds)
 	}
 	arm_timer(seconds);
 	return 0;
+}
+
+uint64_t process_timeout_deadline_ns(void)
+{
+	return timeout_deadline_ns;
 }
 
 int process_rearm_timeout(void)

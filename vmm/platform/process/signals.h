@@ -15,4 +15,7 @@ int process_set_timeout(double seconds);
  * holder of the vCPU must hear of it, whichever process that is). 0 or -1. */
 int process_rearm_timeout(void);
 
+/* --timeout's end, CLOCK_MONOTONIC nanoseconds, or 0 without one. */
+uint64_t process_timeout_deadline_ns(void);
+
 #endif
