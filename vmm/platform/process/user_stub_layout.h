@@ -4,8 +4,10 @@
 #ifndef VMM_PLATFORM_PROCESS_USER_STUB_LAYOUT_H
 #define VMM_PLATFORM_PROCESS_USER_STUB_LAYOUT_H
 
-/* All above 4 GiB, where 32-bit code cannot reach, at 16 TiB, where nothing of the host is. */
-#define STUB_BASE            0x100000000000
+/* All above 4 GiB, where 32-bit code cannot reach, at 112 TiB: below where the host places
+ * libraries and mappings, above AddressSanitizer's shadow and allocator (the unit tests run
+ * the stub's filter in an ASan build too). */
+#define STUB_BASE            0x700000000000
 #define STUB_CODE            STUB_BASE               /* the stub's code, read and execute */
 #define STUB_CODE_MAX        0x10000
 #define STUB_DATA            (STUB_BASE + 0x10000)   /* its private data, one page */
