@@ -190,11 +190,13 @@ void user_write_word(uint32_t argument);
 /* user_escape: leaves compatibility mode and asks the host to create this file. */
 #define USER_ESCAPE_MARKER "/tmp/openvmi-user-escape-marker"
 void user_escape(uint32_t argument);
-/* The same jump, then fork, write to fd 0, mmap anywhere, or a futex wake on the vCPU page. */
+/* The same jump, then fork, write to fd 0, mmap anywhere, or a futex wake on the vCPU page;
+ * or no host call, a spin in 64-bit mode. */
 void user_escape_fork(uint32_t argument);
 void user_escape_write0(uint32_t argument);
 void user_escape_mmap(uint32_t argument);
 void user_escape_futex(uint32_t argument);
+void user_escape_spin(uint32_t argument);
 
 /* The hostile programs of `hostile=NAME` (issue 14): each reaches for what vmirun shares
  * with the guest kernel through the vCPU page (include/vmi/vcpu_page.h), which on a PC is

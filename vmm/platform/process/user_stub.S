@@ -222,10 +222,24 @@ user_stub_on_signal:
 	je 3f
 	cmp $STUB_TIMER_SIGNAL, %edi
 	jne 1f
+	/* The alarm in 64-bit code that is neither the stub's nor the hypercall page's: code
+	 * that left compatibility mode, which ends here, as a host call would end it. */
+	mov UC_GREGS + GREG_RIP * 8(%rdx), %rax
+	mov $VMI_PROCESS_HYPERCALL_PAGE, %ecx
+	sub %rcx, %rax
+	cmp $4096, %rax
+	jb 5f
+	mov UC_GREGS + GREG_RIP * 8(%rdx), %rax
+	lea user_stub_begin(%rip), %rcx
+	cmp %rcx, %rax
+	jb user_stub_die
+	lea user_stub_end(%rip), %rcx
+	cmp %rcx, %rax
+	jae user_stub_die
 	/* The alarm, in the stub's own code: the next resume arms it again (the driver takes
 	 * an alarm that is due by then), and one that fired on the way into the guest comes
 	 * back 50 us later, in the guest's code. */
-	mov $STUB_DATA, %rbx
+5:	mov $STUB_DATA, %rbx
 	movq $0, DATA_ARMED_NS(%rbx)
 	mov UC_GREGS + GREG_RIP * 8(%rdx), %rax
 	lea stub_resume_path(%rip), %rcx      /* relative: the section moves whole */
@@ -317,5 +331,6 @@ user_stub_die:
 	mov $__NR_exit_group, %eax
 	syscall
 	ud2
+user_stub_end:
 
 	.section .note.GNU-stack, "", @progbits
