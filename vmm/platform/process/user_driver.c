@@ -243,8 +243,11 @@ static int send_guest_memory(unsigned index)
 	return sendmsg(STUB_DRIVER_SOCKET_FD + (int)index, &message, MSG_DONTWAIT) == 1 ? 0 : -1;
 }
 
-/* Sends the command and waits for its answer: 0 with *exit filled, or -1 if the process
- * ended (or the descriptor could not be sent). */
+#define ROUND_TRIP_ENDED   -1   /* the process ended */
+#define ROUND_TRIP_UNSENT  -2   /* the descriptor could not be sent (the process left earlier
+                                   ones unread: it does not run the stub as it should) */
+
+/* Sends the command and waits for its answer: 0 with *exit filled, or ROUND_TRIP_*. */
 static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 {
 	struct command_page *command = command_of(index);
@@ -253,7 +256,7 @@ static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 	command->action = action;
 	command->alarm_ns = next_alarm_ns();
 	if (command->with_fd && send_guest_memory(index) != 0)
-		return -1;
+		return ROUND_TRIP_UNSENT;
 	process_lend_vcpu(slot);
 	uint32_t sequence = atomic_load(&command->sequence) + 1;
 	atomic_store(&command->sequence, sequence);
@@ -279,7 +282,7 @@ static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 	command->op_count = 0;
 	command->with_fd = 0;
 	if (atomic_load(&stub_ended[index]))
-		return -1;
+		return ROUND_TRIP_ENDED;
 	exit->kind = page->kind;
 	exit->signal = page->signal;
 	exit->syscall = page->syscall;
@@ -491,7 +494,13 @@ void user_driver_run(unsigned slot)
 			break;
 		write_state(index, command_of(index));
 		struct guest_exit out;
-		if (round_trip(index, STUB_ACTION_RESUME, &exit) != 0) {
+		int outcome = round_trip(index, STUB_ACTION_RESUME, &exit);
+		if (outcome == ROUND_TRIP_UNSENT) {
+			platform_request_stop(GUEST_STOP_SANDBOX, &process_guest_regs, "sandbox: the "
+			                      "guest's user process left the guest-memory descriptors "
+			                      "sent to it unread");
+			break;
+		} else if (outcome == ROUND_TRIP_ENDED) {
 			process_lost(slot, index, &out);
 		} else {
 			read_state(&exit);
