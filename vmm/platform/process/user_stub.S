@@ -19,6 +19,47 @@
                                              MAP_FIXED */
 #define TIMER_ABSTIME  1
 #define STUB_DIED      127
+#define STUB_DESCRIPTORS_MAX 15    /* close_range's cost grows with its range */
+
+/* The command's mapping operations (r12: the command view, r13: the exit page, r15: the
+ * descriptor or -1): mmap of the descriptor's pages, or nothing (PROT_NONE) over a range.
+ * A loop bounded by the read-only command page; no call, no return. */
+.macro MAKE_OPERATIONS
+	xor %r14d, %r14d
+	movl $0, EXIT_FAILED_OPS(%r13)
+.Lnext\@:
+	mov COMMAND_OP_COUNT(%r12), %eax
+	cmp $STUB_OPS_MAX, %eax
+	jbe .Lbounded\@
+	mov $STUB_OPS_MAX, %eax
+.Lbounded\@:
+	cmp %eax, %r14d
+	jae .Ldone\@
+	mov %r14d, %eax
+	shl $4, %eax
+	lea COMMAND_OPS(%r12, %rax), %rcx
+	mov (%rcx), %edi                      /* linear: below 4 GiB, zero-extended */
+	mov 8(%rcx), %esi                     /* size */
+	mov 12(%rcx), %edx                    /* prot; PROT_NONE: unmap */
+	mov $MAP_NOTHING_FIXED, %r10d
+	mov $-1, %r8
+	xor %r9d, %r9d
+	test %edx, %edx
+	jz .Lmap\@
+	mov $MAP_SHARED_FIXED, %r10d
+	mov %r15, %r8
+	mov 4(%rcx), %r9d                     /* physical: the descriptor's offset */
+.Lmap\@:
+	mov $__NR_mmap, %eax
+	syscall
+	cmp $-4096, %rax
+	jbe .Lmapped\@
+	incl EXIT_FAILED_OPS(%r13)
+.Lmapped\@:
+	inc %r14d
+	jmp .Lnext\@
+.Ldone\@:
+.endm
 
 	.section user_stub, "ax"
 	.code64
@@ -98,10 +139,12 @@ stub_await:
  * anything else can run: no return, no jump through memory, and nothing read but fixed
  * addresses (the command pages are read-only here). So code that jumps into the stub gets
  * the descriptor no further than the command's own operations. */
-	mov $-1, %r15d
 	cmpl $0, COMMAND_WITH_FD(%r12)
-	je 5f
-	movq $DATA_CMSG_SIZE, DATA_MSGHDR + 40(%rbx)    /* msg_controllen */
+	jne 5f
+	mov $-1, %r15                         /* no descriptor: unmapping only, and no system */
+	MAKE_OPERATIONS                       /* call when there is none (~2,500 cycles each) */
+	jmp stub_act
+5:	movq $DATA_CMSG_SIZE, DATA_MSGHDR + 40(%rbx)    /* msg_controllen */
 	movl $-1, DATA_CMSG + 16(%rbx)
 	xor %edi, %edi                        /* the socket is descriptor 0 */
 	lea DATA_MSGHDR(%rbx), %rsi
@@ -113,41 +156,14 @@ user_stub_recvmsg_return:
 	mov $STUB_COMMAND_VIEW, %r12
 	mov $STUB_EXIT_VIEW, %r13
 	movslq DATA_CMSG + 16(%rbx), %r15
-5:	xor %r14d, %r14d
-	movl $0, EXIT_FAILED_OPS(%r13)
-6:	mov COMMAND_OP_COUNT(%r12), %eax
-	cmp $STUB_OPS_MAX, %eax
-	jbe 7f
-	mov $STUB_OPS_MAX, %eax
-7:	cmp %eax, %r14d
-	jae 9f
-	mov %r14d, %eax
-	shl $4, %eax
-	lea COMMAND_OPS(%r12, %rax), %rcx
-	mov (%rcx), %edi                      /* linear: below 4 GiB, zero-extended */
-	mov 8(%rcx), %esi                     /* size */
-	mov 12(%rcx), %edx                    /* prot; PROT_NONE: unmap */
-	mov $MAP_NOTHING_FIXED, %r10d
-	mov $-1, %r8
-	xor %r9d, %r9d
-	test %edx, %edx
-	jz 8f
-	mov $MAP_SHARED_FIXED, %r10d
-	mov %r15, %r8
-	mov 4(%rcx), %r9d                     /* physical: the descriptor's offset */
-8:	mov $__NR_mmap, %eax
-	syscall
-	cmp $-4096, %rax
-	jbe 10f
-	incl EXIT_FAILED_OPS(%r13)
-10:	inc %r14d
-	jmp 6b
-9:	mov $__NR_close_range, %eax
-	mov $1, %edi                          /* all but the socket */
-	mov $-1, %esi
+	MAKE_OPERATIONS
+	mov $__NR_close_range, %eax
+	mov $1, %edi                          /* all but the socket: a descriptor received */
+	mov $STUB_DESCRIPTORS_MAX, %esi       /* lands on the lowest free, 1 */
 	xor %edx, %edx
 	syscall
 
+stub_act:
 	mov COMMAND_ACTION(%r12), %eax
 	cmp $STUB_ACTION_APPLY, %eax
 	jne 1f
