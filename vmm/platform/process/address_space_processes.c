@@ -51,7 +51,11 @@ static _Atomic uint32_t template_request; /* a process to create, plus 1 */
  * is the likeliest to get it back (a system call's return, under strict isolation). The
  * others sleep at once: a spinner more than the cores left to the vCPU's holder takes the
  * holder's core (seen with four processes on two cores: a millisecond per handoff). */
-static _Alignas(64) _Atomic uint32_t spinner;
+static _Alignas(64) _Atomic uint32_t spinner_here;
+/* Where the token is: here, or where the user processes' stubs can read it too
+ * (user_driver.c), which spin by it as well. */
+static _Atomic uint32_t *spinner_at = &spinner_here;
+#define spinner (*spinner_at)
 /* Thread-local, so each process keeps the copy it was forked with: guest code that escaped
  * compatibility mode can write the shared data, and must not choose what the next process
  * checks or locks itself with. */
@@ -105,6 +109,27 @@ void process_forget(unsigned slot)
 void process_lend_vcpu(unsigned slot)
 {
 	atomic_store(&vcpu_holder, slot);
+}
+
+void process_take_spinner_token(void)
+{
+	atomic_store(&spinner, process_slot + 1);
+}
+
+void process_give_spinner_token(unsigned slot)
+{
+	atomic_store(&spinner, slot + 1);
+}
+
+void process_keep_spinner_token_at(_Atomic uint32_t *word)
+{
+	atomic_store(word, atomic_load(&spinner));
+	spinner_at = word;
+}
+
+int process_may_spin(void)
+{
+	return atomic_load_explicit(&spinner, memory_order_relaxed) == process_slot + 1;
 }
 
 static void give_turn(unsigned slot)
@@ -263,7 +288,7 @@ static _Noreturn void run_address_space(unsigned slot)
 	pid_t pid = getpid();   /* before the sandbox, which refuses it */
 	if (user_driver_serves(slot)) {
 		/* strict isolation's user process: the stub alone, driven from the kernel side */
-		if (user_process_prepare(slot - sandbox.first_user_slot) != 0)
+		if (user_process_prepare(slot - sandbox.first_user_slot, slot) != 0)
 			_exit(EXIT_STATUS_INTERNAL_ERROR);
 		atomic_store(&turns[slot].pid, pid);
 		futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAKE, 1);
@@ -330,6 +355,8 @@ int address_space_processes_start(unsigned count, const struct address_space_san
 	    user_driver_setup(plan->first_user_slot, count - plan->first_user_slot,
 	                      plan->guest_memory_fd, error) != 0)
 		return -1;
+	if (count > plan->first_user_slot)
+		process_keep_spinner_token_at(user_driver_spinner_word());
 	process_count = count;
 	sandbox = *plan;
 	first_pid = getpid();

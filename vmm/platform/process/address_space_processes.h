@@ -62,6 +62,16 @@ pid_t process_pid(unsigned slot);
 void process_forget(unsigned slot);
 void process_lend_vcpu(unsigned slot);
 
+/* The one process that may spin while it waits for the vCPU (the others sleep at once): this
+ * one, from now; and whether this one still is. */
+void process_take_spinner_token(void);
+int process_may_spin(void);
+
+/* Gives it to process `slot` (a user process that just answered: its next command is the
+ * likeliest to come soon); keeps it in `word` from now on (shared memory). */
+void process_give_spinner_token(unsigned slot);
+void process_keep_spinner_token_at(_Atomic uint32_t *word);
+
 /* 1 in the process that holds the vCPU now: only it handles the guest's events. */
 int process_holds_vcpu(void);
 

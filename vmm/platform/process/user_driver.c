@@ -7,6 +7,7 @@
  * x87/SSE state are only ever the guest's user state. */
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stddef.h>
@@ -133,9 +134,12 @@ int user_driver_setup(unsigned first_user_slot, unsigned user_slots, int memory_
 	void *views = mmap((void *)(uintptr_t)STUB_VCPU_VIEWS_AREA, STUB_SLOTS_MAX * 4096,
 	                   PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
 	                   -1, 0);
+	void *spinner = mmap((void *)(uintptr_t)STUB_SPINNER_PAGE, 4096, PROT_READ | PROT_WRITE,
+	                     MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (commands != (void *)(uintptr_t)STUB_COMMANDS_AREA ||
 	    exits != (void *)(uintptr_t)STUB_EXITS_AREA ||
-	    views != (void *)(uintptr_t)STUB_VCPU_VIEWS_AREA) {
+	    views != (void *)(uintptr_t)STUB_VCPU_VIEWS_AREA ||
+	    spinner != (void *)(uintptr_t)STUB_SPINNER_PAGE) {
 		snprintf(error, 200, "cannot map the user processes' command pages at 0x%llx",
 		         (unsigned long long)STUB_COMMANDS_AREA);
 		return -1;
@@ -161,6 +165,11 @@ int user_driver_setup(unsigned first_user_slot, unsigned user_slots, int memory_
 	stub_slots = user_slots;
 	guest_memory_fd = memory_fd;
 	return 0;
+}
+
+_Atomic uint32_t *user_driver_spinner_word(void)
+{
+	return (_Atomic uint32_t *)(uintptr_t)STUB_SPINNER_PAGE;
 }
 
 int user_driver_serves(unsigned slot)
@@ -262,10 +271,17 @@ static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 	atomic_store(&command->sequence, sequence);
 	if (atomic_load(&page->stub_sleeps))
 		futex(&command->sequence, FUTEX_WAKE, 1);
+	/* Spin for the answer (a system call's comes back in a few thousand cycles) while no
+	 * other process was handed the right to since: more spinners than free cores take the
+	 * running one's core. Past the first rounds, let the core go between looks. */
+	process_take_spinner_token();
 	int slept = 0;
 	for (unsigned i = 0; i < SPIN_ROUNDS && atomic_load(&page->sequence) != sequence &&
-	                    !atomic_load(&stub_ended[index]); i++)
+	                    !atomic_load(&stub_ended[index]) && process_may_spin(); i++) {
 		__builtin_ia32_pause();
+		if (i >= SPIN_ROUNDS / 10)
+			sched_yield();
+	}
 	if (atomic_load(&page->sequence) != sequence && !atomic_load(&stub_ended[index])) {
 		atomic_store(&command->driver_sleeps, 1);
 		for (;;) {
@@ -279,6 +295,8 @@ static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 	}
 	stats_count_paging(slept ? STATS_PAGING_HANDOFF_SLEPT : STATS_PAGING_HANDOFF_SPUN, 1);
 	process_lend_vcpu(process_slot);
+	/* the process that answered is the one to spin now: what it waits for comes soonest */
+	process_give_spinner_token(slot);
 	command->op_count = 0;
 	command->with_fd = 0;
 	if (atomic_load(&stub_ended[index]))

@@ -12,6 +12,10 @@
 int user_driver_setup(unsigned first_user_slot, unsigned user_slots, int memory_fd,
                       char error[200]);
 
+/* Where the spinner token lives once there are user processes (they read it there). */
+#include <stdatomic.h>
+_Atomic uint32_t *user_driver_spinner_word(void);
+
 /* 1 if process `slot` is a user process. */
 int user_driver_serves(unsigned slot);
 

@@ -159,7 +159,7 @@ static int map_view(uint64_t shared, uint64_t size, uint64_t view, int prot)
 	return p == (void *)(uintptr_t)view && mprotect(p, size, prot) == 0 ? 0 : -1;
 }
 
-int user_process_prepare(unsigned index)
+int user_process_prepare(unsigned index, unsigned slot)
 {
 	const size_t code_size = (user_stub_size() + PAGE - 1) & ~(PAGE - 1);
 	/* the stub's alarm must not be a signal glibc keeps for itself */
@@ -174,7 +174,8 @@ int user_process_prepare(unsigned index)
 	    map_view(STUB_COMMANDS_AREA + index * STUB_COMMAND_SIZE, STUB_COMMAND_SIZE,
 	             STUB_COMMAND_VIEW, PROT_READ) != 0 ||
 	    map_view(STUB_EXITS_AREA + index * STUB_EXIT_SIZE, STUB_EXIT_SIZE, STUB_EXIT_VIEW,
-	             PROT_READ | PROT_WRITE) != 0)
+	             PROT_READ | PROT_WRITE) != 0 ||
+	    map_view(STUB_SPINNER_PAGE, PAGE, STUB_SPINNER_VIEW, PROT_READ) != 0)
 		return -1;
 	/* The vCPU page: nothing of the kernel's but the interrupt flag; zeros elsewhere: no
 	 * published gate (the ROM's fast entry goes to vmirun), no ROM ring switches. Read-only:
@@ -183,11 +184,11 @@ int user_process_prepare(unsigned index)
 	             PROT_READ) != 0)
 		return -1;
 	/* The hypercall page's common stub jumps through this slot: to the stub now. */
-	uint64_t *slot = (uint64_t *)(uintptr_t)HYPERCALL_TARGET_SLOT;
-	if (mprotect(slot, PAGE, PROT_READ | PROT_WRITE) != 0)
+	uint64_t *target = (uint64_t *)(uintptr_t)HYPERCALL_TARGET_SLOT;
+	if (mprotect(target, PAGE, PROT_READ | PROT_WRITE) != 0)
 		return -1;
-	*slot = in_stub(user_stub_hypercall);
-	if (mprotect(slot, PAGE, PROT_READ) != 0)
+	*target = in_stub(user_stub_hypercall);
+	if (mprotect(target, PAGE, PROT_READ) != 0)
 		return -1;
 
 	/* One descriptor: this slot's socket, as 0, never blocking (the stub only reads what
@@ -220,6 +221,8 @@ int user_process_prepare(unsigned index)
 	if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer_id) != 0)
 		return -1;
 	memcpy(data + DATA_TIMER_ID, &timer_id, 4);
+	const uint32_t token = slot + 1;
+	memcpy(data + DATA_SLOT, &token, 4);
 	/* The command under way is the last the slot's previous process had, if any. */
 	memcpy(data + DATA_LAST_SEQUENCE, (const void *)(uintptr_t)STUB_COMMAND_VIEW + COMMAND_SEQUENCE,
 	       4);

@@ -6,9 +6,10 @@
 #include <linux/filter.h>
 #include <stddef.h>
 
-/* Sets the process up as user slot `index` (0..STUB_SLOTS_MAX-1): 0, or -1. Nothing of
- * vmirun's is gone yet; after this only user_process_enter_stub. */
-int user_process_prepare(unsigned index);
+/* Sets the process up as the user process of index `index` (0..STUB_SLOTS_MAX-1), process
+ * `slot`: 0, or -1. Nothing of vmirun's is gone yet; after this only
+ * user_process_enter_stub. */
+int user_process_prepare(unsigned index, unsigned slot);
 
 /* Jumps into the stub, which unmaps the rest, locks the process and waits for commands. */
 _Noreturn void user_process_enter_stub(void);

@@ -13,7 +13,8 @@
 #define EFLAGS_TF      0x100
 #define EFLAGS_NT      0x4000
 #define EFLAGS_AC      0x40000
-#define SPIN_ROUNDS    4000
+#define SPIN_ROUNDS    20000       /* at most, while the token is this process's */
+#define SPIN_ROUNDS_UNASKED 200    /* before the driver has given it */
 #define MAP_SHARED_FIXED       0x11       /* MAP_SHARED | MAP_FIXED */
 #define MAP_NOTHING_FIXED      0x4032     /* MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE |
                                              MAP_FIXED */
@@ -107,19 +108,29 @@ stub_answer:
 	mov $__NR_futex, %eax
 	syscall
 
-/* Waits for a command: a sequence number other than the last carried out. */
+/* Waits for a command: a sequence number other than the last carried out. It spins while it
+ * holds the spinner token (the process that answered last is given it: a system call's
+ * return comes within the spin) and a little before the token comes, then sleeps: a
+ * spinner more than the cores left takes the core of the process that would answer. */
 stub_await:
 	mov $STUB_DATA, %rbx
 	mov $STUB_COMMAND_VIEW, %r12
 	mov $STUB_EXIT_VIEW, %r13
-	mov $SPIN_ROUNDS, %ecx
+	mov $STUB_SPINNER_VIEW, %r14
+	xor %ecx, %ecx
 1:	mov COMMAND_SEQUENCE(%r12), %eax
 	cmp DATA_LAST_SEQUENCE(%rbx), %eax
-	jne 4f
+	jne 5f
 	pause
-	dec %ecx
-	jnz 1b
-	movl $1, EXIT_STUB_SLEEPS(%r13)
+	inc %ecx
+	cmp $SPIN_ROUNDS, %ecx
+	jae 6f
+	cmp $SPIN_ROUNDS_UNASKED, %ecx
+	jb 1b
+	mov (%r14), %eax
+	cmp DATA_SLOT(%rbx), %eax
+	je 1b
+6:	movl $1, EXIT_STUB_SLEEPS(%r13)
 	mfence                                /* the flag before the last look */
 2:	mov COMMAND_SEQUENCE(%r12), %eax
 	cmp DATA_LAST_SEQUENCE(%rbx), %eax
@@ -132,7 +143,7 @@ stub_await:
 	syscall
 	jmp 2b
 3:	movl $0, EXIT_STUB_SLEEPS(%r13)
-4:	mov %eax, DATA_LAST_SEQUENCE(%rbx)
+5:	mov %eax, DATA_LAST_SEQUENCE(%rbx)
 
 /* The command's mapping operations. The guest-memory descriptor, when it comes, is received
  * here, and every path from that system call runs straight to the close_range below before

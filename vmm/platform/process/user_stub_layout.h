@@ -17,7 +17,8 @@
 #define STUB_SIGNAL_STACK_SIZE 0x8000
 #define STUB_COMMAND_VIEW    (STUB_BASE + 0x30000)   /* its command pages, read-only there */
 #define STUB_EXIT_VIEW       (STUB_BASE + 0x40000)   /* its exit page */
-#define STUB_PRIVATE_END     (STUB_BASE + 0x41000)   /* what a user process keeps ends here */
+#define STUB_SPINNER_VIEW    (STUB_BASE + 0x41000)   /* the spinner token, read-only */
+#define STUB_PRIVATE_END     (STUB_BASE + 0x42000)   /* what a user process keeps ends here */
 
 /* In every process, made before the template forks: each user slot's command pages and exit
  * page, indexed by the slot's number among the user slots. */
@@ -28,6 +29,9 @@
 /* and each one's vCPU page as user mode sees it, read-only at VMI_PROCESS_VCPU_PAGE: only
  * the virtual IF (which pushf shows a PC's user mode), written before each resume */
 #define STUB_VCPU_VIEWS_AREA (STUB_BASE + 0x300000)
+/* The one process that may spin for the vCPU, plus 1 (address_space_processes.c): a page of
+ * its own, which every user process maps read-only at STUB_SPINNER_VIEW. */
+#define STUB_SPINNER_PAGE    (STUB_BASE + 0x380000)
 #define STUB_SLOTS_MAX       8
 
 /* The socket pairs over which the guest-memory descriptor travels with a batch of mappings:
@@ -91,6 +95,7 @@
 #define DATA_ARMED_NS         8    /* u64: the alarm the timer is armed for */
 #define DATA_TIMER_ID         16   /* u32: the POSIX timer's kernel id */
 #define DATA_UNMAP_COUNT      20   /* u32: ranges to unmap at the start */
+#define DATA_SLOT             24   /* u32: this process's slot, plus 1 (the token's form) */
 #define DATA_UNMAP            64   /* u64 start, u64 length; 8 at most */
 #define DATA_FILTER           192  /* struct sock_fprog for the lock */
 #define DATA_MSGHDR           256  /* struct msghdr for the descriptor (56 bytes) */
