@@ -52,11 +52,14 @@ static unsigned first_stub_slot, stub_slots;
 /* Shared: set by the first process when a user process ended (a child's end reaches it). */
 static _Atomic uint32_t stub_ended[STUB_SLOTS_MAX];
 static int guest_memory_fd = -1;
+/* Each user process's x87/SSE registers still hold the state its last exit saved: it was a
+ * hypercall (a signal's handler starts from a clean state, and leaves the frame behind). */
+static uint8_t fpu_in_registers[STUB_SLOTS_MAX];
 static uint32_t mxcsr_mask = 0xFFBF;
 
 struct command_page {
 	_Atomic uint32_t sequence, driver_sleeps;
-	uint32_t action, op_count, with_fd, unused;
+	uint32_t action, op_count, with_fd, fpu_kept;
 	uint64_t alarm_ns;
 	struct guest_regs regs;
 	uint16_t segments[4];
@@ -74,6 +77,7 @@ _Static_assert(sizeof(struct command_page) <= STUB_COMMAND_SIZE, "layout");
 _Static_assert(offsetof(struct command_page, op_count) == COMMAND_OP_COUNT &&
                offsetof(struct command_page, with_fd) == COMMAND_WITH_FD &&
                offsetof(struct command_page, action) == COMMAND_ACTION &&
+               offsetof(struct command_page, fpu_kept) == COMMAND_FPU_KEPT &&
                offsetof(struct command_page, driver_sleeps) == COMMAND_DRIVER_SLEEPS, "layout");
 
 /* The exit page as the stub writes it; read once, into a copy, before anything is used. */
@@ -320,12 +324,18 @@ static void write_state(unsigned index, struct command_page *command)
 	volatile uint32_t *view_flags =
 		(uint32_t *)(uintptr_t)(STUB_VCPU_VIEWS_AREA + index * 4096 + VMI_VCPU_FLAGS);
 	*view_flags = virtual_cpu_interrupts_enabled() ? VMI_EFLAGS_IF : 0;
+	/* Unchanged since (the guest kernel used no x87 or SSE): no 512 bytes across cores, no
+	 * fxrstor. The exit page is the user process's to write, but what it could change there
+	 * is its own registers only. */
+	command->fpu_kept = fpu_in_registers[index] &&
+	                    memcmp(process_guest_fpu, exit_of(index)->fpu, sizeof command->fpu) == 0;
+	if (!command->fpu_kept)
+		memcpy(command->fpu, process_guest_fpu, sizeof command->fpu);
 	command->regs = process_guest_regs;
 	command->segments[0] = process_guest_ds;
 	command->segments[1] = process_guest_es;
 	command->segments[2] = process_guest_fs;
 	command->segments[3] = process_guest_gs;
-	memcpy(command->fpu, process_guest_fpu, sizeof command->fpu);
 }
 
 /* A selector this process may load (the stub's loaded it, if the page tells the truth): a
@@ -339,8 +349,9 @@ static uint16_t loadable(uint16_t selector)
 	return readable ? selector : VMI_PROCESS_DATA_SELECTOR;
 }
 
-static void read_state(const struct stub_exit *exit)
+static void read_state(unsigned index, const struct stub_exit *exit)
 {
+	fpu_in_registers[index] = exit->kind == STUB_EXIT_HYPERCALL;
 	struct guest_regs *regs = &process_guest_regs;
 	regs->eax = (uint32_t)exit->gregs[REG_RAX];
 	regs->ecx = (uint32_t)exit->gregs[REG_RCX];
@@ -479,6 +490,7 @@ refused:
 static void process_lost(unsigned slot, unsigned index, struct guest_exit *out)
 {
 	atomic_store(&stub_ended[index], 0);
+	fpu_in_registers[index] = 0;
 	process_forget(slot);
 	monitor_address_space_lost(slot);
 	stats_count_paging(STATS_PAGING_USER_PROCESSES_ENDED, 1);
@@ -521,7 +533,7 @@ void user_driver_run(unsigned slot)
 		} else if (outcome == ROUND_TRIP_ENDED) {
 			process_lost(slot, index, &out);
 		} else {
-			read_state(&exit);
+			read_state(index, &exit);
 			if (exit.failed_ops) {
 				platform_request_stop(GUEST_STOP_NOT_IMPLEMENTED, &process_guest_regs,
 				                      "the user process could not map the guest's pages");

@@ -213,8 +213,10 @@ stub_resume_path:
 	mov %eax, %fs
 	movzwl COMMAND_SEGMENTS + 6(%r12), %eax
 	mov %eax, %gs
+	cmpl $0, COMMAND_FPU_KEPT(%r12)
+	jne 3f
 	fxrstor64 COMMAND_FPU(%r12)
-	mov $STUB_MAIN_STACK_TOP, %rsp
+3:	mov $STUB_MAIN_STACK_TOP, %rsp
 	pushq $VMI_PROCESS_DATA_SELECTOR                  /* ss */
 	movl COMMAND_REGS + 16(%r12), %eax
 	push %rax                                         /* esp */

@@ -46,6 +46,8 @@
 #define COMMAND_ACTION        8    /* u32: STUB_ACTION_* */
 #define COMMAND_OP_COUNT      12   /* u32: mapping operations to make first */
 #define COMMAND_WITH_FD       16   /* u32: the guest-memory descriptor comes with them */
+#define COMMAND_FPU_KEPT      20   /* u32: the x87/SSE registers hold the state to resume with
+                                      (what the last exit, a hypercall, left): no fxrstor */
 #define COMMAND_ALARM_NS      24   /* u64: CLOCK_MONOTONIC time to come back at, or 0 */
 #define COMMAND_REGS          32   /* struct guest_regs: eax ecx edx ebx esp ebp esi edi eip
                                       eflags, 4 bytes each */
