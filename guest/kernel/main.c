@@ -32,7 +32,7 @@ static void run_escape(const char *cmdline)
 	static const struct { const char *word; user_entry entry; } attempts[] = {
 		{ "escape=fork", user_escape_fork }, { "escape=write0", user_escape_write0 },
 		{ "escape=mmap", user_escape_mmap }, { "escape=futex", user_escape_futex },
-		{ "escape=spin", user_escape_spin },
+		{ "escape=spin", user_escape_spin }, { "escape=hold", user_escape_hold },
 	};
 	user_entry entry = user_escape;   /* plain `escape`: open */
 	for (size_t i = 0; i < sizeof attempts / sizeof attempts[0]; i++)

@@ -454,6 +454,29 @@ __asm__(".text\n"
         "syscall\n\t"
         "ud2\n"
         ".code32\n"
+        /* the same jump, then a wait of its own through vmirun's user-mode stub: under strict
+         * isolation the stub's code lies at 0x700000000000 (vmirun's user_stub_layout.h) and
+         * its filter lets its own futex calls through; this finds one (mov $202, %eax;
+         * syscall) and waits there, for ever */
+        ".globl user_escape_hold\n"
+        "user_escape_hold:\n\t"
+        "ljmp $" USER_STRINGIFY(VMI_PROCESS_CODE64_SELECTOR) ", $1f\n"
+        ".code64\n"
+        "1:\tmovabs $0x700000000000, %rbx\n"
+        "2:\tcmpl $0xcab8, (%rbx)\n\t"         /* b8 ca 00 00 */
+        "jne 3f\n\t"
+        "cmpl $0x050f0000, 3(%rbx)\n\t"         /* 00 00 0f 05 */
+        "je 4f\n"
+        "3:\tincq %rbx\n\t"
+        "jmp 2b\n"
+        "4:\taddq $5, %rbx\n\t"               /* the syscall instruction */
+        "movabs $0x700000000000, %rdi\n\t"     /* a word that never changes (the stub's */
+        "movl (%rdi), %edx\n\t"                /* first), so no write: a page not yet */
+        "xorl %esi, %esi\n\t"                  /* dirty faults; FUTEX_WAIT while it is */
+        "xorl %r10d, %r10d\n\t"
+        "movl $202, %eax\n\t"
+        "jmp *%rbx\n"
+        ".code32\n"
         /* and no host call at all: a spin in 64-bit mode */
         ".globl user_escape_spin\n"
         "user_escape_spin:\n\t"

@@ -197,6 +197,7 @@ void user_escape_write0(uint32_t argument);
 void user_escape_mmap(uint32_t argument);
 void user_escape_futex(uint32_t argument);
 void user_escape_spin(uint32_t argument);
+void user_escape_hold(uint32_t argument);   /* a futex wait of its own in vmirun's stub */
 
 /* The hostile programs of `hostile=NAME` (issue 14): each reaches for what vmirun shares
  * with the guest kernel through the vCPU page (include/vmi/vcpu_page.h), which on a PC is

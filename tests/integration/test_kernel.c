@@ -462,11 +462,13 @@ Test(kernel, vmirun_a_user_program_that_leaves_compatibility_mode_stops_the_gues
  * and the write (status 12, the call's number) and allows the futex wake (the handoffs
  * need it; it reaches only vmirun's own processes), after which the ud2 stops the guest as
  * a fault outside its code (status 4); the spin holds the guest until --timeout
- * (status 6). */
-static const struct { const char *word; int status; const char *reason; } escapes[] = {
-	{ "escape=fork", 12, "system call 57 " }, { "escape=write0", 12, "system call 1 " },
-	{ "escape=mmap", 12, "system call 9 " }, { "escape=futex", 4, "invalid opcode (#UD)" },
-	{ "escape=spin", 6, "vmirun: timeout: " },
+ * (status 6). `escape=hold` finds the stub's futex call in its code and waits there: under
+ * strict isolation that holds the guest, until --timeout (the test below); under shared
+ * there is no stub, and the search faults (status 4). */
+static const struct { const char *word; int status; const char *reason; int holds; } escapes[] = {
+	{ "escape=fork", 12, "system call 57 ", 0 }, { "escape=write0", 12, "system call 1 ", 0 },
+	{ "escape=mmap", 12, "system call 9 ", 0 }, { "escape=futex", 4, "invalid opcode (#UD)", 0 },
+	{ "escape=spin", 6, "vmirun: timeout: ", 0 }, { "escape=hold", 4, "page fault (#PF)", 1 },
 };
 
 /* Each escaping program in a boot of its own, on QEMU or under vmirun's strict isolation:
@@ -474,6 +476,8 @@ static const struct { const char *word; int status; const char *reason; } escape
 static void expect_each_escape_ends_alone(int under_vmirun)
 {
 	for (size_t i = 0; i < sizeof escapes / sizeof escapes[0]; i++) {
+		if (under_vmirun && escapes[i].holds)
+			continue;   /* vmirun_an_escaped_user_program_that_waits_in_the_stub_... */
 		char words[64];
 		snprintf(words, sizeof words, "%snoselftest %s", under_vmirun ? "vmi.link=inline " : "",
 		         escapes[i].word);
@@ -497,6 +501,21 @@ Test(kernel, qemu_user_programs_that_escape_to_make_other_host_calls_end_alone)
 Test(kernel, vmirun_user_programs_that_escape_to_make_other_host_calls_end_alone_under_strict_isolation)
 {
 	expect_each_escape_ends_alone(1);
+}
+
+/* Code that escaped and waits on a futex of its own from the stub's code (its filter allows
+ * the stub's own calls) never answers its driver: --timeout ends the run (status 6) with its
+ * usual report, where without the driver's own look at the timeout the watchdog would kill
+ * vmirun two seconds later. */
+Test(kernel, vmirun_an_escaped_user_program_that_waits_in_the_stub_holds_the_guest_only_until_the_timeout)
+{
+	struct run_result result;
+	boot_vmirun(VMIRUN_TIMEOUT, "vmi.link=inline noselftest escape=hold", &result);
+	cr_assert_eq(result.exit_status, 6, "status %d\n%s\n%s", result.exit_status, result.out,
+	             result.err);
+	cr_assert(strstr(result.err, "vmirun: timeout: the guest was stopped after 5 s"), "%s",
+	          result.err);
+	run_result_free(&result);
 }
 
 Test(kernel, vmirun_user_programs_that_escape_to_make_other_host_calls_stop_the_guest_under_shared_isolation)

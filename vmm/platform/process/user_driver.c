@@ -259,6 +259,7 @@ static int send_guest_memory(unsigned index)
 #define ROUND_TRIP_ENDED   -1   /* the process ended */
 #define ROUND_TRIP_UNSENT  -2   /* the descriptor could not be sent (the process left earlier
                                    ones unread: it does not run the stub as it should) */
+#define ROUND_TRIP_TIMEOUT -3   /* --timeout ran out before the answer came */
 
 /* Sends the command and waits for its answer: 0 with *exit filled, or ROUND_TRIP_*. */
 static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
@@ -288,9 +289,12 @@ static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 	}
 	if (atomic_load(&page->sequence) != sequence && !atomic_load(&stub_ended[index])) {
 		atomic_store(&command->driver_sleeps, 1);
+		/* The stub's alarm brings the answer for --timeout; code that escaped into the
+		 * stub and waits there of its own does not answer, but this process's own alarm
+		 * interrupts the wait (it sets platform_timed_out). */
 		for (;;) {
 			uint32_t seen = atomic_load(&page->sequence);
-			if (seen == sequence || atomic_load(&stub_ended[index]))
+			if (seen == sequence || atomic_load(&stub_ended[index]) || platform_timed_out(0))
 				break;
 			futex(&page->sequence, FUTEX_WAIT, seen);
 		}
@@ -305,6 +309,8 @@ static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
 	command->with_fd = 0;
 	if (atomic_load(&stub_ended[index]))
 		return ROUND_TRIP_ENDED;
+	if (atomic_load(&page->sequence) != sequence)
+		return ROUND_TRIP_TIMEOUT;
 	exit->kind = page->kind;
 	exit->signal = page->signal;
 	exit->syscall = page->syscall;
@@ -530,6 +536,8 @@ void user_driver_run(unsigned slot)
 			                      "guest's user process left the guest-memory descriptors "
 			                      "sent to it unread");
 			break;
+		} else if (outcome == ROUND_TRIP_TIMEOUT) {
+			out = (struct guest_exit){ .kind = GUEST_EXIT_TIMEOUT, .in_guest_code = 1 };
 		} else if (outcome == ROUND_TRIP_ENDED) {
 			process_lost(slot, index, &out);
 		} else {
