@@ -17,6 +17,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <vmi/process.h>
+#include "platform/process/user_driver.h"
 #include "platform/process/user_process.h"
 #include "platform/process/user_stub_layout.h"
 
@@ -259,4 +261,40 @@ Test(user_stub, filter_kills_the_process_for_any_other_host_call)
 	cr_expect_eq(attempt_in_child(RECVMSG_ON_ANOTHER_DESCRIPTOR), KILLED);
 	cr_expect_eq(attempt_in_child(MMAP_HIGH), KILLED);
 	cr_expect_eq(attempt_in_child(WRITE_FROM_STUB), KILLED);
+}
+
+/* --- the driver's batch of mapping operations ----------------------------------------------- */
+
+static void read_op(unsigned i, uint32_t op[4])
+{
+	memcpy(op, (const uint8_t *)(uintptr_t)STUB_COMMANDS_AREA + COMMAND_OPS + i * STUB_OP_SIZE,
+	       STUB_OP_SIZE);
+}
+
+static uint32_t command_word(unsigned offset)
+{
+	uint32_t word;
+	memcpy(&word, (const uint8_t *)(uintptr_t)STUB_COMMANDS_AREA + offset, 4);
+	return word;
+}
+
+Test(user_stub, a_full_batch_becomes_one_unmapping_of_everything_then_the_new_mapping)
+{
+	char error[200];
+	cr_assert_eq(user_driver_setup(1, 1, -1, error), 0, "%s", error);
+	for (unsigned i = 0; i < STUB_OPS_MAX; i++)
+		cr_assert_eq(user_driver_queue_for(0, 0x400000 + i * 4096, i * 4096, 4096, PROT_NONE), 0);
+	cr_assert_eq(command_word(COMMAND_OP_COUNT), STUB_OPS_MAX);
+	cr_assert_eq(command_word(COMMAND_WITH_FD), 0, "unmappings need no descriptor");
+	cr_assert_eq(user_driver_queue_for(0, 0x500000, 0x9000, 4096, PROT_READ | PROT_WRITE), 0);
+	cr_assert_eq(command_word(COMMAND_OP_COUNT), 2);
+	uint32_t op[4];
+	read_op(0, op);
+	cr_assert(op[0] == VMI_PROCESS_LOW_RAM_BASE && op[2] == VMI_PROCESS_WINDOW_BASE -
+	          VMI_PROCESS_LOW_RAM_BASE && op[3] == PROT_NONE, "first: %x %x %x %x", op[0], op[1],
+	          op[2], op[3]);
+	read_op(1, op);
+	cr_assert(op[0] == 0x500000 && op[1] == 0x9000 && op[2] == 4096 &&
+	          op[3] == (PROT_READ | PROT_WRITE), "then: %x %x %x %x", op[0], op[1], op[2], op[3]);
+	cr_assert_eq(command_word(COMMAND_WITH_FD), 1, "a mapping comes with the descriptor");
 }

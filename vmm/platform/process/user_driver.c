@@ -198,8 +198,6 @@ int user_driver_child_ended(pid_t pid)
 
 static unsigned driven = ~0u;   /* the user slot being run, its index; ~0u: none */
 
-static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit);
-
 int user_driver_mapping(void)
 {
 	return driven != ~0u;
@@ -207,14 +205,23 @@ int user_driver_mapping(void)
 
 int user_driver_queue(uint32_t linear, uint32_t physical, uint32_t size, int prot)
 {
-	struct command_page *command = command_of(driven);
-	if (command->op_count == STUB_OPS_MAX) {
-		struct stub_exit applied;
-		if (round_trip(driven, STUB_ACTION_APPLY, &applied) != 0 ||
-		    applied.kind != STUB_EXIT_APPLIED || applied.failed_ops) {
-			errno = ENOMEM;
-			return -1;
-		}
+	return user_driver_queue_for(driven, linear, physical, size, prot);
+}
+
+int user_driver_queue_for(unsigned index, uint32_t linear, uint32_t physical, uint32_t size,
+                          int prot)
+{
+	struct command_page *command = command_of(index);
+	/* Full: the batch becomes one unmapping of everything, then this. A TLB may drop any
+	 * entry at any time; what user mode touches next is filled again. */
+	if (command->op_count >= STUB_OPS_MAX) {
+		command->ops[0].linear = VMI_PROCESS_LOW_RAM_BASE;
+		command->ops[0].physical = 0;
+		command->ops[0].size = VMI_PROCESS_WINDOW_BASE - VMI_PROCESS_LOW_RAM_BASE;
+		command->ops[0].prot = PROT_NONE;
+		command->op_count = 1;
+		command->with_fd = 0;
+		stats_count_paging(STATS_PAGING_FLUSH_ALL, 1);
 	}
 	command->ops[command->op_count].linear = linear;
 	command->ops[command->op_count].physical = physical;
@@ -262,12 +269,12 @@ static int send_guest_memory(unsigned index)
 #define ROUND_TRIP_TIMEOUT -3   /* --timeout ran out before the answer came */
 
 /* Sends the command and waits for its answer: 0 with *exit filled, or ROUND_TRIP_*. */
-static int round_trip(unsigned index, uint32_t action, struct stub_exit *exit)
+static int round_trip(unsigned index, struct stub_exit *exit)
 {
 	struct command_page *command = command_of(index);
 	struct exit_page *page = exit_of(index);
 	unsigned slot = first_stub_slot + index;
-	command->action = action;
+	command->action = STUB_ACTION_RESUME;
 	command->alarm_ns = next_alarm_ns();
 	if (command->with_fd && send_guest_memory(index) != 0)
 		return ROUND_TRIP_UNSENT;
@@ -530,7 +537,7 @@ void user_driver_run(unsigned slot)
 			break;
 		write_state(index, command_of(index));
 		struct guest_exit out;
-		int outcome = round_trip(index, STUB_ACTION_RESUME, &exit);
+		int outcome = round_trip(index, &exit);
 		if (outcome == ROUND_TRIP_UNSENT) {
 			platform_request_stop(GUEST_STOP_SANDBOX, &process_guest_regs, "sandbox: the "
 			                      "guest's user process left the guest-memory descriptors "

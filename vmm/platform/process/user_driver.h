@@ -29,6 +29,10 @@ void user_driver_run(unsigned slot);
 int user_driver_mapping(void);
 int user_driver_queue(uint32_t linear, uint32_t physical, uint32_t size, int prot);
 
+/* The same for user process `index`, whichever runs (the batch's rule, for tests). */
+int user_driver_queue_for(unsigned index, uint32_t linear, uint32_t physical, uint32_t size,
+                          int prot);
+
 /* The first process: a child ended. 1 if it was a user process (its driver is told). */
 int user_driver_child_ended(pid_t pid);
 

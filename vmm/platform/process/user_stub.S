@@ -175,12 +175,7 @@ user_stub_recvmsg_return:
 	syscall
 
 stub_act:
-	mov COMMAND_ACTION(%r12), %eax
-	cmp $STUB_ACTION_APPLY, %eax
-	jne 1f
-	movl $STUB_EXIT_APPLIED, EXIT_KIND(%r13)
-	jmp stub_answer
-1:	cmp $STUB_ACTION_RESUME, %eax
+	cmpl $STUB_ACTION_RESUME, COMMAND_ACTION(%r12)
 	jne user_stub_die
 
 /* The alarm: armed again only when the command names another time. From here to the iretq

@@ -59,7 +59,6 @@
 #define STUB_OPS_MAX          ((STUB_COMMAND_SIZE - COMMAND_OPS) / STUB_OP_SIZE)
 
 #define STUB_ACTION_RESUME    1    /* make the operations, then run the guest from the state */
-#define STUB_ACTION_APPLY     2    /* make the operations and answer (the batch was full) */
 
 /* The exit page, written by the stub (and by whatever runs in its process: checked). */
 #define EXIT_SEQUENCE         0    /* u32: the command this answers */
@@ -74,10 +73,8 @@
 #define EXIT_SEGMENTS         216  /* u16 ds, es, fs, gs */
 #define EXIT_FPU              256  /* 512 bytes, fxsave64's format */
 
-#define STUB_EXIT_READY       1    /* the process runs and waits for its first command */
 #define STUB_EXIT_SIGNAL      2
 #define STUB_EXIT_HYPERCALL   3    /* EXIT_GREGS hold the state after the call returned */
-#define STUB_EXIT_APPLIED     4
 
 /* The stub's own alarm timer signals SIGRTMIN, which glibc makes 34 (user_process.c checks). */
 #define STUB_TIMER_SIGNAL     34
