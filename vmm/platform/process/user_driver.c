@@ -196,7 +196,8 @@ int user_driver_child_ended(pid_t pid)
 
 /* --- the batch of mapping operations --------------------------------------------------------- */
 
-static unsigned driven = ~0u;   /* the user slot being run, its index; ~0u: none */
+/* The user process this process runs now, its index; ~0u: none. Each process its own. */
+static __thread unsigned driven = ~0u;
 
 int user_driver_mapping(void)
 {
