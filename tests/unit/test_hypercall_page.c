@@ -1,31 +1,18 @@
 /* Disassembles the hypercall page with Capstone: every entry must load its own call number
  * into r11d and jump to the one common stub, which jumps through the given 64-bit slot; and
  * the page, which the guest can read, holds no address of vmirun's code. */
-#include <capstone/capstone.h>
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include <vmi/calls.h>
 #include <vmi/process.h>
+#include "capstone_suite.h"
 #include "platform/process/hypercall_page.h"
 
 #define SLOT 0x0000000100000000ull
 
 static uint8_t page[4096];
-static csh capstone;
-
-static void open_capstone(void)
-{
-	cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &capstone), CS_ERR_OK);
-	cs_option(capstone, CS_OPT_DETAIL, CS_OPT_ON);
-}
-
-static void close_capstone(void)
-{
-	cs_close(&capstone);
-}
-
-TestSuite(hypercall_page, .init = open_capstone, .fini = close_capstone);
+CAPSTONE_SUITE(hypercall_page, CS_MODE_64);
 
 Test(hypercall_page, every_entry_loads_its_number_and_reaches_the_common_stub)
 {

@@ -1,7 +1,6 @@
 /* The built ROM images (build/rom/process_rom.bin, native_rom.bin): both verify; per-call
  * properties checked with Capstone; and deliberately broken copies, each refused by
  * rom_verify with its own reason. */
-#include <capstone/capstone.h>
 #include <criterion/criterion.h>
 #include <elf.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include <vmi/process.h>
 #include <vmi/rom.h>
 #include <vmi/vcpu_page.h>
+#include "capstone_suite.h"
 #include "../../tools/rom_image.h"
 #include "../../tools/rom_verify.h"
 
@@ -39,20 +39,7 @@ struct rom_file {
 	struct rom_image image;
 };
 
-static csh rom_capstone;
-
-static void rom_open_capstone(void)
-{
-	cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_32, &rom_capstone), CS_ERR_OK);
-	cs_option(rom_capstone, CS_OPT_DETAIL, CS_OPT_ON);
-}
-
-static void rom_close_capstone(void)
-{
-	cs_close(&rom_capstone);
-}
-
-TestSuite(rom_image, .init = rom_open_capstone, .fini = rom_close_capstone);
+CAPSTONE_SUITE(rom_image, CS_MODE_32);
 
 static struct rom_file rom_read(const char *path)
 {
@@ -92,7 +79,7 @@ static uint32_t rom_slot_address(const struct rom_file *file, unsigned call)
 static size_t rom_decode_exactly(const uint8_t *code, size_t length, uint32_t address,
                                  cs_insn **insns, unsigned call)
 {
-	size_t count = cs_disasm(rom_capstone, code, length, address, 0, insns);
+	size_t count = cs_disasm(capstone, code, length, address, 0, insns);
 	size_t used = 0;
 	for (size_t i = 0; i < count; i++)
 		used += (*insns)[i].size;
@@ -302,7 +289,7 @@ Test(rom_image, process_call_stubs_far_call_their_own_entry)
 		if (type != VMI_LINK_CALL_REL && type != VMI_LINK_JUMP_REL)
 			continue;
 		cs_insn *insns;
-		size_t count = cs_disasm(rom_capstone, slot, VMI_ROM_SLOT_SIZE,
+		size_t count = cs_disasm(capstone, slot, VMI_ROM_SLOT_SIZE,
 		                         rom_slot_address(&file, call), 2, &insns);
 		cr_assert_eq(count, 2, "call %u", call);
 		cr_assert_eq(insns[0].id, X86_INS_LCALL, "call %u: %s", call, insns[0].mnemonic);
@@ -327,9 +314,9 @@ static void rom_expect_stubs_stay_in_slots(const char *path)
 		const uint8_t *code = rom_slot(&file, call);
 		uint64_t address = rom_slot_address(&file, call);
 		size_t left = VMI_ROM_SLOT_SIZE;
-		cs_insn *insn = cs_malloc(rom_capstone);
+		cs_insn *insn = cs_malloc(capstone);
 		int terminated = 0;
-		while (!terminated && cs_disasm_iter(rom_capstone, &code, &left, &address, insn))
+		while (!terminated && cs_disasm_iter(capstone, &code, &left, &address, insn))
 			terminated = rom_is_terminator(insn->id);
 		cr_assert(terminated, "%s: call %u (%s) runs past its slot", path, call,
 		          vmi_call_name(call));
@@ -349,7 +336,7 @@ static void rom_expect_body(const char *path, unsigned call)
 {
 	struct rom_file file = rom_read(path);
 	cs_insn *insns;
-	size_t count = cs_disasm(rom_capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
+	size_t count = cs_disasm(capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
 	                         rom_slot_address(&file, call), 1, &insns);
 	cr_assert_eq(count, 1);
 	cr_assert_eq(insns[0].id, X86_INS_JMP, "%s: call %u stub is %s", path, call,
@@ -361,7 +348,7 @@ static void rom_expect_body(const char *path, unsigned call)
 	              path, call);
 	cr_assert_lt(offset, file.image.facts.link_table_offset);
 
-	count = cs_disasm(rom_capstone, file.bytes + offset,
+	count = cs_disasm(capstone, file.bytes + offset,
 	                  file.image.facts.link_table_offset - offset, body, 0, &insns);
 	int returns = 0;
 	for (size_t i = 0; i < count && !returns; i++)
@@ -393,7 +380,7 @@ static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned 
 {
 	struct rom_file file = rom_read(PROCESS_ROM);
 	cs_insn *insns;
-	size_t count = cs_disasm(rom_capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
+	size_t count = cs_disasm(capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
 	                         rom_slot_address(&file, call), 1, &insns);
 	cr_assert_eq(count, 1);
 	cr_assert_eq(insns[0].id, X86_INS_JMP, "call %u stub is %s", call, insns[0].mnemonic);
@@ -402,7 +389,7 @@ static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned 
 	uint32_t offset = body - file.image.base;
 	cr_assert_geq(offset, VMI_ROM_CALL_TABLE_END);
 	cr_assert_lt(offset, file.image.facts.link_table_offset);
-	count = cs_disasm(rom_capstone, file.bytes + offset, file.image.facts.link_table_offset - offset,
+	count = cs_disasm(capstone, file.bytes + offset, file.image.facts.link_table_offset - offset,
 	                  body, 0, &insns);
 	const uint32_t mark = VMI_PROCESS_VCPU_PAGE + VMI_VCPU_TRANSITION;
 	size_t lcall = 0, end = 0;
@@ -448,7 +435,7 @@ static void rom_expect_ring_switch(unsigned call, uint32_t transition, unsigned 
 		cr_assert_eq(insns[2].id, X86_INS_JE, "call %u: %s", call, insns[2].mnemonic);
 		uint32_t direct = (uint32_t)insns[2].detail->x86.operands[0].imm - file.image.base;
 		cs_insn *path;
-		size_t path_count = cs_disasm(rom_capstone, file.bytes + direct, 16,
+		size_t path_count = cs_disasm(capstone, file.bytes + direct, 16,
 		                              file.image.base + direct, 3, &path);
 		cr_assert_eq(path_count, 3);
 		cr_assert_eq(path[0].id, X86_INS_POPFD, "call %u: %s", call, path[0].mnemonic);
@@ -591,7 +578,7 @@ static void rom_expect_truthful_clobbers(const char *path)
 				cr_assert(record.clobbers & rom_clobber_bit(reg),
 				          "%s: call %u (%s): %s writes %s, undeclared", path, call,
 				          vmi_call_name(call), insns[i].mnemonic,
-				          cs_reg_name(rom_capstone, reg));
+				          cs_reg_name(capstone, reg));
 			}
 		}
 		cs_free(insns, count);
@@ -662,7 +649,7 @@ static void rom_expect_native_slot(unsigned call, const char *const *expected)
 {
 	struct rom_file file = rom_read(NATIVE_ROM);
 	cs_insn *insns;
-	size_t count = cs_disasm(rom_capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
+	size_t count = cs_disasm(capstone, rom_slot(&file, call), VMI_ROM_SLOT_SIZE,
 	                         rom_slot_address(&file, call), 0, &insns);
 	size_t i = 0;
 	for (; expected[i]; i++) {

@@ -4,7 +4,6 @@
  * the close_range that drops it the code runs straight. Forked children: the filter lets
  * only the stub's own system calls through, recvmsg only from its one place, and kills the
  * process for anything else. */
-#include <capstone/capstone.h>
 #include <criterion/criterion.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include <vmi/process.h>
+#include "capstone_suite.h"
 #include "platform/process/user_driver.h"
 #include "platform/process/user_process.h"
 #include "platform/process/user_stub_layout.h"
@@ -30,20 +30,7 @@ static uint64_t recvmsg_return_offset(void)
 	return (uint64_t)((const uint8_t *)(uintptr_t)user_stub_recvmsg_return - __start_user_stub);
 }
 
-static csh capstone;
-
-static void open_capstone(void)
-{
-	cr_assert_eq(cs_open(CS_ARCH_X86, CS_MODE_64, &capstone), CS_ERR_OK);
-	cs_option(capstone, CS_OPT_DETAIL, CS_OPT_ON);
-}
-
-static void close_capstone(void)
-{
-	cs_close(&capstone);
-}
-
-TestSuite(user_stub, .init = open_capstone, .fini = close_capstone);
+CAPSTONE_SUITE(user_stub, CS_MODE_64);
 
 static int is_branch(const cs_insn *insn)
 {
