@@ -70,7 +70,7 @@ __thread unsigned process_mapping_slot;   /* process_slot, or the user process i
 static __thread void *my_host_rsp;        /* where the monitor's stack is in this one */
 
 
-static long futex(_Atomic uint32_t *word, int op, uint32_t value)
+long process_futex(_Atomic uint32_t *word, int op, uint32_t value)
 {
 	return syscall(SYS_futex, word, op, value, NULL, NULL, 0);
 }
@@ -137,7 +137,7 @@ static void give_turn(unsigned slot)
 	atomic_store(&vcpu_holder, slot);
 	atomic_store(&turns[slot].turn, 1);
 	if (atomic_load(&turns[slot].sleeping))
-		futex(&turns[slot].turn, FUTEX_WAKE, 1);
+		process_futex(&turns[slot].turn, FUTEX_WAKE, 1);
 }
 
 static void await_turn(void)
@@ -156,7 +156,7 @@ static void await_turn(void)
 	if (!atomic_load(&mine->turn)) {
 		atomic_store(&mine->sleeping, 1);
 		while (!atomic_load(&mine->turn))
-			futex(&mine->turn, FUTEX_WAIT, 0);
+			process_futex(&mine->turn, FUTEX_WAIT, 0);
 		atomic_store(&mine->sleeping, 0);
 		slept = 1;
 	}
@@ -193,9 +193,9 @@ static int create_process(unsigned slot)
 {
 	atomic_store(&turns[slot].pid, 0);
 	atomic_store(&template_request, slot + 1);
-	futex(&template_request, FUTEX_WAKE, 1);
+	process_futex(&template_request, FUTEX_WAKE, 1);
 	while (atomic_load(&turns[slot].pid) == 0)
-		futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAIT, 0);
+		process_futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAIT, 0);
 	if (atomic_load(&turns[slot].pid) < 0)
 		return -1;
 	stats_count_paging(STATS_PAGING_PROCESSES_CREATED, 1);
@@ -255,7 +255,7 @@ _Noreturn void process_hand_back_to_stop(void)
 	atomic_store(&process_wanted, 0);
 	give_turn(0);
 	for (;;)
-		futex(&turns[process_slot].turn, FUTEX_WAIT, 0);   /* until the first process exits */
+		process_futex(&turns[process_slot].turn, FUTEX_WAIT, 0);   /* until the first process exits */
 }
 
 void process_child_ended(void)
@@ -291,14 +291,14 @@ static _Noreturn void run_address_space(unsigned slot)
 		if (user_process_prepare(slot - sandbox.first_user_slot, slot) != 0)
 			_exit(EXIT_STATUS_INTERNAL_ERROR);
 		atomic_store(&turns[slot].pid, pid);
-		futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAKE, 1);
+		process_futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAKE, 1);
 		user_process_enter_stub();
 	}
 	if (timer_setup() != 0 || process_rearm_timeout() != 0 ||
 	    sandbox_lock(sandbox.read_fds, sandbox.read_fd_count, sandbox.guest_memory_fd) != 0)
 		_exit(EXIT_STATUS_INTERNAL_ERROR);
 	atomic_store(&turns[slot].pid, pid);
-	futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAKE, 1);
+	process_futex((_Atomic uint32_t *)&turns[slot].pid, FUTEX_WAKE, 1);
 	await_turn();
 	take_over();
 	take_pending_interrupts();
@@ -322,7 +322,7 @@ static _Noreturn void run_template(void)
 	for (;;) {
 		uint32_t request = atomic_exchange(&template_request, 0);
 		if (request == 0) {
-			futex(&template_request, FUTEX_WAIT, 0);
+			process_futex(&template_request, FUTEX_WAIT, 0);
 			continue;
 		}
 		unsigned slot = request - 1;
@@ -336,7 +336,7 @@ static _Noreturn void run_template(void)
 		}
 		if (pid < 0) {
 			atomic_store(&turns[slot % ADDRESS_SPACE_PROCESSES_MAX].pid, -1);
-			futex((_Atomic uint32_t *)&turns[slot % ADDRESS_SPACE_PROCESSES_MAX].pid,
+			process_futex((_Atomic uint32_t *)&turns[slot % ADDRESS_SPACE_PROCESSES_MAX].pid,
 			      FUTEX_WAKE, 1);
 		}
 	}

@@ -72,6 +72,9 @@ int process_may_spin(void);
 void process_give_spinner_token(unsigned slot);
 void process_keep_spinner_token_at(_Atomic uint32_t *word);
 
+/* A futex call on a word of the shared pages (FUTEX_WAIT or FUTEX_WAKE, no timeout). */
+long process_futex(_Atomic uint32_t *word, int op, uint32_t value);
+
 /* 1 in the process that holds the vCPU now: only it handles the guest's events. */
 int process_holds_vcpu(void);
 

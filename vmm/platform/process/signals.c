@@ -31,7 +31,6 @@
 #include "platform/process/user_driver.h"
 #include "stats.h"
 
-#define INT_N_LENGTH 2 /* int $0x80 (CD 80), and syscall and sysenter too */
 
 /* One per process (thread-local is private to each): address-space processes all handle
  * signals. */
@@ -159,14 +158,20 @@ static _Noreturn void host_fault(int sig, const siginfo_t *info, const ucontext_
  * 0x80 is missing, so the error code points into the IDT (bit 1). Its index field is
  * 0x80 on hardware (0x402); QEMU's TCG puts the gate's byte offset there (0x802). */
 #define ERROR_CODE_IDT 2
+int process_int80_without_ia32(uint64_t trapno, uint64_t error_code, uint32_t eip)
+{
+	if (trapno != 13 || (error_code & 3) != ERROR_CODE_IDT)
+		return 0;
+	uint8_t code[PROCESS_INT_N_LENGTH];
+	return guest_read(eip, code, PROCESS_INT_N_LENGTH) == 0 && code[0] == 0xCD &&
+	       code[1] == VMI_SYSCALL_VECTOR;
+}
+
 static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct guest_regs *regs)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
-	if (sig != SIGSEGV || g[REG_TRAPNO] != 13 || (g[REG_ERR] & 3) != ERROR_CODE_IDT)
-		return 0;
-	uint8_t code[INT_N_LENGTH];
-	return guest_read(regs->eip, code, INT_N_LENGTH) == 0 && code[0] == 0xCD &&
-	       code[1] == VMI_SYSCALL_VECTOR;
+	return sig == SIGSEGV &&
+	       process_int80_without_ia32((uint64_t)g[REG_TRAPNO], (uint64_t)g[REG_ERR], regs->eip);
 }
 
 /* A data segment register holding a selector the host's GDT accepted at the load, though the
@@ -176,6 +181,12 @@ static int is_int80_without_ia32(int sig, const ucontext_t *uc, const struct gue
  * register gets the flat data selector, as an emulated load leaves it, and the instruction
  * runs again. 1 if a register was replaced. (QEMU's TCG checks no data segment limits or
  * types, so only a host that runs guests itself shows it.) */
+int process_host_selector_foreign(uint16_t selector)
+{
+	return selector != 0 && selector != VMI_PROCESS_DATA_SELECTOR &&
+	       emulate_data_selector_usable(selector);
+}
+
 static int replace_host_selectors(const ucontext_t *uc)
 {
 	const greg_t *g = uc->uc_mcontext.gregs;
@@ -183,8 +194,7 @@ static int replace_host_selectors(const ucontext_t *uc)
 		return 0;
 	uint16_t ds, es, gs, flat = VMI_PROCESS_DATA_SELECTOR;
 	__asm__ volatile("mov %%ds, %0; mov %%es, %1; mov %%gs, %2" : "=r"(ds), "=r"(es), "=r"(gs));
-#define FOREIGN(selector) \
-	((selector) != 0 && (selector) != flat && emulate_data_selector_usable(selector))
+#define FOREIGN(selector) process_host_selector_foreign(selector)
 	int replaced = 0;
 	if (FOREIGN(ds)) {
 		__asm__ volatile("mov %0, %%ds" : : "r"(flat));
@@ -348,9 +358,9 @@ static void handle_fault(int sig, siginfo_t *info, ucontext_t *uc)
 	}
 	struct guest_exit exit = { .in_guest_code = in_guest_code(uc) };
 	if (in_guest_code(uc) && is_int80_without_ia32(sig, uc, &regs)) {
-		regs.eip += INT_N_LENGTH;
+		regs.eip += PROCESS_INT_N_LENGTH;
 		exit.kind = GUEST_EXIT_SYSCALL;
-		exit.syscall_length = INT_N_LENGTH;
+		exit.syscall_length = PROCESS_INT_N_LENGTH;
 	} else {
 		exit.kind = GUEST_EXIT_FAULT;
 		exit.vector = (unsigned)trapno & 0xFF;
@@ -457,7 +467,7 @@ static void handle_guest_syscall(int sig, siginfo_t *info, ucontext_t *uc)
 		host_fault(sig, info, uc);
 	regs_from_context(uc, &regs);
 	regs.eax = (uint32_t)info->si_syscall; /* the kernel replaced it with -ENOSYS */
-	struct guest_exit exit = { .kind = GUEST_EXIT_SYSCALL, .syscall_length = INT_N_LENGTH,
+	struct guest_exit exit = { .kind = GUEST_EXIT_SYSCALL, .syscall_length = PROCESS_INT_N_LENGTH,
 	                           .in_guest_code = in_guest_code(uc) };
 	finish_exit(monitor_handle_exit(&exit, &regs), &regs, uc);
 }

@@ -22,8 +22,6 @@
 #include <vmi/cpu.h>
 #include <vmi/process.h>
 #include <vmi/vcpu_page.h>
-#include "monitor/emulate.h"
-#include "monitor/guest_access.h"
 #include "monitor/mmu.h"
 #include "monitor/monitor.h"
 #include "monitor/timer.h"
@@ -46,7 +44,6 @@ _Static_assert(EXIT_FPU + 512 <= STUB_EXIT_SIZE && COMMAND_FPU + 512 <= COMMAND_
 _Static_assert(sizeof(struct guest_regs) == COMMAND_SEGMENTS - COMMAND_REGS, "layout");
 
 #define SPIN_ROUNDS 20000
-#define INT_N_LENGTH 2
 
 static unsigned first_stub_slot, stub_slots;
 /* Shared: set by the first process when a user process ended (a child's end reaches it). */
@@ -113,11 +110,6 @@ static struct command_page *command_of(unsigned index)
 static struct exit_page *exit_of(unsigned index)
 {
 	return (struct exit_page *)(uintptr_t)(STUB_EXITS_AREA + index * STUB_EXIT_SIZE);
-}
-
-static long futex(_Atomic uint32_t *word, int op, uint32_t value)
-{
-	return syscall(SYS_futex, word, op, value, NULL, NULL, 0);
 }
 
 int user_driver_setup(unsigned first_user_slot, unsigned user_slots, int memory_fd,
@@ -187,7 +179,7 @@ int user_driver_child_ended(pid_t pid)
 		if (process_pid(first_stub_slot + i) == pid) {
 			atomic_store(&stub_ended[i], 1);
 			atomic_fetch_add(&exit_of(i)->sequence, 1);   /* whatever its driver waits for */
-			futex(&exit_of(i)->sequence, FUTEX_WAKE, 1);
+			process_futex(&exit_of(i)->sequence, FUTEX_WAKE, 1);
 			return 1;
 		}
 	}
@@ -283,7 +275,7 @@ static int round_trip(unsigned index, struct stub_exit *exit)
 	uint32_t sequence = atomic_load(&command->sequence) + 1;
 	atomic_store(&command->sequence, sequence);
 	if (atomic_load(&page->stub_sleeps))
-		futex(&command->sequence, FUTEX_WAKE, 1);
+		process_futex(&command->sequence, FUTEX_WAKE, 1);
 	/* Spin for the answer (a system call's comes back in a few thousand cycles) while no
 	 * other process was handed the right to since: more spinners than free cores take the
 	 * running one's core. Past the first rounds, let the core go between looks. */
@@ -304,7 +296,7 @@ static int round_trip(unsigned index, struct stub_exit *exit)
 			uint32_t seen = atomic_load(&page->sequence);
 			if (seen == sequence || atomic_load(&stub_ended[index]) || platform_timed_out(0))
 				break;
-			futex(&page->sequence, FUTEX_WAIT, seen);
+			process_futex(&page->sequence, FUTEX_WAIT, seen);
 		}
 		atomic_store(&command->driver_sleeps, 0);
 		slept = 1;
@@ -391,14 +383,6 @@ static void read_state(unsigned index, const struct stub_exit *exit)
 
 /* --- exits ------------------------------------------------------------------------------------ */
 
-static int is_int80_without_ia32(const struct stub_exit *exit)
-{
-	uint8_t code[INT_N_LENGTH];
-	return exit->gregs[REG_TRAPNO] == 13 && (exit->gregs[REG_ERR] & 3) == 2 &&
-	       guest_read(process_guest_regs.eip, code, INT_N_LENGTH) == 0 && code[0] == 0xCD &&
-	       code[1] == VMI_SYSCALL_VECTOR;
-}
-
 /* A #GP(0) from a data segment register holding a host selector the guest did not mean
  * (signals.c's replace_host_selectors, for the user process): 1 if one was replaced. */
 static int replace_host_selectors(const struct stub_exit *exit)
@@ -409,8 +393,7 @@ static int replace_host_selectors(const struct stub_exit *exit)
 	                          &process_guest_gs };
 	int replaced = 0;
 	for (unsigned i = 0; i < 4; i++) {
-		uint16_t s = *selectors[i];
-		if (s > 3 && s != VMI_PROCESS_DATA_SELECTOR && emulate_data_selector_usable(s)) {
+		if (process_host_selector_foreign(*selectors[i])) {
 			*selectors[i] = VMI_PROCESS_DATA_SELECTOR;
 			replaced = 1;
 		}
@@ -442,7 +425,7 @@ static int settle(const struct stub_exit *exit, struct guest_exit *out)
 		return 0;
 	case SIGSYS:
 		out->kind = GUEST_EXIT_SYSCALL;
-		out->syscall_length = INT_N_LENGTH;
+		out->syscall_length = PROCESS_INT_N_LENGTH;
 		process_guest_regs.eax = exit->syscall;   /* the host replaced it with -ENOSYS */
 		return 0;
 	case SIGSEGV:
@@ -468,10 +451,11 @@ static int settle(const struct stub_exit *exit, struct guest_exit *out)
 				                      message);
 				return 0;
 			}
-		} else if (is_int80_without_ia32(exit)) {
-			process_guest_regs.eip += INT_N_LENGTH;
+		} else if (process_int80_without_ia32(g[REG_TRAPNO], g[REG_ERR],
+		                                      process_guest_regs.eip)) {
+			process_guest_regs.eip += PROCESS_INT_N_LENGTH;
 			out->kind = GUEST_EXIT_SYSCALL;
-			out->syscall_length = INT_N_LENGTH;
+			out->syscall_length = PROCESS_INT_N_LENGTH;
 			return 0;
 		} else if (replace_host_selectors(exit)) {
 			return 1;
