@@ -55,7 +55,6 @@ static _Alignas(64) _Atomic uint32_t spinner_here;
 /* Where the token is: here, or where the user processes' stubs can read it too
  * (user_driver.c), which spin by it as well. */
 static _Atomic uint32_t *spinner_at = &spinner_here;
-#define spinner (*spinner_at)
 /* Thread-local, so each process keeps the copy it was forked with: guest code that escaped
  * compatibility mode can write the shared data, and must not choose what the next process
  * checks or locks itself with. */
@@ -111,25 +110,25 @@ void process_lend_vcpu(unsigned slot)
 	atomic_store(&vcpu_holder, slot);
 }
 
-void process_take_spinner_token(void)
-{
-	atomic_store(&spinner, process_slot + 1);
-}
-
 void process_give_spinner_token(unsigned slot)
 {
-	atomic_store(&spinner, slot + 1);
+	atomic_store(spinner_at, slot + 1);
+}
+
+void process_take_spinner_token(void)
+{
+	process_give_spinner_token(process_slot);
 }
 
 void process_keep_spinner_token_at(_Atomic uint32_t *word)
 {
-	atomic_store(word, atomic_load(&spinner));
+	atomic_store(word, atomic_load(spinner_at));
 	spinner_at = word;
 }
 
 int process_may_spin(void)
 {
-	return atomic_load_explicit(&spinner, memory_order_relaxed) == process_slot + 1;
+	return atomic_load_explicit(spinner_at, memory_order_relaxed) == process_slot + 1;
 }
 
 static void give_turn(unsigned slot)
@@ -144,8 +143,7 @@ static void await_turn(void)
 {
 	struct vcpu_turn *mine = &turns[process_slot];
 	int slept = 0;
-	for (unsigned i = 0; i < SPIN_ROUNDS && !atomic_load(&mine->turn) &&
-	                    atomic_load_explicit(&spinner, memory_order_relaxed) == process_slot + 1;
+	for (unsigned i = 0; i < SPIN_ROUNDS && !atomic_load(&mine->turn) && process_may_spin();
 	     i++) {
 		__builtin_ia32_pause();
 		/* Past the first rounds, let the core go to whatever else may run (another
@@ -241,7 +239,7 @@ void process_hand_over(void)
 		give_turn(wanted);
 		/* after the turn: the receiver, the spinner until now, must not see the token
 		 * gone before its turn came (it would sleep for nothing) */
-		atomic_store(&spinner, process_slot + 1);
+		process_take_spinner_token();
 		await_turn();
 		if (platform_stop_requested())
 			process_stop_now();   /* only the first process is ever woken for that */
