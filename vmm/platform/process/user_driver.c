@@ -77,7 +77,8 @@ _Static_assert(offsetof(struct command_page, op_count) == COMMAND_OP_COUNT &&
                offsetof(struct command_page, fpu_kept) == COMMAND_FPU_KEPT &&
                offsetof(struct command_page, driver_sleeps) == COMMAND_DRIVER_SLEEPS, "layout");
 
-/* The exit page as the stub writes it; read once, into a copy, before anything is used. */
+/* The exit page as the stub writes it; each field read once, before anything is used (the
+ * registers and selectors into a copy, the x87/SSE image into the guest's). */
 struct exit_page {
 	_Atomic uint32_t sequence, stub_sleeps;
 	uint32_t kind, signal, syscall, stepped, failed_ops, unused;
@@ -99,7 +100,6 @@ struct stub_exit {
 	uint32_t kind, signal, syscall, stepped, failed_ops;
 	uint64_t gregs[GREG_COUNT];
 	uint16_t segments[4];
-	uint8_t fpu[512] __attribute__((aligned(16)));
 };
 
 static struct command_page *command_of(unsigned index)
@@ -319,7 +319,6 @@ static int round_trip(unsigned index, struct stub_exit *exit)
 	exit->failed_ops = page->failed_ops;
 	memcpy(exit->gregs, page->gregs, sizeof exit->gregs);
 	memcpy(exit->segments, page->segments, sizeof exit->segments);
-	memcpy(exit->fpu, page->fpu, sizeof exit->fpu);
 	return 0;
 }
 
@@ -374,7 +373,7 @@ static void read_state(unsigned index, const struct stub_exit *exit)
 	process_guest_fs = loadable(exit->segments[2]);
 	process_guest_gs = loadable(exit->segments[3]);
 	/* fxrstor64 of reserved MXCSR bits is a #GP in vmirun's own code */
-	memcpy(process_guest_fpu, exit->fpu, sizeof process_guest_fpu);
+	memcpy(process_guest_fpu, exit_of(index)->fpu, sizeof process_guest_fpu);   /* once */
 	uint32_t mxcsr;
 	memcpy(&mxcsr, process_guest_fpu + 24, 4);
 	mxcsr &= mxcsr_mask;

@@ -202,8 +202,8 @@ int user_process_prepare(unsigned index, unsigned slot)
 	                  .ss_size = STUB_SIGNAL_STACK_SIZE };
 	if (sigaltstack(&stack, NULL) != 0)
 		return -1;
-	for (int sig = 1; sig <= SIGRTMAX; sig++)
-		if (sig != SIGKILL && sig != SIGSTOP && sig != 32 && sig != 33)
+	for (int sig = 1; sig <= SIGRTMAX; sig++)   /* not those glibc keeps, [32, SIGRTMIN) */
+		if (sig != SIGKILL && sig != SIGSTOP && (sig < 32 || sig >= SIGRTMIN))
 			(void)set_handler(sig, (uint64_t)(uintptr_t)SIG_DFL);
 	static const int exits[] = { SIGSEGV, SIGILL, SIGTRAP, SIGFPE, SIGBUS, SIGSYS,
 		                     STUB_TIMER_SIGNAL };
